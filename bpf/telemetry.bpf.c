@@ -1,0 +1,152 @@
+// Per-container telemetry, counted in the kernel. Every program first asks
+// whether the current task's cgroup is a container's (one hash lookup) and
+// returns at once for everything else on the host.
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "telemetry.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_MAX_CONTAINERS);
+	__type(key, __u64);
+	__type(value, struct capsa_container);
+} containers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CAPSA_MAX_CONTAINERS);
+	__type(key, __u64);
+	__type(value, struct capsa_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CAPSA_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline struct capsa_counters *container_counters(__u64 cgid)
+{
+	struct capsa_counters *c;
+
+	if (!bpf_map_lookup_elem(&containers, &cgid))
+		return NULL;
+	c = bpf_map_lookup_elem(&counters, &cgid);
+	if (c)
+		return c;
+	struct capsa_counters zero = {};
+	bpf_map_update_elem(&counters, &cgid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&counters, &cgid);
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct capsa_event *event_reserve(__u64 cgid, __u32 type)
+{
+	struct capsa_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct task_struct *task;
+
+	if (!ev) {
+		stat_inc(CAPSA_STAT_EVENTS_LOST);
+		return NULL;
+	}
+	task = (struct task_struct *)bpf_get_current_task();
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = cgid;
+	ev->type = type;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->exit_code = 0;
+	ev->filename[0] = '\0';
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return ev;
+}
+
+static __always_inline void event_submit(struct capsa_event *ev)
+{
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(CAPSA_STAT_EVENTS_SENT);
+}
+
+SEC("raw_tracepoint/sys_enter")
+int capsa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct capsa_counters *c = container_counters(bpf_get_current_cgroup_id());
+
+	if (c)
+		c->syscalls++;
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int capsa_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct capsa_counters *c = container_counters(cgid);
+	struct capsa_event *ev;
+	unsigned int off;
+
+	if (!c)
+		return 0;
+	c->execs++;
+	ev = event_reserve(cgid, CAPSA_EVENT_EXEC);
+	if (!ev)
+		return 0;
+	off = ctx->__data_loc_filename & 0xFFFF;
+	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), (void *)ctx + off);
+	event_submit(ev);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_fork")
+int capsa_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	/* Runs in the parent; the child starts in the parent's cgroup. */
+	struct capsa_counters *c = container_counters(bpf_get_current_cgroup_id());
+
+	if (c)
+		c->forks++;
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int capsa_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cgid;
+	struct capsa_counters *c;
+	struct capsa_event *ev;
+
+	/* One exit per process: threads other than the leader are not counted. */
+	if ((__u32)pid_tgid != (__u32)(pid_tgid >> 32))
+		return 0;
+	cgid = bpf_get_current_cgroup_id();
+	c = container_counters(cgid);
+	if (!c)
+		return 0;
+	c->exits++;
+	ev = event_reserve(cgid, CAPSA_EVENT_EXIT);
+	if (!ev)
+		return 0;
+	ev->exit_code = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), exit_code);
+	event_submit(ev);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* Types shared by telemetry.bpf.c and user space. Fixed-width types only:
+ * the same layout is read by the kernel program and by capsad/capsa. */
+#ifndef CAPSA_BPF_TELEMETRY_H
+#define CAPSA_BPF_TELEMETRY_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define CAPSA_COMM_LEN 16
+#define CAPSA_FILENAME_LEN 256
+#define CAPSA_MAX_CONTAINERS 16384
+
+/* Value of the `containers` hash map, keyed by the container's cgroup v2 id
+ * (__u64). Written by the runtime at create, removed at delete, re-synced by
+ * capsad from the state directory. Presence is what makes a cgroup "contained". */
+struct capsa_container {
+	__u64 created_ns; /* CLOCK_REALTIME nanoseconds, for debugging only */
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Value of the per-CPU `counters` hash map, keyed by cgroup v2 id. */
+struct capsa_counters {
+	__u64 syscalls;
+	__u64 execs;
+	__u64 forks;
+	__u64 exits;
+};
+
+enum capsa_event_type {
+	CAPSA_EVENT_EXEC = 1,
+	CAPSA_EVENT_EXIT = 2,
+};
+
+/* Record in the `events` ring buffer. */
+struct capsa_event {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u32 type; /* enum capsa_event_type */
+	__u32 pid;  /* thread group id as seen from the host */
+	__u32 ppid;
+	__s32 exit_code; /* wait(2) status for EXIT, 0 otherwise */
+	char comm[CAPSA_COMM_LEN];
+	char filename[CAPSA_FILENAME_LEN]; /* EXEC only */
+};
+
+/* Index into the per-CPU `stats` array. */
+enum capsa_stat {
+	CAPSA_STAT_EVENTS_SENT = 0,
+	CAPSA_STAT_EVENTS_LOST = 1,
+	CAPSA_STAT_MAX = 2,
+};
+
+/* Pin layout below the pin root (default /sys/fs/bpf/capsa). */
+#define CAPSA_PIN_ROOT_DEFAULT "/sys/fs/bpf/capsa"
+#define CAPSA_PIN_MAPS_DIR "maps"
+#define CAPSA_PIN_LINKS_DIR "links"
+#define CAPSA_MAP_CONTAINERS "containers"
+
+#endif

@@ -1,0 +1,57 @@
+// What every capsa subcommand shares: the global flags, and how a subcommand
+// plugs into the CLI. Each subcommand lives in its own cmd_<name>.cpp.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "state/state_store.h"
+
+namespace capsa::cli {
+
+struct GlobalOptions {
+  std::string root = "/run/capsa";
+  std::string log;
+  std::string log_format = "text";
+  bool debug = false;
+  bool systemd_cgroup = false;
+  std::string rootless = "auto";
+  std::string bpf_pin_root;
+
+  state::StateStore store() const { return state::StateStore(root); }
+};
+
+// A subcommand sets the action when it is selected; main runs it after
+// parsing and logging set-up, and exits with what it returns.
+using Action = std::function<int()>;
+
+struct Context {
+  GlobalOptions& global;
+  Action& action;
+};
+
+void add_spec(CLI::App& app, Context ctx);
+void add_create(CLI::App& app, Context ctx);
+void add_start(CLI::App& app, Context ctx);
+void add_run(CLI::App& app, Context ctx);
+void add_state(CLI::App& app, Context ctx);
+void add_kill(CLI::App& app, Context ctx);
+void add_delete(CLI::App& app, Context ctx);
+void add_list(CLI::App& app, Context ctx);
+
+// Flags shared by create and run.
+struct CreateFlags {
+  std::string bundle;
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+void add_create_flags(CLI::App& cmd, CreateFlags& f);
+// Rejects flags capsa cannot honour with a message naming them.
+void check_create_flags(const CreateFlags& f);
+
+}  // namespace capsa::cli

@@ -1,0 +1,24 @@
+#include "cli.h"
+#include "container/lifecycle.h"
+
+namespace capsa::cli {
+
+void add_create(CLI::App& app, Context ctx) {
+  struct Opts {
+    CreateFlags flags;
+    std::string id;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("create", "create a container (its process waits for start)");
+  add_create_flags(*cmd, o->flags);
+  cmd->add_option("container-id", o->id, "container id")->required();
+  cmd->callback([o, ctx] {
+    ctx.action = [o, g = &ctx.global] {
+      check_create_flags(o->flags);
+      container::create_container(g->store(), {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root});
+      return 0;
+    };
+  });
+}
+
+}  // namespace capsa::cli

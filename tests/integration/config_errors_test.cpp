@@ -1,0 +1,107 @@
+// Bad bundles fail with a message naming the field and leave nothing behind:
+// no state directory, no cgroup, no mount.
+#include <gtest/gtest.h>
+
+#include "cgroup/layout.h"
+#include "common/file_util.h"
+#include "test_env.h"
+
+namespace capsa::test {
+namespace {
+
+struct BadConfig {
+  const char* name;
+  std::function<void(Bundle&)> spoil;
+  const char* expected;  // must appear in stderr
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadConfig> {
+protected:
+  void SetUp() override { CAPSA_REQUIRE_ROOT(); }
+  TempDir root_{"capsa-root"};
+};
+
+std::vector<std::string> cgroup_dirs_for(const std::string& id) {
+  std::vector<std::string> out;
+  auto layout = cgroup::detect_layout();
+  if (layout.unified) out.push_back(layout.unified->mount_point + "/capsa/" + id);
+  for (const auto& h : layout.v1) out.push_back(h.mount_point + "/capsa/" + id);
+  return out;
+}
+
+TEST_P(ConfigErrors, FailNamingTheFieldAndLeaveNoState) {
+  Bundle b({"/bin/true"});
+  GetParam().spoil(b);
+  std::string id = unique_id("bad");
+  for (const char* cmd : {"create", "run"}) {
+    auto r = capsa(root_.path(), {cmd, "--bundle", b.path(), id});
+    EXPECT_EQ(r.exit_code, 1) << cmd;
+    EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << cmd << ": " << r.err;
+    EXPECT_FALSE(path_exists(root_.path() + "/" + id)) << cmd;
+    for (const auto& d : cgroup_dirs_for(id)) EXPECT_FALSE(path_exists(d)) << d;
+    EXPECT_TRUE(mounts_mentioning(b.path()).empty());
+  }
+}
+
+void write_config(Bundle& b, const std::string& text) { write_file_atomic(b.path() + "/config.json", text); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Bundles, ConfigErrors,
+    ::testing::Values(
+        BadConfig{"BadJson", [](Bundle& b) { write_config(b, "{\n  \"ociVersion\": \"1.2.0\",\n  \"root\": {\n}"); },
+                  "config.json: invalid JSON at line 4"},
+        BadConfig{"MissingRootPath",
+                  [](Bundle& b) {
+                    b.config()["root"].erase("path");
+                    b.save();
+                  },
+                  "root.path"},
+        BadConfig{"UnknownNamespaceType",
+                  [](Bundle& b) {
+                    b.config()["linux"]["namespaces"].push_back({{"type", "bogus"}});
+                    b.save();
+                  },
+                  "linux.namespaces[6].type: unknown namespace type \"bogus\""},
+        BadConfig{"RootfsMissing",
+                  [](Bundle& b) {
+                    b.config()["root"]["path"] = "no-such-rootfs";
+                    b.save();
+                  },
+                  "root.path"},
+        BadConfig{"MissingExecutable",
+                  [](Bundle& b) {
+                    b.config()["process"]["args"] = {"/bin/no-such-binary"};
+                    b.save();
+                  },
+                  "/bin/no-such-binary"},
+        BadConfig{"BadMount",
+                  [](Bundle& b) {
+                    b.config()["mounts"].push_back(
+                        {{"destination", "/data"}, {"type", "bind"}, {"source", "/no/such/dir"}, {"options", {"rbind"}}});
+                    b.save();
+                  },
+                  "mounts[7] (/data)"},
+        BadConfig{"MemoryLimitNotANumber",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["memory"] = {{"limit", "lots"}};
+                    b.save();
+                  },
+                  "linux.resources.memory.limit"},
+        BadConfig{"BadCpuset",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["cpu"] = {{"cpus", "999"}};
+                    b.save();
+                  },
+                  "linux.resources.cpu.cpus"},
+        BadConfig{"TerminalWithoutConsoleSocket",
+                  [](Bundle& b) {
+                    b.config()["process"]["terminal"] = true;
+                    b.save();
+                  },
+                  "process.terminal"},
+        BadConfig{"MissingConfig", [](Bundle& b) { ::unlink((b.path() + "/config.json").c_str()); },
+                  "config.json"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace capsa::test

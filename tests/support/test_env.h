@@ -1,0 +1,76 @@
+// Shared test plumbing: running the built binaries, throwaway bundles built
+// by tools/mkbundle.sh, unique ids, a tiny HTTP GET.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace capsa::test {
+
+struct CommandResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;
+  std::string err;
+};
+
+// Runs argv with stdin from /dev/null, capturing stdout and stderr (via
+// temporary files, so processes that outlive the command cannot block us).
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 120);
+
+// A directory removed (recursively) when the object dies.
+class TempDir {
+public:
+  explicit TempDir(const std::string& prefix = "capsa-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+// An OCI bundle: busybox rootfs plus the test helpers in /bin, config.json
+// from `capsa spec` with terminal off. Edit config(), then save().
+class Bundle {
+public:
+  explicit Bundle(const std::vector<std::string>& args);
+  const std::string& path() const { return dir_.path(); }
+  std::string rootfs() const { return dir_.path() + "/rootfs"; }
+  nlohmann::json& config() { return config_; }
+  void save() const;
+
+private:
+  TempDir dir_;
+  nlohmann::json config_;
+};
+
+// capsa with --root <root> prepended.
+CommandResult capsa(const std::string& root, const std::vector<std::string>& args);
+
+std::string unique_id(const std::string& prefix);
+
+// Skips the current test (loudly) unless running as root.
+#define CAPSA_REQUIRE_ROOT()                                                   \
+  do {                                                                         \
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (namespaces, cgroups)"; \
+  } while (0)
+
+// Body of a GET to 127.0.0.1:port; throws on connection failure or non-200.
+std::string http_get(int port, const std::string& path);
+
+// Polls fn() every 20 ms until true or timeout; returns the last result.
+bool eventually(const std::function<bool()>& fn, int timeout_ms = 5000);
+
+// The file's text, or "" when it cannot be read.
+std::string read_file_or_empty(const std::string& path);
+
+// Lines of /proc/self/mountinfo that mention `needle`.
+std::vector<std::string> mounts_mentioning(const std::string& needle);
+
+}  // namespace capsa::test

@@ -1,0 +1,169 @@
+// capsad: loads and pins the BPF telemetry programs, keeps the kernel's view
+// of containers in sync with the runtime's state directory, and serves
+// Prometheus metrics. Kernel-side counting goes on while capsad is down.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "bpf/bpffs.h"
+#include "bpf/telemetry_loader.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "daemon/container_catalog.h"
+#include "daemon/event_log.h"
+#include "daemon/kernel_sync.h"
+#include "daemon/listen_address.h"
+#include "daemon/telemetry_metrics.h"
+#include "metrics/exposition.h"
+#include "metrics/process_collector.h"
+#include "metrics/registry.h"
+
+namespace {
+
+struct Options {
+  std::string listen = "127.0.0.1:9464";
+  std::string root = "/run/capsa";
+  std::string pin_root = CAPSA_PIN_ROOT_DEFAULT;
+  std::string events;
+  std::string log;
+  std::string log_format = "text";
+  int sync_interval_ms = 1000;
+  bool unpin = false;
+  bool debug = false;
+};
+
+std::atomic<bool> g_stop{false};
+httplib::Server* g_server = nullptr;
+
+void on_signal(int) {
+  g_stop = true;
+  if (g_server) g_server->stop();
+}
+
+int serve(const Options& o) {
+  using namespace capsa;
+  auto addr = daemon::parse_listen_address(o.listen, "--listen");
+  bpf::ensure_bpffs_mounted();
+  auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root);
+  daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
+  sync.sync();
+
+  metrics::Registry registry;
+  daemon::register_build_info(registry);
+  daemon::register_telemetry_metrics(registry, telemetry, sync);
+  metrics::register_process_collector(registry);
+  auto& scrape_seconds = registry.gauge("capsa_scrape_duration_seconds", "Time the last /metrics scrape took.", {});
+  auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
+
+  daemon::EventLog events(o.events);
+  std::thread event_thread([&] {
+    while (!g_stop) {
+      try {
+        telemetry.poll_events(200, [&](const capsa_event& ev) {
+          events_seen.inc();
+          if (!events.enabled()) return;
+          std::string id;
+          for (const auto& c : sync.last())
+            if (c.cgroup_id == ev.cgroup_id) id = c.id;
+          events.write(ev, id);
+        });
+      } catch (const std::exception& e) {
+        spdlog::error("events: {}", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+  });
+  std::thread sync_thread([&] {
+    while (!g_stop) {
+      for (int waited = 0; waited < o.sync_interval_ms && !g_stop; waited += 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      try {
+        sync.sync();
+      } catch (const std::exception& e) {
+        spdlog::error("sync: {}", e.what());
+      }
+    }
+  });
+
+  httplib::Server server;
+  g_server = &server;
+  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      std::string body = metrics::to_text(registry.collect());
+      scrape_seconds.set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      res.set_content(body, metrics::kTextContentType);
+    } catch (const std::exception& e) {
+      spdlog::error("scrape: {}", e.what());
+      res.status = 500;
+      res.set_content(std::string("scrape failed: ") + e.what() + "\n", "text/plain");
+    }
+  });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("capsad: metrics at /metrics\n", "text/plain");
+  });
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+
+  if (!server.bind_to_port(addr.host.c_str(), addr.port)) {
+    g_stop = true;
+    event_thread.join();
+    sync_thread.join();
+    throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
+  }
+  spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", CAPSA_VERSION,
+               o.listen, o.root, o.pin_root);
+  if (!g_stop) server.listen_after_bind();
+  g_stop = true;
+  event_thread.join();
+  sync_thread.join();
+  // Pins stay: the kernel keeps counting until capsad comes back (or --unpin).
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"capsad: capsa's daemon: BPF telemetry for containers, Prometheus metrics", "capsad"};
+  app.set_version_flag("-v,--version", std::string("capsad version ") + CAPSA_VERSION + "\ncommit: " + CAPSA_GIT_COMMIT);
+  app.add_option("--listen", o.listen, "address for GET /metrics")->capture_default_str();
+  app.add_option("--root", o.root, "the runtime's state directory (capsa --root)")->capture_default_str();
+  app.add_option("--bpf-pin-root", o.pin_root, "bpffs directory for pinned maps and links")->capture_default_str();
+  app.add_option("--events", o.events, "write BPF events as JSON lines to this file ('-' for stdout)");
+  app.add_option("--sync-interval-ms", o.sync_interval_ms, "how often to re-read the state directory")
+      ->capture_default_str()->check(CLI::Range(10, 600000));
+  app.add_flag("--unpin", o.unpin, "remove every pinned program, link and map, then exit");
+  app.add_option("--log", o.log, "log file (default: stderr)");
+  app.add_option("--log-format", o.log_format, "text or json")->capture_default_str();
+  app.add_flag("--debug", o.debug, "debug logging");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 1;
+  }
+  try {
+    capsa::setup_logging(o.log, capsa::parse_log_format(o.log_format, "--log-format"), o.debug);
+    if (o.log.empty()) spdlog::set_level(o.debug ? spdlog::level::debug : spdlog::level::info);
+    if (o.unpin) {
+      capsa::bpf::Telemetry::unpin_all(o.pin_root);
+      return 0;
+    }
+    return serve(o);
+  } catch (const std::exception& e) {
+    capsa::report_fatal(e.what());
+    return 1;
+  }
+}

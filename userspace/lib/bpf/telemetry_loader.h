@@ -1,0 +1,62 @@
+// RAII owner of the telemetry BPF programs (bpf/telemetry.bpf.c): loads the
+// skeleton, reuses or creates pinned maps, attaches and pins links, and reads
+// what the kernel counted. No exception crosses into libbpf callbacks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "telemetry.h"
+
+struct telemetry_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+namespace capsa::bpf {
+
+class Telemetry {
+public:
+  // Maps are pinned under <pin_root>/maps and reused when already there (so
+  // counts, and containers the runtime registered, survive a capsad
+  // restart); links are pinned under <pin_root>/links so the kernel keeps
+  // counting while capsad is down.
+  static Telemetry load_and_pin(const std::string& pin_root);
+  // Removes every pin under pin_root (programs stop once nothing holds them).
+  static void unpin_all(const std::string& pin_root);
+
+  Telemetry(Telemetry&& o) noexcept;
+  Telemetry& operator=(Telemetry&&) = delete;
+  Telemetry(const Telemetry&) = delete;
+  ~Telemetry();
+
+  // Per-cgroup counters summed over CPUs.
+  std::map<uint64_t, capsa_counters> read_counters() const;
+  std::array<uint64_t, CAPSA_STAT_MAX> read_stats() const;
+  void forget_cgroup(uint64_t cgroup_id);
+
+  std::vector<uint64_t> container_cgroups() const;
+  void add_container(uint64_t cgroup_id);
+  void remove_container(uint64_t cgroup_id);
+
+  // Waits up to timeout_ms for events and hands each to fn; returns how many.
+  int poll_events(int timeout_ms, const std::function<void(const capsa_event&)>& fn);
+
+private:
+  Telemetry() = default;
+  // The ring buffer's callback context; on the heap so moves keep it valid.
+  struct EventSink {
+    const std::function<void(const capsa_event&)>* fn = nullptr;
+  };
+  telemetry_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::vector<bpf_link*> links_;
+  std::unique_ptr<EventSink> sink_ = std::make_unique<EventSink>();
+  static int ring_callback(void* ctx, void* data, size_t size) noexcept;
+};
+
+}  // namespace capsa::bpf

@@ -1,0 +1,294 @@
+#include "cgroup/container_cgroup.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/file_util.h"
+
+namespace capsa::cgroup {
+
+namespace {
+
+constexpr const char* kUnifiedKey = "";
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Writes one control file; errors name the config field that asked for it.
+void write_control(const std::string& dir, const std::string& file, const std::string& value,
+                   const std::string& field) {
+  try {
+    write_file(dir + "/" + file, value);
+  } catch (const Error& e) {
+    throw Error(field + ": " + e.what(), e.sys_errno());
+  }
+}
+
+std::string limit_value(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+
+}  // namespace
+
+std::string resolve_cgroup_path(const std::string& cgroups_path, const std::string& id,
+                                const std::map<std::string, std::string>& self_paths, const std::string& key) {
+  std::string path = cgroups_path.empty() ? "/capsa/" + id : cgroups_path;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '/');)
+    if (part == "..") throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" must not contain \"..\"");
+  if (path[0] != '/') {
+    auto it = self_paths.find(key);
+    std::string base = it == self_paths.end() ? "/" : it->second;
+    path = (base == "/" ? "" : base) + "/" + path;
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/") throw Error("linux.cgroupsPath: the root cgroup cannot be a container's cgroup");
+  return path;
+}
+
+uint64_t shares_to_weight(uint64_t shares) {
+  if (shares == 0) return 0;
+  if (shares < 2) shares = 2;
+  if (shares > 262144) shares = 262144;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
+                                        const spec::Resources* resources) {
+  if (layout.kind() == LayoutKind::None) throw Error("no cgroup file system is mounted on this host");
+  auto self = parse_proc_cgroup(read_file("/proc/self/cgroup"));
+  ContainerCgroup cg;
+  try {
+    auto make = [&](const Hierarchy& h, const std::string& key) {
+      std::string rel = resolve_cgroup_path(cgroups_path, id, self, key);
+      std::string cur = h.mount_point;
+      std::stringstream ss(rel);
+      for (std::string part; std::getline(ss, part, '/');) {
+        if (part.empty()) continue;
+        std::string parent = cur;
+        cur += "/" + part;
+        if (::mkdir(cur.c_str(), 0755) == 0) {
+          cg.created_.push_back(cur);
+          // A v1 cpuset cgroup starts with no cpus or mems and refuses tasks.
+          if (h.controllers.count("cpuset")) {
+            for (const char* f : {"cpuset.cpus", "cpuset.mems"})
+              if (trim(read_file(cur + "/" + f)).empty()) write_file(cur + "/" + f, trim(read_file(parent + "/" + f)));
+          }
+        } else if (errno != EEXIST) {
+          throw_sys("linux.cgroupsPath: mkdir " + cur);
+        }
+      }
+      cg.dirs_[key] = cur;
+    };
+    if (layout.unified) make(*layout.unified, kUnifiedKey);
+    for (const auto& h : layout.v1) make(h, h.key());
+    if (layout.unified && layout.kind() == LayoutKind::Unified) {
+      // Delegate what the root offers, so limits and stats work below us.
+      std::string rel = cg.dirs_[kUnifiedKey].substr(layout.unified->mount_point.size());
+      std::string cur = layout.unified->mount_point;
+      std::stringstream ss(rel);
+      std::vector<std::string> parts;
+      for (std::string p; std::getline(ss, p, '/');)
+        if (!p.empty()) parts.push_back(p);
+      for (size_t i = 0; i + 1 <= parts.size(); ++i) {
+        for (const char* c : {"cpu", "cpuset", "memory", "pids", "io", "hugetlb"}) {
+          if (!layout.v2_has(c)) continue;
+          try {
+            write_file(cur + "/cgroup.subtree_control", std::string("+") + c);
+          } catch (const Error& e) {
+            spdlog::debug("enable {} in {}: {}", c, cur, e.what());
+          }
+        }
+        cur += "/" + parts[i];
+      }
+    }
+    if (resources) cg.apply(layout, *resources);
+  } catch (...) {
+    try {
+      cg.destroy();
+    } catch (const std::exception& e) {
+      spdlog::error("cleaning up cgroups after a failed create: {}", e.what());
+    }
+    throw;
+  }
+  return cg;
+}
+
+void ContainerCgroup::apply(const Layout& layout, const spec::Resources& r) const {
+  // v2 when the controller is in the cgroup2 hierarchy, else its v1 hierarchy.
+  auto target = [&](const char* controller, const std::string& field) -> std::pair<std::string, bool> {
+    if (layout.v2_has(controller)) return {dirs_.at(kUnifiedKey), true};
+    if (auto* h = layout.v1_with(controller)) return {dirs_.at(h->key()), false};
+    throw Error(field + ": no " + controller + " controller on this host (neither cgroup v2 nor v1)");
+  };
+  const std::string res = "linux.resources.";
+  if (r.memory) {
+    const auto& m = *r.memory;
+    const std::string f = res + "memory";
+    if (m.limit || m.reservation || m.swap || m.swappiness || m.disable_oom_killer) {
+      auto [dir, v2] = target("memory", f);
+      if (v2) {
+        if (m.limit) write_control(dir, "memory.max", limit_value(*m.limit), f + ".limit");
+        if (m.reservation) write_control(dir, "memory.low", limit_value(*m.reservation), f + ".reservation");
+        if (m.swap) {
+          // v1's swap is memory+swap; v2's memory.swap.max is swap alone.
+          std::string v = "max";
+          if (*m.swap >= 0) {
+            if (!m.limit || *m.limit < 0 || *m.swap < *m.limit)
+              throw Error(f + ".swap: must be at least memory.limit when both are set");
+            v = std::to_string(*m.swap - *m.limit);
+          }
+          write_control(dir, "memory.swap.max", v, f + ".swap");
+        }
+        if (m.swappiness) throw Error(f + ".swappiness: not supported by cgroup v2");
+        if (m.disable_oom_killer && *m.disable_oom_killer)
+          throw Error(f + ".disableOOMKiller: not supported by cgroup v2");
+      } else {
+        if (m.limit) write_control(dir, "memory.limit_in_bytes", std::to_string(*m.limit), f + ".limit");
+        if (m.reservation)
+          write_control(dir, "memory.soft_limit_in_bytes", std::to_string(*m.reservation), f + ".reservation");
+        if (m.swap) {
+          if (!path_exists(dir + "/memory.memsw.limit_in_bytes"))
+            throw Error(f + ".swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)");
+          write_control(dir, "memory.memsw.limit_in_bytes", std::to_string(*m.swap), f + ".swap");
+        }
+        if (m.swappiness) write_control(dir, "memory.swappiness", std::to_string(*m.swappiness), f + ".swappiness");
+        if (m.disable_oom_killer && *m.disable_oom_killer)
+          write_control(dir, "memory.oom_control", "1", f + ".disableOOMKiller");
+      }
+    }
+  }
+  if (r.pids) {
+    auto [dir, v2] = target("pids", res + "pids.limit");
+    (void)v2;
+    write_control(dir, "pids.max", limit_value(r.pids->limit), res + "pids.limit");
+  }
+  if (r.cpu) {
+    const auto& c = *r.cpu;
+    const std::string f = res + "cpu";
+    if (c.shares || c.quota || c.period || c.realtime_runtime || c.realtime_period) {
+      auto [dir, v2] = target("cpu", f);
+      if (v2) {
+        if (c.shares) write_control(dir, "cpu.weight", std::to_string(shares_to_weight(*c.shares)), f + ".shares");
+        if (c.quota || c.period) {
+          std::string quota = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
+          write_control(dir, "cpu.max", quota + " " + std::to_string(c.period.value_or(100000)), f + ".quota");
+        }
+        if (c.realtime_runtime || c.realtime_period) throw Error(f + ".realtimeRuntime: not supported by cgroup v2");
+      } else {
+        if (c.shares) write_control(dir, "cpu.shares", std::to_string(*c.shares), f + ".shares");
+        if (c.period) write_control(dir, "cpu.cfs_period_us", std::to_string(*c.period), f + ".period");
+        if (c.quota) write_control(dir, "cpu.cfs_quota_us", std::to_string(*c.quota > 0 ? *c.quota : -1), f + ".quota");
+        if (c.realtime_period)
+          write_control(dir, "cpu.rt_period_us", std::to_string(*c.realtime_period), f + ".realtimePeriod");
+        if (c.realtime_runtime)
+          write_control(dir, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime), f + ".realtimeRuntime");
+      }
+    }
+    if (!c.cpus.empty() || !c.mems.empty()) {
+      auto [dir, v2] = target("cpuset", f + ".cpus");
+      (void)v2;
+      if (!c.cpus.empty()) write_control(dir, "cpuset.cpus", c.cpus, f + ".cpus");
+      if (!c.mems.empty()) write_control(dir, "cpuset.mems", c.mems, f + ".mems");
+    }
+  }
+  if (!r.unified.empty()) {
+    if (!layout.unified) throw Error(res + "unified: this host has no cgroup v2 hierarchy");
+    for (const auto& [file, value] : r.unified)
+      write_control(dirs_.at(kUnifiedKey), file, value, res + "unified[\"" + file + "\"]");
+  }
+}
+
+void ContainerCgroup::join(pid_t pid) const {
+  for (const auto& [key, dir] : dirs_) write_file(dir + "/cgroup.procs", std::to_string(pid));
+}
+
+std::optional<std::string> ContainerCgroup::unified_dir() const {
+  auto it = dirs_.find(kUnifiedKey);
+  if (it == dirs_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<pid_t> ContainerCgroup::pids() const {
+  std::vector<pid_t> out;
+  if (dirs_.empty()) return out;
+  auto it = dirs_.find(kUnifiedKey);
+  const std::string& dir = it != dirs_.end() ? it->second : dirs_.begin()->second;
+  std::string text;
+  try {
+    text = read_file(dir + "/cgroup.procs");
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT) return out;
+    throw;
+  }
+  std::istringstream in(text);
+  for (pid_t p; in >> p;) out.push_back(p);
+  return out;
+}
+
+void ContainerCgroup::destroy() const {
+  using namespace std::chrono;
+  auto deadline = steady_clock::now() + seconds(5);
+  for (const auto& [key, dir] : dirs_) {
+    if (!path_exists(dir)) continue;
+    for (;;) {
+      std::string procs;
+      try {
+        procs = trim(read_file(dir + "/cgroup.procs"));
+      } catch (const Error&) {
+        break;
+      }
+      if (procs.empty()) break;
+      if (path_exists(dir + "/cgroup.kill")) {
+        write_file(dir + "/cgroup.kill", "1");
+      } else {
+        std::istringstream in(procs);
+        for (pid_t p; in >> p;) ::kill(p, SIGKILL);
+      }
+      if (steady_clock::now() > deadline) throw Error("cgroup " + dir + ": processes still running after SIGKILL");
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  // Leaves first, then the parents we made; a parent that another
+  // container still uses is kept (EBUSY / ENOTEMPTY).
+  std::vector<std::string> order;
+  for (const auto& [key, dir] : dirs_) order.push_back(dir);
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it) order.push_back(*it);
+  for (const auto& dir : order) {
+    for (int attempt = 0;; ++attempt) {
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      bool is_leaf = false;
+      for (const auto& [k, d] : dirs_) is_leaf = is_leaf || d == dir;
+      if (!is_leaf && (errno == EBUSY || errno == ENOTEMPTY)) break;
+      if (errno != EBUSY || attempt > 200) throw_sys("remove cgroup " + dir);
+      std::this_thread::sleep_for(milliseconds(5));  // exiting tasks still hold it
+    }
+  }
+}
+
+nlohmann::json ContainerCgroup::to_json() const {
+  nlohmann::json dirs = nlohmann::json::object();
+  for (const auto& [key, dir] : dirs_) dirs[key.empty() ? "unified" : key] = dir;
+  return {{"dirs", dirs}, {"created", created_}};
+}
+
+ContainerCgroup ContainerCgroup::from_json(const nlohmann::json& j) {
+  ContainerCgroup cg;
+  try {
+    for (auto& [key, dir] : j.at("dirs").items()) cg.dirs_[key == "unified" ? "" : key] = dir.get<std::string>();
+    cg.created_ = j.at("created").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("corrupt cgroup state: ") + e.what());
+  }
+  return cg;
+}
+
+}  // namespace capsa::cgroup

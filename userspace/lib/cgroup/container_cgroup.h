@@ -1,0 +1,55 @@
+// One container's cgroups: a directory in the cgroup2 hierarchy (its identity
+// for BPF, and v2 limits where the controller lives there) and one in every
+// v1 hierarchy (hybrid and legacy hosts), created, limited, joined and
+// destroyed together. Serialisable so a later `capsa delete` can remove it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cgroup/layout.h"
+#include "spec/spec.h"
+
+namespace capsa::cgroup {
+
+// cgroupsPath -> the path below each hierarchy's root. Empty means
+// "/capsa/<id>"; a relative path is relative to the caller's own cgroup in
+// that hierarchy (self_paths: parse_proc_cgroup of /proc/self/cgroup).
+// Throws for ".." components.
+std::string resolve_cgroup_path(const std::string& cgroups_path, const std::string& id,
+                                const std::map<std::string, std::string>& self_paths, const std::string& key);
+
+// cpu.shares (v1, 2..262144) -> cpu.weight (v2, 1..10000), as runc converts.
+uint64_t shares_to_weight(uint64_t shares);
+
+class ContainerCgroup {
+public:
+  // Creates the directories and applies the resources; on failure removes
+  // whatever it created before rethrowing.
+  static ContainerCgroup create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
+                                const spec::Resources* resources);
+  static ContainerCgroup from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+
+  void join(pid_t pid) const;
+  // The cgroup2 directory (whose id the BPF programs see), if any.
+  std::optional<std::string> unified_dir() const;
+  std::vector<pid_t> pids() const;
+  // Kills what is left inside and removes every directory create() made.
+  void destroy() const;
+
+private:
+  void apply(const Layout& layout, const spec::Resources& r) const;
+  // hierarchy key ("" = cgroup2) -> leaf directory
+  std::map<std::string, std::string> dirs_;
+  // every directory create() made, parents before children
+  std::vector<std::string> created_;
+};
+
+}  // namespace capsa::cgroup

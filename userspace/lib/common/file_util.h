@@ -1,0 +1,22 @@
+// Small file helpers that report failures as capsa::Error with the path.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace capsa {
+
+std::string read_file(const std::string& path);
+// Writes without O_CREAT|O_TRUNC semantics beyond what the kernel file needs:
+// used for cgroup and proc control files.
+void write_file(const std::string& path, std::string_view data);
+// Writes to a temporary sibling and renames it over path, so readers never
+// see a half-written file.
+void write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+bool path_exists(const std::string& path);
+// mkdir -p; existing directories are fine.
+void make_dirs(const std::string& path, int mode = 0755);
+// rm -rf that stays on one file system and does not follow symlinks.
+void remove_tree(const std::string& path);
+
+}  // namespace capsa

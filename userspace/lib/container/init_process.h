@@ -1,0 +1,29 @@
+// The container's init between clone and exec: joins namespaces, builds the
+// rootfs, becomes the configured process, reports readiness to the runtime,
+// waits for `start` on the exec fifo, then execs the container's program.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "container/rootfs.h"
+#include "spec/spec.h"
+
+namespace capsa::container {
+
+struct InitPlan {
+  const spec::Spec* spec = nullptr;
+  RootfsPlan rootfs;
+  int sync_fd = -1;
+  int fifo_fd = -1;                              // O_PATH fd of <state>/exec.fifo
+  std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) to setns into
+  bool new_cgroup_ns = false;                    // unshared after the cgroups are joined
+  bool new_net_ns = false;
+};
+
+// Never returns: execs the container process or _exits after telling the
+// runtime what failed.
+[[noreturn]] void run_init(const InitPlan& plan) noexcept;
+
+}  // namespace capsa::container

@@ -1,0 +1,274 @@
+#include "container/lifecycle.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "bpf/cgroup_id.h"
+#include "bpf/container_map.h"
+#include "cgroup/container_cgroup.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "container/init_process.h"
+#include "container/sync_channel.h"
+#include "spec/parse.h"
+#include "state/process_probe.h"
+
+namespace capsa::container {
+
+namespace {
+
+std::string real_path(const std::string& path, const std::string& what) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) throw_sys(what + ": " + path);
+  return buf;
+}
+
+// Fields capsa cannot honour yet fail loudly rather than being ignored.
+void check_supported(const spec::Spec& s, const std::string& origin) {
+  if (!s.process) throw Error(origin + ": process: required to create a container");
+  if (s.process->terminal)
+    throw Error(origin + ": process.terminal: true needs a console socket, which capsa does not support yet; "
+                "set it to false");
+  if (!s.linux) throw Error(origin + ": linux: required on Linux");
+  for (size_t i = 0; i < s.linux->namespaces.size(); ++i) {
+    auto t = s.linux->namespaces[i].type;
+    if (t == spec::NamespaceType::User || t == spec::NamespaceType::Time)
+      throw Error(origin + ": linux.namespaces[" + std::to_string(i) + "].type: \"" + spec::to_string(t) +
+                  "\" namespaces are not supported by capsa yet");
+  }
+}
+
+int clone_flag(spec::NamespaceType t) {
+  switch (t) {
+    case spec::NamespaceType::Pid: return CLONE_NEWPID;
+    case spec::NamespaceType::Network: return CLONE_NEWNET;
+    case spec::NamespaceType::Mount: return CLONE_NEWNS;
+    case spec::NamespaceType::Ipc: return CLONE_NEWIPC;
+    case spec::NamespaceType::Uts: return CLONE_NEWUTS;
+    case spec::NamespaceType::Cgroup: return CLONE_NEWCGROUP;
+    case spec::NamespaceType::User: return CLONE_NEWUSER;
+    case spec::NamespaceType::Time: return CLONE_NEWTIME;
+  }
+  return 0;
+}
+
+std::vector<CgroupFsMount> cgroup_fs_mounts(const cgroup::Layout& layout) {
+  std::vector<CgroupFsMount> out;
+  for (const auto& h : layout.v1) {
+    auto slash = h.mount_point.rfind('/');
+    out.push_back({h.mount_point.substr(slash + 1), "cgroup", h.mount_options});
+  }
+  if (layout.unified) {
+    if (out.empty())
+      out.push_back({"", "cgroup2", ""});
+    else
+      out.push_back({layout.unified->mount_point.substr(layout.unified->mount_point.rfind('/') + 1), "cgroup2", ""});
+  }
+  return out;
+}
+
+// Undoes a half-done create in reverse order unless dismissed.
+struct CreateRollback {
+  const state::ContainerDir* dir = nullptr;
+  std::optional<cgroup::ContainerCgroup>* cgroup = nullptr;
+  pid_t child = -1;
+  bool done = false;
+  ~CreateRollback() {
+    if (done) return;
+    if (child > 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    }
+    if (cgroup && *cgroup) {
+      try {
+        (*cgroup)->destroy();
+      } catch (const std::exception& e) {
+        spdlog::error("rollback: {}", e.what());
+      }
+    }
+    if (dir) {
+      try {
+        dir->remove();
+      } catch (const std::exception& e) {
+        spdlog::error("rollback: {}", e.what());
+      }
+    }
+  }
+};
+
+bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (state::process_alive(pid, start_time)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    // Our own child (run, or create in tests) must be reaped to stop being alive.
+    ::waitpid(pid, nullptr, WNOHANG);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace
+
+state::ContainerState create_container(const state::StateStore& store, const CreateOptions& opts) {
+  std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "--bundle");
+  spec::Spec spec = spec::load_bundle_spec(bundle);
+  std::string origin = bundle + "/config.json";
+  check_supported(spec, origin);
+  std::string rootfs = real_path(spec::rootfs_path(spec, bundle), origin + ": root.path");
+  auto layout = cgroup::detect_layout();
+
+  // Namespaces to join are opened before anything is created: a bad path is a config error.
+  InitPlan plan;
+  int clone_flags = 0;
+  std::vector<UniqueFd> ns_fds;
+  UniqueFd pid_ns_to_join;
+  for (size_t i = 0; i < spec.linux->namespaces.size(); ++i) {
+    const auto& ns = spec.linux->namespaces[i];
+    int flag = clone_flag(ns.type);
+    if (ns.path.empty()) {
+      if (ns.type == spec::NamespaceType::Cgroup)
+        plan.new_cgroup_ns = true;
+      else
+        clone_flags |= flag;
+      plan.new_net_ns = plan.new_net_ns || ns.type == spec::NamespaceType::Network;
+      continue;
+    }
+    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys(origin + ": linux.namespaces[" + std::to_string(i) + "].path: open " + ns.path);
+    if (ns.type == spec::NamespaceType::Pid) {
+      pid_ns_to_join = std::move(fd);
+    } else {
+      plan.join_ns.emplace_back(fd.get(), flag);
+      ns_fds.push_back(std::move(fd));
+    }
+  }
+
+  state::ContainerDir dir = store.create(opts.id);
+  std::optional<cgroup::ContainerCgroup> cg;
+  CreateRollback rollback{&dir, &cg};
+
+  cg = cgroup::ContainerCgroup::create(layout, spec.linux->cgroups_path, opts.id,
+                                       spec.linux->resources ? &*spec.linux->resources : nullptr);
+
+  std::string fifo = dir.exec_fifo();
+  if (::mkfifo(fifo.c_str(), 0622) != 0) throw_sys("mkfifo " + fifo);
+  ::chmod(fifo.c_str(), 0622);  // not subject to the umask: any container uid opens it
+  UniqueFd fifo_fd(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo_fd) throw_sys("open " + fifo);
+
+  auto sync = make_sync_pair();
+  plan.spec = &spec;
+  plan.rootfs = {rootfs, bundle, cgroup_fs_mounts(layout)};
+  plan.sync_fd = sync.init_end.get();
+  plan.fifo_fd = fifo_fd.get();
+
+  if (pid_ns_to_join && ::setns(pid_ns_to_join.get(), CLONE_NEWPID) != 0)
+    throw_sys(origin + ": linux.namespaces: join pid namespace");
+  // Like fork(), but the child starts in the new namespaces.
+  long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) throw_sys("clone container init");
+  if (pid == 0) run_init(plan);
+  rollback.child = static_cast<pid_t>(pid);
+  sync.init_end.reset();
+
+  cg->join(rollback.child);
+  if (!sync_send(sync.runtime_end.get(), kSyncGo)) throw Error("container init exited before setup");
+  auto reply = sync_recv(sync.runtime_end.get());
+  if (!reply) throw Error("container init exited during setup");
+  if (reply->rfind(kSyncErrorPrefix, 0) == 0)
+    throw Error(origin + ": " + reply->substr(std::string(kSyncErrorPrefix).size()));
+  if (*reply != kSyncReady) throw Error("container init: unexpected message \"" + *reply + "\"");
+
+  auto stat = state::read_proc_stat(rollback.child);
+  if (!stat) throw Error("container init exited before it was started");
+  state::ContainerState st;
+  st.id = opts.id;
+  st.init_pid = rollback.child;
+  st.init_start_time = stat->start_time;
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.created = state::now_rfc3339nano();
+  st.annotations = spec.annotations;
+  st.cgroup = cg->to_json();
+  if (auto dir2 = cg->unified_dir()) st.cgroup_id = bpf::cgroup_id_of(*dir2);
+  dir.save(st);
+
+  // capsad may be down: the container still runs, and capsad adds it when it starts.
+  if (st.cgroup_id) {
+    try {
+      if (auto map = bpf::ContainerMap::open_if_pinned(opts.bpf_pin_root)) map->add(st.cgroup_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: not registered with capsad: {}", opts.id, e.what());
+    }
+  }
+  if (!opts.pid_file.empty()) {
+    std::string pf = opts.pid_file[0] == '/' ? opts.pid_file : real_path(".", "cwd") + "/" + opts.pid_file;
+    write_file_atomic(pf, std::to_string(st.init_pid), 0644);
+  }
+  rollback.done = true;
+  return st;
+}
+
+void start_container(const state::ContainerDir& dir, const state::ContainerState& st) {
+  auto status = dir.status(st);
+  if (status == state::Status::Stopped) throw Error("cannot start a container that has stopped");
+  if (status == state::Status::Running) throw Error("cannot start an already running container");
+  std::string fifo = dir.exec_fifo();
+  UniqueFd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_sys("open " + fifo);
+  for (;;) {
+    struct pollfd p {fd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, 100);
+    if (n < 0 && errno != EINTR) throw_sys("poll " + fifo);
+    if (n > 0 && (p.revents & POLLIN)) break;
+    if (!state::process_alive(st.init_pid, st.init_start_time))
+      throw Error("container init of " + st.id + " exited before start");
+  }
+  char c;
+  if (::read(fd.get(), &c, 1) != 1) throw_sys("read " + fifo);
+  ::unlink(fifo.c_str());
+}
+
+void signal_container(const state::ContainerDir& dir, const state::ContainerState& st, int sig, bool all) {
+  if (dir.status(st) == state::Status::Stopped) throw Error("container not running");
+  if (all) {
+    auto cg = cgroup::ContainerCgroup::from_json(st.cgroup);
+    for (pid_t p : cg.pids())
+      if (::kill(p, sig) != 0 && errno != ESRCH) throw_sys("kill " + std::to_string(p));
+    return;
+  }
+  if (::kill(st.init_pid, sig) != 0) throw_sys("kill container init " + std::to_string(st.init_pid));
+}
+
+void destroy_container(const state::ContainerDir& dir, const state::ContainerState& st,
+                       const std::string& bpf_pin_root) {
+  if (state::process_alive(st.init_pid, st.init_start_time)) {
+    ::kill(st.init_pid, SIGKILL);
+    if (!wait_gone(st.init_pid, st.init_start_time, std::chrono::seconds(10)))
+      throw Error("container " + st.id + ": init " + std::to_string(st.init_pid) + " did not exit after SIGKILL");
+  }
+  cgroup::ContainerCgroup::from_json(st.cgroup).destroy();
+  if (st.cgroup_id) {
+    try {
+      if (auto map = bpf::ContainerMap::open_if_pinned(bpf_pin_root)) map->remove(st.cgroup_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: could not unregister from capsad: {}", st.id, e.what());
+    }
+  }
+  dir.remove();
+}
+
+}  // namespace capsa::container

@@ -1,0 +1,36 @@
+// The runtime's container operations, shared by the CLI subcommands:
+// create (clone + set up, init left waiting), start, signal, destroy.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "state/state_store.h"
+
+namespace capsa::container {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;        // as given on the command line
+  std::string pid_file;      // written once the init is ready; empty: none
+  std::string bpf_pin_root;  // where capsad pins the containers map
+};
+
+// Validates the bundle, creates cgroups, the state directory and the init
+// (a child of the calling process), and returns once the init waits for
+// `start`. On any error nothing is left behind (state dir, cgroups, init).
+state::ContainerState create_container(const state::StateStore& store, const CreateOptions& opts);
+
+// Lets a created container's init exec its process.
+void start_container(const state::ContainerDir& dir, const state::ContainerState& st);
+
+// Sends sig to the init (all=false) or to every process of the container.
+void signal_container(const state::ContainerDir& dir, const state::ContainerState& st, int sig, bool all);
+
+// Kills whatever still runs, removes cgroups, the BPF map entry and the state
+// directory. The caller holds the directory's exclusive lock.
+void destroy_container(const state::ContainerDir& dir, const state::ContainerState& st,
+                       const std::string& bpf_pin_root);
+
+}  // namespace capsa::container

@@ -1,0 +1,24 @@
+// OCI mount options ("ro", "nosuid", "rbind", "mode=755", ...) translated to
+// mount(2) flags, a propagation change, and the fs-specific data string.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace capsa::container {
+
+struct MountOptions {
+  unsigned long flags = 0;        // MS_* to set
+  unsigned long propagation = 0;  // MS_PRIVATE/SHARED/SLAVE/UNBINDABLE [| MS_REC]
+  bool bind = false;
+  bool recursive = false;  // rbind
+  std::string data;        // comma-joined options the kernel fs interprets
+};
+
+// Throws capsa::Error naming `field` for options capsa cannot honour.
+MountOptions parse_mount_options(const std::vector<std::string>& options, const std::string& field);
+
+// Flags that need a second, MS_REMOUNT call after a bind mount to take effect.
+constexpr unsigned long kBindRemountable = 0x1 | 0x2 | 0x4 | 0x8 | 0x400 | 0x800 | 0x200000 | 0x1000000;  // RDONLY|NOSUID|NODEV|NOEXEC|NOATIME|NODIRATIME|RELATIME|STRICTATIME
+
+}  // namespace capsa::container

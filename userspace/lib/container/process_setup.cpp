@@ -1,0 +1,182 @@
+#include "container/process_setup.h"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "common/capabilities.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/unique_fd.h"
+
+namespace capsa::container {
+
+namespace {
+
+struct RlimitName {
+  std::string_view name;
+  int resource;
+};
+constexpr RlimitName kRlimits[] = {
+    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+};
+
+uint64_t cap_mask(const std::vector<std::string>& names, const char* field) {
+  uint64_t mask = 0;
+  for (const auto& n : names) {
+    auto c = capability_from_name(n);
+    if (!c) throw Error(std::string("process.capabilities.") + field + ": unknown capability " + n);
+    mask |= uint64_t{1} << *c;
+  }
+  return mask;
+}
+
+int kernel_last_cap() {
+  try {
+    return std::stoi(read_file("/proc/sys/kernel/cap_last_cap"));
+  } catch (...) {
+    return last_known_capability();
+  }
+}
+
+}  // namespace
+
+void apply_sysctls(const spec::Spec& spec) {
+  if (!spec.linux) return;
+  for (const auto& [key, value] : spec.linux->sysctl) {
+    std::string rel = key;
+    for (auto& ch : rel)
+      if (ch == '.') ch = '/';
+    try {
+      write_file("/proc/sys/" + rel, value);
+    } catch (const Error& e) {
+      throw Error("linux.sysctl[\"" + key + "\"]: " + e.what(), e.sys_errno());
+    }
+  }
+}
+
+void bring_up_loopback() {
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw_sys("socket for loopback setup");
+  struct ifreq ifr {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) throw_sys("get flags of lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) throw_sys("bring up lo");
+}
+
+void apply_rlimits(const spec::Process& p) {
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    const auto& r = p.rlimits[i];
+    std::string field = "process.rlimits[" + std::to_string(i) + "]";
+    int resource = -1;
+    for (const auto& k : kRlimits)
+      if (k.name == r.type) resource = k.resource;
+    if (resource < 0) throw Error(field + ".type: unknown rlimit " + r.type);
+    struct rlimit lim {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::setrlimit(resource, &lim) != 0) throw_sys(field + ": setrlimit " + r.type);
+  }
+}
+
+void apply_oom_score_adj(const spec::Process& p) {
+  if (!p.oom_score_adj) return;
+  try {
+    write_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
+  } catch (const Error& e) {
+    throw Error(std::string("process.oomScoreAdj: ") + e.what(), e.sys_errno());
+  }
+}
+
+void apply_identity(const spec::Process& p) {
+  const auto& u = p.user;
+  const auto* caps = p.capabilities ? &*p.capabilities : nullptr;
+  if (caps) {
+    uint64_t bounding = cap_mask(caps->bounding, "bounding");
+    int last = kernel_last_cap();
+    for (int c = 0; c <= last; ++c) {
+      if (bounding & (uint64_t{1} << c)) continue;
+      if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
+        throw_sys("process.capabilities.bounding: drop capability " + std::to_string(c));
+    }
+  }
+  std::vector<gid_t> groups(u.additional_gids.begin(), u.additional_gids.end());
+  if (::setgroups(groups.size(), groups.data()) != 0) throw_sys("process.user.additionalGids: setgroups");
+  if (::setresgid(u.gid, u.gid, u.gid) != 0) throw_sys("process.user.gid: setresgid " + std::to_string(u.gid));
+  // Keep the permitted set across the uid change; capset below trims it.
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_sys("prctl(PR_SET_KEEPCAPS)");
+  if (::setresuid(u.uid, u.uid, u.uid) != 0) throw_sys("process.user.uid: setresuid " + std::to_string(u.uid));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_sys("prctl(PR_SET_KEEPCAPS)");
+  if (caps) {
+    uint64_t eff = cap_mask(caps->effective, "effective");
+    uint64_t perm = cap_mask(caps->permitted, "permitted");
+    uint64_t inh = cap_mask(caps->inheritable, "inheritable");
+    struct __user_cap_header_struct hdr {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {};
+    data[0].effective = static_cast<uint32_t>(eff);
+    data[1].effective = static_cast<uint32_t>(eff >> 32);
+    data[0].permitted = static_cast<uint32_t>(perm);
+    data[1].permitted = static_cast<uint32_t>(perm >> 32);
+    data[0].inheritable = static_cast<uint32_t>(inh);
+    data[1].inheritable = static_cast<uint32_t>(inh >> 32);
+    if (::syscall(SYS_capset, &hdr, data) != 0) throw_sys("process.capabilities: capset");
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+      throw_sys("process.capabilities.ambient: clear");
+    for (const auto& name : caps->ambient) {
+      int c = *capability_from_name(name);
+      // Like runc: an ambient capability missing from the inheritable set
+      // cannot be raised (EPERM) and is skipped rather than fatal.
+      if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0 && errno != EPERM)
+        throw_sys("process.capabilities.ambient: raise " + name);
+    }
+  }
+  if (u.umask) ::umask(static_cast<mode_t>(*u.umask));
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_sys("process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+std::string env_path(const spec::Process& p) {
+  for (const auto& e : p.env)
+    if (e.rfind("PATH=", 0) == 0) return e.substr(5);
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+std::string find_executable(const std::string& name, const std::string& path_env) {
+  auto executable = [](const std::string& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (executable(name)) return name;
+    throw Error("exec: \"" + name + "\": " + errno_text(errno ? errno : ENOENT), ENOENT);
+  }
+  size_t start = 0;
+  while (start <= path_env.size()) {
+    size_t end = path_env.find(':', start);
+    if (end == std::string::npos) end = path_env.size();
+    std::string dir = path_env.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    if (executable(candidate)) return candidate;
+    start = end + 1;
+  }
+  throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
+}
+
+}  // namespace capsa::container

@@ -1,0 +1,26 @@
+// Turning the init into the configured process: kernel settings of the new
+// namespaces, limits, identity, capabilities, and the binary to exec.
+#pragma once
+
+#include <string>
+
+#include "spec/spec.h"
+
+namespace capsa::container {
+
+void apply_sysctls(const spec::Spec& spec);
+void bring_up_loopback();
+void apply_rlimits(const spec::Process& p);
+void apply_oom_score_adj(const spec::Process& p);
+// setgroups/setresgid/setresuid with the capability sets of the config
+// (bounding set dropped first, ambient raised last), then umask and
+// no_new_privs. Without process.capabilities the current sets are kept.
+void apply_identity(const spec::Process& p);
+
+// The value of PATH in the process env (or the default), for resolving args[0].
+std::string env_path(const spec::Process& p);
+// Resolves args[0] as execvp would, inside the container's root; throws
+// `exec: "<name>": executable file not found in $PATH` (runc's wording).
+std::string find_executable(const std::string& name, const std::string& path_env);
+
+}  // namespace capsa::container

@@ -1,0 +1,230 @@
+#include "container/rootfs.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "container/mount_options.h"
+#include "container/path_resolve.h"
+
+namespace capsa::container {
+
+namespace {
+
+void do_mount(const std::string& src, const std::string& target, const char* fstype,
+              unsigned long flags, const std::string& data, const std::string& what) {
+  if (::mount(src.empty() ? nullptr : src.c_str(), target.c_str(), fstype, flags,
+              data.empty() ? nullptr : data.c_str()) != 0)
+    throw_sys(what);
+}
+
+// Mount flags of an existing mount: a bind remount must repeat the locked ones
+// (nosuid, nodev, ...) or the kernel refuses it.
+unsigned long current_mount_flags(const std::string& path) {
+  struct statvfs sv;
+  if (::statvfs(path.c_str(), &sv) != 0) return 0;
+  unsigned long flags = 0;
+  if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+void set_root_propagation(const std::string& propagation) {
+  unsigned long flags = MS_SLAVE | MS_REC;  // runc's default: host unmounts still reach us
+  if (!propagation.empty()) {
+    auto opts = parse_mount_options({propagation}, "linux.rootfsPropagation");
+    flags = opts.propagation;
+  }
+  // Shared propagation would make pivot_root fail and leak our mounts to the host.
+  if (flags & MS_SHARED) flags = MS_SLAVE | MS_REC;
+  do_mount("", "/", nullptr, flags, "", "set propagation of / ");
+}
+
+bool is_dir_source(const std::string& src) {
+  struct stat st;
+  return ::stat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPlan& plan,
+                  const std::string& field) {
+  std::string dest = secure_join(plan.rootfs, m.destination);
+  unsigned long flags = opts.flags & ~MS_REMOUNT;
+  bool has_v1 = false;
+  for (const auto& c : plan.cgroup_mounts) has_v1 = has_v1 || !c.subdir.empty();
+  if (!has_v1) {
+    for (const auto& c : plan.cgroup_mounts) {
+      auto fd = open_mount_target(plan.rootfs, dest, false);
+      do_mount("cgroup", fd_path(fd.get()), c.fstype.c_str(), flags, c.options,
+               field + ": mount " + c.fstype + " on " + m.destination);
+    }
+    return;
+  }
+  // v1 or hybrid: a tmpfs holding one mount per hierarchy, as on the host.
+  {
+    auto fd = open_mount_target(plan.rootfs, dest, false);
+    do_mount("tmpfs", fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             "mode=755", field + ": mount tmpfs on " + m.destination);
+  }
+  for (const auto& c : plan.cgroup_mounts) {
+    std::string sub = dest + "/" + c.subdir;
+    auto fd = open_mount_target(plan.rootfs, sub, false);
+    do_mount("cgroup", fd_path(fd.get()), c.fstype.c_str(), flags, c.options,
+             field + ": mount " + c.fstype + " (" + c.options + ") on " + m.destination + "/" + c.subdir);
+  }
+  if (flags & MS_RDONLY) {
+    auto fd = open_mount_target(plan.rootfs, dest, false);
+    do_mount("", fd_path(fd.get()), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(dest),
+             "", field + ": remount " + m.destination + " read-only");
+  }
+}
+
+void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
+  std::string field = "mounts[" + std::to_string(index) + "] (" + m.destination + ")";
+  auto opts = parse_mount_options(m.options, field);
+  bool bind = opts.bind || m.type == "bind";
+  if (m.type == "cgroup" && !bind) return mount_cgroup(m, opts, plan, field);
+
+  std::string source = m.source;
+  if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
+  if (bind && !path_exists(source)) throw Error(field + ": bind source " + source + ": No such file or directory", ENOENT);
+
+  std::string dest = secure_join(plan.rootfs, m.destination);
+  auto target = open_mount_target(plan.rootfs, dest, bind && !is_dir_source(source));
+  std::string where = fd_path(target.get());
+
+  if (bind) {
+    do_mount(source, where, nullptr, MS_BIND | (opts.recursive ? MS_REC : 0), "",
+             field + ": bind " + source + " on " + m.destination);
+    unsigned long extra = opts.flags & kBindRemountable;
+    if (extra) {
+      // Reopen: the fd still names the covered directory, not the new mount.
+      auto mounted = open_mount_target(plan.rootfs, dest, !is_dir_source(source));
+      do_mount("", fd_path(mounted.get()), nullptr,
+               MS_REMOUNT | MS_BIND | extra | current_mount_flags(dest), "",
+               field + ": remount " + m.destination + " with its options");
+    }
+  } else {
+    std::string src = m.source.empty() ? m.type : m.source;
+    do_mount(src, where, m.type.c_str(), opts.flags & ~MS_REMOUNT, opts.data,
+             field + ": mount " + m.type + " on " + m.destination);
+  }
+  if (opts.propagation) {
+    auto mounted = open_mount_target(plan.rootfs, dest, bind && !is_dir_source(source));
+    do_mount("", fd_path(mounted.get()), nullptr, opts.propagation, "",
+             field + ": set propagation");
+  }
+}
+
+struct DefaultDevice {
+  const char* path;
+  unsigned major, minor;
+};
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+void make_device(const std::string& rootfs, const std::string& path, mode_t type, unsigned major,
+                 unsigned minor, mode_t mode, uid_t uid, gid_t gid, const std::string& field) {
+  std::string host = secure_join(rootfs, path);
+  make_dirs(host.substr(0, host.rfind('/')));
+  ::unlink(host.c_str());
+  if (::mknod(host.c_str(), type | mode, ::makedev(major, minor)) != 0) throw_sys(field + ": mknod " + path);
+  if (::chmod(host.c_str(), mode) != 0) throw_sys(field + ": chmod " + path);
+  if (::chown(host.c_str(), uid, gid) != 0) throw_sys(field + ": chown " + path);
+}
+
+void populate_dev(const spec::Spec& spec, const std::string& rootfs) {
+  for (const auto& d : kDefaultDevices)
+    make_device(rootfs, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0, "default device");
+  if (spec.linux) {
+    for (size_t i = 0; i < spec.linux->devices.size(); ++i) {
+      const auto& d = spec.linux->devices[i];
+      mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+      make_device(rootfs, d.path, type, static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor),
+                  d.file_mode.value_or(0666) & 07777, d.uid.value_or(0), d.gid.value_or(0),
+                  "linux.devices[" + std::to_string(i) + "]");
+    }
+  }
+  struct Link {
+    const char* target;
+    const char* path;
+  };
+  constexpr Link links[] = {{"/proc/self/fd", "/dev/fd"},   {"/proc/self/fd/0", "/dev/stdin"},
+                            {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+                            {"pts/ptmx", "/dev/ptmx"},      {"/proc/kcore", "/dev/core"}};
+  for (const auto& l : links) {
+    std::string host = rootfs + l.path;
+    if (path_exists(host)) continue;
+    if (::symlink(l.target, host.c_str()) != 0) throw_sys(std::string("symlink ") + l.path);
+  }
+}
+
+bool has_dev_tmpfs(const spec::Spec& spec) {
+  for (const auto& m : spec.mounts)
+    if (m.destination == "/dev" && m.type == "tmpfs") return true;
+  return false;
+}
+
+void pivot_into(const std::string& rootfs) {
+  if (::chdir(rootfs.c_str()) != 0) throw_sys("chdir " + rootfs);
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching
+  // it leaves only the rootfs, with no directory for the old root needed.
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_sys("pivot_root " + rootfs);
+  if (::umount2(".", MNT_DETACH) != 0) throw_sys("detach the host root");
+  if (::chdir("/") != 0) throw_sys("chdir /");
+}
+
+void mask_path(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return;  // nothing there to hide
+  if (S_ISDIR(st.st_mode)) {
+    do_mount("tmpfs", path, "tmpfs", MS_RDONLY, "", "maskedPaths: mount tmpfs over " + path);
+  } else if (!S_ISLNK(st.st_mode)) {
+    do_mount("/dev/null", path, nullptr, MS_BIND, "", "maskedPaths: bind /dev/null over " + path);
+  }
+}
+
+void make_readonly(const std::string& path, const std::string& field) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return;
+  do_mount(path, path, nullptr, MS_BIND | MS_REC, "", field + ": bind " + path);
+  do_mount("", path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | current_mount_flags(path), "",
+           field + ": remount " + path + " read-only");
+}
+
+}  // namespace
+
+void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan) {
+  set_root_propagation(spec.linux ? spec.linux->rootfs_propagation : "");
+  // pivot_root needs the new root to be a mount point.
+  do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "", "bind the rootfs " + plan.rootfs);
+  for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, plan);
+  if (has_dev_tmpfs(spec)) populate_dev(spec, plan.rootfs);
+  pivot_into(plan.rootfs);
+}
+
+void finish_rootfs(const spec::Spec& spec) {
+  if (spec.linux) {
+    for (const auto& p : spec.linux->masked_paths) mask_path(p);
+    for (const auto& p : spec.linux->readonly_paths) make_readonly(p, "linux.readonlyPaths");
+    const auto& prop = spec.linux->rootfs_propagation;
+    if (prop == "shared" || prop == "rshared")
+      do_mount("", "/", nullptr, MS_SHARED | MS_REC, "", "linux.rootfsPropagation: make / shared");
+  }
+  if (spec.root.readonly)
+    do_mount("", "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | current_mount_flags("/"), "",
+             "root.readonly: remount / read-only");
+}
+
+}  // namespace capsa::container

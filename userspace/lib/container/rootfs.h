@@ -1,0 +1,32 @@
+// Building the container's root file system inside its new mount namespace:
+// the config's mounts (resolved inside the rootfs), /dev nodes, pivot_root,
+// masked and read-only paths. Runs in the container's init before exec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "spec/spec.h"
+
+namespace capsa::container {
+
+// How to mount one cgroup file system for a config mount of type "cgroup":
+// computed by the runtime from the host's cgroup layout (v2, hybrid, v1).
+struct CgroupFsMount {
+  std::string subdir;   // "" for the mount point itself, else e.g. "memory"
+  std::string fstype;   // "cgroup2" or "cgroup"
+  std::string options;  // v1 controller list, e.g. "cpu" or "name=systemd"
+};
+
+struct RootfsPlan {
+  std::string rootfs;  // canonical host path
+  std::string bundle;
+  std::vector<CgroupFsMount> cgroup_mounts;
+};
+
+// Everything up to and including pivot_root; afterwards "/" is the rootfs.
+void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan);
+// After pivot_root: masked paths, read-only paths, read-only root.
+void finish_rootfs(const spec::Spec& spec);
+
+}  // namespace capsa::container

@@ -1,0 +1,28 @@
+// Messages between the runtime and the container's init during create, over
+// a SOCK_SEQPACKET socketpair: one datagram per message, EOF when a side dies.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace capsa::container {
+
+struct SyncPair {
+  UniqueFd runtime_end;
+  UniqueFd init_end;
+};
+
+SyncPair make_sync_pair();
+// Returns false when the peer is gone.
+bool sync_send(int fd, const std::string& msg) noexcept;
+// nullopt on EOF (peer exited) or error.
+std::optional<std::string> sync_recv(int fd) noexcept;
+
+// Protocol words.
+inline constexpr const char* kSyncGo = "go";        // runtime -> init: cgroups joined
+inline constexpr const char* kSyncReady = "ready";  // init -> runtime: waiting for start
+inline constexpr const char* kSyncErrorPrefix = "error:";
+
+}  // namespace capsa::container

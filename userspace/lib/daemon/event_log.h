@@ -1,0 +1,37 @@
+// BPF events as JSON lines (one object per line, stable field names), for
+// log shippers such as Loki or fluent-bit:
+//   {"time":"2026-11-24T22:10:00.123456789Z","type":"exec","container_id":"web",
+//    "cgroup_id":1234,"pid":42,"ppid":1,"comm":"sh","filename":"/bin/ls"}
+//   {"time":"...","type":"exit",...,"exit_code":0}
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "telemetry.h"
+
+namespace capsa::daemon {
+
+class EventLog {
+public:
+  // path "-" is stdout; empty disables output.
+  explicit EventLog(const std::string& path);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  bool enabled() const { return out_ != nullptr; }
+  // container_id: the id for the event's cgroup, "" when unknown.
+  void write(const capsa_event& ev, const std::string& container_id);
+
+private:
+  std::FILE* out_ = nullptr;
+  bool owned_ = false;
+  long long boot_to_realtime_ns_ = 0;
+};
+
+// "exec", "exit" or "unknown".
+const char* event_type_name(uint32_t type);
+
+}  // namespace capsa::daemon

@@ -1,0 +1,67 @@
+#include "daemon/telemetry_metrics.h"
+
+#include <map>
+
+namespace capsa::daemon {
+
+namespace {
+
+using metrics::Family;
+using metrics::MetricType;
+
+struct CounterField {
+  const char* name;
+  const char* help;
+  __u64 capsa_counters::*field;
+};
+
+constexpr CounterField kPerContainer[] = {
+    {"capsa_container_syscalls_total", "System calls entered by processes of the container.",
+     &capsa_counters::syscalls},
+    {"capsa_container_execs_total", "Successful execve calls in the container.", &capsa_counters::execs},
+    {"capsa_container_forks_total", "Processes and threads created in the container.", &capsa_counters::forks},
+    {"capsa_container_exits_total", "Processes of the container that exited.", &capsa_counters::exits},
+};
+
+void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sync) {
+  auto containers = sync.sync();
+  auto counters = telemetry.read_counters();
+  auto stats = telemetry.read_stats();
+
+  for (const auto& f : kPerContainer) {
+    Family fam{f.name, f.help, MetricType::Counter, {}};
+    for (const auto& c : containers) {
+      if (!c.cgroup_id) continue;
+      auto it = counters.find(c.cgroup_id);
+      double v = it == counters.end() ? 0.0 : static_cast<double>(it->second.*(f.field));
+      fam.samples.push_back({{{"container_id", c.id}}, v});
+    }
+    out.push_back(std::move(fam));
+  }
+
+  std::map<std::string, double> by_status = {{"created", 0}, {"running", 0}, {"stopped", 0}};
+  for (const auto& c : containers) by_status[state::to_string(c.status)] += 1;
+  Family states{"capsa_containers", "Containers under the runtime's state root, by status.", MetricType::Gauge, {}};
+  for (const auto& [status, n] : by_status) states.samples.push_back({{{"status", status}}, n});
+  out.push_back(std::move(states));
+
+  out.push_back({"capsa_bpf_events_total", "Events the BPF programs submitted to the ring buffer.",
+                 MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_EVENTS_SENT])}}});
+  out.push_back({"capsa_bpf_events_lost_total", "Events dropped because the ring buffer was full.",
+                 MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_EVENTS_LOST])}}});
+}
+
+}  // namespace
+
+void register_telemetry_metrics(metrics::Registry& registry, bpf::Telemetry& telemetry, KernelSync& sync) {
+  registry.add_collector([&telemetry, &sync](std::vector<Family>& out) { collect(out, telemetry, sync); });
+}
+
+void register_build_info(metrics::Registry& registry) {
+  registry.add_collector([](std::vector<Family>& out) {
+    out.push_back({"capsa_build_info", "Version and commit of the running capsad.", MetricType::Gauge,
+                   {{{{"version", CAPSA_VERSION}, {"commit", CAPSA_GIT_COMMIT}}, 1.0}}});
+  });
+}
+
+}  // namespace capsa::daemon

@@ -1,0 +1,327 @@
+#include "spec/parse.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <set>
+
+#include "common/capabilities.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "spec/json_reader.h"
+
+namespace capsa::spec {
+
+namespace {
+
+constexpr const char* kNamespaceNames[] = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"};
+constexpr NamespaceType kNamespaceTypes[] = {NamespaceType::Pid, NamespaceType::Network, NamespaceType::Mount,
+                                             NamespaceType::Ipc, NamespaceType::Uts,     NamespaceType::User,
+                                             NamespaceType::Cgroup, NamespaceType::Time};
+
+constexpr const char* kRlimitNames[] = {
+    "RLIMIT_CPU",    "RLIMIT_FSIZE",   "RLIMIT_DATA",   "RLIMIT_STACK",      "RLIMIT_CORE",     "RLIMIT_RSS",
+    "RLIMIT_NPROC",  "RLIMIT_NOFILE",  "RLIMIT_MEMLOCK", "RLIMIT_AS",        "RLIMIT_LOCKS",    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+
+constexpr const char* kPropagations[] = {"", "private", "rprivate", "slave", "rslave",
+                                         "shared", "rshared", "unbindable", "runbindable"};
+
+bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
+
+void parse_root(const JsonReader& top, Spec& s) {
+  auto root = top.child("root");
+  root.expect_object();
+  s.root.path = root.str("path");
+  if (s.root.path.empty()) root.fail_field("path", "must not be empty");
+  s.root.readonly = root.boolean_or("readonly", false);
+}
+
+Capabilities parse_caps(const JsonReader& r) {
+  r.expect_object();
+  Capabilities c;
+  auto set = [&](const char* key, std::vector<std::string>& out) {
+    out = r.strings(key);
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!capability_from_name(out[i]))
+        r.fail_field(key, "[" + std::to_string(i) + "]: unknown capability \"" + out[i] + "\"");
+  };
+  set("bounding", c.bounding);
+  set("effective", c.effective);
+  set("inheritable", c.inheritable);
+  set("permitted", c.permitted);
+  set("ambient", c.ambient);
+  return c;
+}
+
+Process parse_process(const JsonReader& r) {
+  r.expect_object();
+  Process p;
+  p.terminal = r.boolean_or("terminal", false);
+  if (auto u = r.maybe("user")) {
+    u->expect_object();
+    p.user.uid = static_cast<uint32_t>(u->u64("uid", UINT32_MAX).value_or(0));
+    p.user.gid = static_cast<uint32_t>(u->u64("gid", UINT32_MAX).value_or(0));
+    if (auto m = u->u64("umask", 0777)) p.user.umask = static_cast<uint32_t>(*m);
+    if (auto g = u->maybe("additionalGids")) {
+      g->expect_array();
+      for (size_t i = 0; i < g->size(); ++i) {
+        const auto& v = g->json().at(i);
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX)
+          g->at(i).fail("expected a gid (integer 0 to 4294967295)");
+        p.user.additional_gids.push_back(v.get<uint32_t>());
+      }
+    }
+  }
+  auto args = r.maybe("args");
+  if (!args) r.fail_field("args", "required field missing");
+  p.args = r.strings("args");
+  if (p.args.empty()) r.fail_field("args", "must not be empty");
+  p.env = r.strings("env");
+  for (size_t i = 0; i < p.env.size(); ++i)
+    if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
+      r.fail_field("env", "[" + std::to_string(i) + "]: expected NAME=value, got \"" + p.env[i] + "\"");
+  p.cwd = r.str_or("cwd", "/");
+  if (!absolute(p.cwd)) r.fail_field("cwd", "must be an absolute path, got \"" + p.cwd + "\"");
+  if (auto c = r.maybe("capabilities")) p.capabilities = parse_caps(*c);
+  if (auto rl = r.maybe("rlimits")) {
+    rl->expect_array();
+    for (size_t i = 0; i < rl->size(); ++i) {
+      auto e = rl->at(i);
+      e.expect_object();
+      Rlimit lim;
+      lim.type = e.str("type");
+      bool known = false;
+      for (auto n : kRlimitNames) known = known || lim.type == n;
+      if (!known) e.fail_field("type", "unknown rlimit \"" + lim.type + "\"");
+      lim.hard = e.u64("hard").value_or(0);
+      lim.soft = e.u64("soft").value_or(0);
+      if (lim.soft > lim.hard) e.fail("soft limit " + std::to_string(lim.soft) + " exceeds hard limit " + std::to_string(lim.hard));
+      p.rlimits.push_back(lim);
+    }
+  }
+  p.no_new_privileges = r.boolean_or("noNewPrivileges", false);
+  if (auto o = r.i64("oomScoreAdj", -1000, 1000)) p.oom_score_adj = static_cast<int>(*o);
+  return p;
+}
+
+void parse_mounts(const JsonReader& top, Spec& s) {
+  auto ms = top.maybe("mounts");
+  if (!ms) return;
+  ms->expect_array();
+  for (size_t i = 0; i < ms->size(); ++i) {
+    auto m = ms->at(i);
+    m.expect_object();
+    Mount mount;
+    mount.destination = m.str("destination");
+    if (!absolute(mount.destination)) m.fail_field("destination", "must be an absolute path, got \"" + mount.destination + "\"");
+    mount.type = m.str_or("type", "");
+    mount.source = m.str_or("source", "");
+    mount.options = m.strings("options");
+    s.mounts.push_back(std::move(mount));
+  }
+}
+
+std::optional<int64_t> limit_field(const JsonReader& r, const char* key) { return r.i64(key, -1, INT64_MAX); }
+
+Resources parse_resources(const JsonReader& r) {
+  r.expect_object();
+  Resources res;
+  if (auto ds = r.maybe("devices")) {
+    ds->expect_array();
+    for (size_t i = 0; i < ds->size(); ++i) {
+      auto d = ds->at(i);
+      d.expect_object();
+      DeviceRule rule;
+      if (!d.has("allow")) d.fail_field("allow", "required field missing");
+      rule.allow = d.boolean_or("allow", false);
+      rule.type = d.str_or("type", "a");
+      if (rule.type != "a" && rule.type != "c" && rule.type != "b")
+        d.fail_field("type", "expected \"a\", \"c\" or \"b\", got \"" + rule.type + "\"");
+      rule.major = d.i64("major", -1, UINT32_MAX);
+      rule.minor = d.i64("minor", -1, UINT32_MAX);
+      rule.access = d.str_or("access", "rwm");
+      if (rule.access.find_first_not_of("rwm") != std::string::npos)
+        d.fail_field("access", "expected a combination of r, w and m, got \"" + rule.access + "\"");
+      res.devices.push_back(rule);
+    }
+  }
+  if (auto m = r.maybe("memory")) {
+    m->expect_object();
+    MemoryResources mem;
+    mem.limit = limit_field(*m, "limit");
+    mem.reservation = limit_field(*m, "reservation");
+    mem.swap = limit_field(*m, "swap");
+    mem.kernel = limit_field(*m, "kernel");
+    mem.swappiness = m->i64("swappiness", 0, 100);
+    if (m->has("disableOOMKiller")) mem.disable_oom_killer = m->boolean_or("disableOOMKiller", false);
+    res.memory = mem;
+  }
+  if (auto c = r.maybe("cpu")) {
+    c->expect_object();
+    CpuResources cpu;
+    cpu.shares = c->u64("shares", 262144);
+    cpu.quota = c->i64("quota", -1, INT64_MAX);
+    cpu.period = c->u64("period", 1000000);
+    cpu.realtime_runtime = c->i64("realtimeRuntime");
+    cpu.realtime_period = c->u64("realtimePeriod");
+    cpu.cpus = c->str_or("cpus", "");
+    cpu.mems = c->str_or("mems", "");
+    for (const char* key : {"cpus", "mems"}) {
+      std::string v = c->str_or(key, "");
+      if (v.find_first_not_of("0123456789,- ") != std::string::npos)
+        c->fail_field(key, "expected a list such as \"0-3,5\", got \"" + v + "\"");
+    }
+    res.cpu = cpu;
+  }
+  if (auto p = r.maybe("pids")) {
+    p->expect_object();
+    auto limit = p->i64("limit", -1, INT64_MAX);
+    if (!limit) p->fail_field("limit", "required field missing");
+    if (*limit == 0) p->fail_field("limit", "must be positive, or -1 for no limit");
+    res.pids = PidsResources{*limit};
+  }
+  res.unified = r.string_map("unified");
+  for (const auto& [k, v] : res.unified)
+    if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos)
+      r.fail_field("unified", "invalid cgroup file name \"" + k + "\"");
+  return res;
+}
+
+void parse_linux(const JsonReader& r, Spec& s) {
+  r.expect_object();
+  Linux l;
+  if (auto ns = r.maybe("namespaces")) {
+    ns->expect_array();
+    std::set<std::string> seen;
+    for (size_t i = 0; i < ns->size(); ++i) {
+      auto n = ns->at(i);
+      n.expect_object();
+      std::string type = n.str("type");
+      std::optional<NamespaceType> t;
+      for (size_t k = 0; k < std::size(kNamespaceNames); ++k)
+        if (type == kNamespaceNames[k]) t = kNamespaceTypes[k];
+      if (!t)
+        n.fail_field("type", "unknown namespace type \"" + type +
+                                 "\" (expected one of: pid, network, mount, ipc, uts, user, cgroup, time)");
+      if (!seen.insert(type).second) n.fail_field("type", "duplicate namespace type \"" + type + "\"");
+      std::string path = n.str_or("path", "");
+      if (!path.empty() && !absolute(path)) n.fail_field("path", "must be an absolute path, got \"" + path + "\"");
+      l.namespaces.push_back({*t, path});
+    }
+  }
+  if (auto ds = r.maybe("devices")) {
+    ds->expect_array();
+    for (size_t i = 0; i < ds->size(); ++i) {
+      auto d = ds->at(i);
+      d.expect_object();
+      Device dev;
+      dev.path = d.str("path");
+      if (!absolute(dev.path)) d.fail_field("path", "must be an absolute path");
+      std::string type = d.str("type");
+      if (type != "c" && type != "b" && type != "u" && type != "p")
+        d.fail_field("type", "expected \"c\", \"b\", \"u\" or \"p\", got \"" + type + "\"");
+      dev.type = type[0] == 'u' ? 'c' : type[0];
+      if (type != "p") {
+        auto major = d.i64("major", 0, UINT32_MAX);
+        auto minor = d.i64("minor", 0, UINT32_MAX);
+        if (!major) d.fail_field("major", "required for device type \"" + type + "\"");
+        if (!minor) d.fail_field("minor", "required for device type \"" + type + "\"");
+        dev.major = *major;
+        dev.minor = *minor;
+      }
+      if (auto m = d.u64("fileMode", 07777)) dev.file_mode = static_cast<uint32_t>(*m);
+      if (auto u = d.u64("uid", UINT32_MAX)) dev.uid = static_cast<uint32_t>(*u);
+      if (auto g = d.u64("gid", UINT32_MAX)) dev.gid = static_cast<uint32_t>(*g);
+      l.devices.push_back(dev);
+    }
+  }
+  l.cgroups_path = r.str_or("cgroupsPath", "");
+  if (auto res = r.maybe("resources")) l.resources = parse_resources(*res);
+  l.sysctl = r.string_map("sysctl");
+  for (const auto& [k, v] : l.sysctl)
+    if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos)
+      r.fail_field("sysctl", "invalid key \"" + k + "\"");
+  l.masked_paths = r.strings("maskedPaths");
+  l.readonly_paths = r.strings("readonlyPaths");
+  for (const auto& p : l.masked_paths)
+    if (!absolute(p)) r.fail_field("maskedPaths", "\"" + p + "\" is not an absolute path");
+  for (const auto& p : l.readonly_paths)
+    if (!absolute(p)) r.fail_field("readonlyPaths", "\"" + p + "\" is not an absolute path");
+  l.rootfs_propagation = r.str_or("rootfsPropagation", "");
+  bool ok = false;
+  for (auto p : kPropagations) ok = ok || l.rootfs_propagation == p;
+  if (!ok) r.fail_field("rootfsPropagation", "unknown propagation \"" + l.rootfs_propagation + "\"");
+  s.linux = std::move(l);
+}
+
+std::string line_col(std::string_view text, size_t byte) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+}  // namespace
+
+Spec parse_spec(std::string_view json_text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string reason = e.what();
+    auto pos = reason.find("syntax error");
+    if (pos != std::string::npos) reason = reason.substr(pos);
+    // byte is one past the offending character.
+    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0) + ": " + reason);
+  }
+  JsonReader top(j, "", origin);
+  top.expect_object();
+  Spec s;
+  s.oci_version = top.str("ociVersion");
+  parse_root(top, s);
+  if (auto p = top.maybe("process")) s.process = parse_process(*p);
+  s.hostname = top.str_or("hostname", "");
+  s.domainname = top.str_or("domainname", "");
+  parse_mounts(top, s);
+  s.annotations = top.string_map("annotations");
+  if (auto l = top.maybe("linux")) parse_linux(*l, s);
+
+  if (s.linux && !s.has_namespace(NamespaceType::Mount))
+    throw Error(origin + ": linux.namespaces: a mount namespace is required");
+  auto uts = s.find_namespace(NamespaceType::Uts);
+  bool new_uts = uts && uts->path.empty();
+  if (!s.hostname.empty() && !new_uts) throw Error(origin + ": hostname: requires a new uts namespace");
+  if (!s.domainname.empty() && !new_uts) throw Error(origin + ": domainname: requires a new uts namespace");
+  return s;
+}
+
+Spec load_bundle_spec(const std::string& bundle_dir) {
+  std::string path = bundle_dir + "/config.json";
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const Error& e) {
+    throw Error(path + ": " + errno_text(e.sys_errno() ? e.sys_errno() : EIO), e.sys_errno());
+  }
+  Spec s = parse_spec(text, path);
+  std::string rootfs = rootfs_path(s, bundle_dir);
+  struct stat st;
+  if (::stat(rootfs.c_str(), &st) != 0) throw Error(path + ": root.path: " + rootfs + ": " + errno_text(errno), errno);
+  if (!S_ISDIR(st.st_mode)) throw Error(path + ": root.path: " + rootfs + ": not a directory", ENOTDIR);
+  return s;
+}
+
+std::string rootfs_path(const Spec& s, const std::string& bundle_dir) {
+  std::filesystem::path p(s.root.path);
+  if (p.is_relative()) p = std::filesystem::path(bundle_dir) / p;
+  return p.lexically_normal().string();
+}
+
+}  // namespace capsa::spec

@@ -1,0 +1,23 @@
+// config.json -> spec::Spec, with errors that name the file, the JSON field
+// path (e.g. "linux.namespaces[2].type") and what was expected.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "spec/spec.h"
+
+namespace capsa::spec {
+
+// Parses and validates a config.json document. `origin` is used in messages
+// (normally the file path). Throws capsa::Error on any problem.
+Spec parse_spec(std::string_view json_text, const std::string& origin);
+
+// Reads <bundle>/config.json, parses it, and checks the bundle contents
+// (root.path exists and is a directory). Throws capsa::Error.
+Spec load_bundle_spec(const std::string& bundle_dir);
+
+// Absolute path of the rootfs: root.path resolved against the bundle.
+std::string rootfs_path(const Spec& s, const std::string& bundle_dir);
+
+}  // namespace capsa::spec

@@ -1,0 +1,28 @@
+#include "spec/spec.h"
+
+namespace capsa::spec {
+
+const Namespace* Spec::find_namespace(NamespaceType t) const {
+  if (!linux) return nullptr;
+  for (const auto& ns : linux->namespaces)
+    if (ns.type == t) return &ns;
+  return nullptr;
+}
+
+bool Spec::has_namespace(NamespaceType t) const { return find_namespace(t) != nullptr; }
+
+const char* to_string(NamespaceType t) {
+  switch (t) {
+    case NamespaceType::Pid: return "pid";
+    case NamespaceType::Network: return "network";
+    case NamespaceType::Mount: return "mount";
+    case NamespaceType::Ipc: return "ipc";
+    case NamespaceType::Uts: return "uts";
+    case NamespaceType::User: return "user";
+    case NamespaceType::Cgroup: return "cgroup";
+    case NamespaceType::Time: return "time";
+  }
+  return "unknown";
+}
+
+}  // namespace capsa::spec

@@ -1,0 +1,137 @@
+// The OCI runtime-spec (config.json) subset capsa understands, as plain
+// structs. Parsing and validation live in spec/parse.h; everything downstream
+// (cgroups, namespaces, mounts, process) works only on these types.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capsa::spec {
+
+struct Root {
+  std::string path;  // as written in config.json
+  bool readonly = false;
+};
+
+struct User {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::optional<uint32_t> umask;
+  std::vector<uint32_t> additional_gids;
+};
+
+struct Rlimit {
+  std::string type;  // e.g. "RLIMIT_NOFILE"
+  uint64_t hard = 0;
+  uint64_t soft = 0;
+};
+
+struct Capabilities {
+  std::vector<std::string> bounding, effective, inheritable, permitted, ambient;
+};
+
+struct Process {
+  bool terminal = false;
+  User user;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::optional<Capabilities> capabilities;
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = false;
+  std::optional<int> oom_score_adj;
+};
+
+struct Mount {
+  std::string destination;
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+enum class NamespaceType { Pid, Network, Mount, Ipc, Uts, User, Cgroup, Time };
+
+struct Namespace {
+  NamespaceType type;
+  std::string path;  // empty: create a new one
+};
+
+struct Device {
+  std::string path;
+  char type = 'c';  // 'c', 'b', 'u' or 'p'
+  int64_t major = 0;
+  int64_t minor = 0;
+  std::optional<uint32_t> file_mode;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+
+struct DeviceRule {
+  bool allow = false;
+  std::string type;  // "a", "c", "b"; empty means "a"
+  std::optional<int64_t> major, minor;
+  std::string access;  // subset of "rwm"
+};
+
+struct MemoryResources {
+  std::optional<int64_t> limit;        // bytes; -1 = unlimited
+  std::optional<int64_t> reservation;  // bytes
+  std::optional<int64_t> swap;         // memory+swap bytes (v1 semantics); -1 = unlimited
+  std::optional<int64_t> kernel;       // ignored on kernels without kmem accounting
+  std::optional<int64_t> swappiness;
+  std::optional<bool> disable_oom_killer;
+};
+
+struct CpuResources {
+  std::optional<uint64_t> shares;
+  std::optional<int64_t> quota;   // microseconds; -1 = unlimited
+  std::optional<uint64_t> period; // microseconds
+  std::optional<int64_t> realtime_runtime;
+  std::optional<uint64_t> realtime_period;
+  std::string cpus;  // cpuset list, e.g. "0-1"
+  std::string mems;
+};
+
+struct PidsResources {
+  int64_t limit = 0;  // > 0, or -1 = unlimited
+};
+
+struct Resources {
+  std::vector<DeviceRule> devices;
+  std::optional<MemoryResources> memory;
+  std::optional<CpuResources> cpu;
+  std::optional<PidsResources> pids;
+  std::map<std::string, std::string> unified;  // cgroup v2 file -> value
+};
+
+struct Linux {
+  std::vector<Namespace> namespaces;
+  std::vector<Device> devices;
+  std::string cgroups_path;  // empty: runtime default
+  std::optional<Resources> resources;
+  std::map<std::string, std::string> sysctl;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::string rootfs_propagation;  // "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
+};
+
+struct Spec {
+  std::string oci_version;
+  Root root;
+  std::optional<Process> process;
+  std::string hostname;
+  std::string domainname;
+  std::vector<Mount> mounts;
+  std::map<std::string, std::string> annotations;
+  std::optional<Linux> linux;
+
+  bool has_namespace(NamespaceType t) const;
+  const Namespace* find_namespace(NamespaceType t) const;
+};
+
+const char* to_string(NamespaceType t);
+
+}  // namespace capsa::spec
