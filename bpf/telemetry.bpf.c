@@ -96,13 +96,13 @@ int capsa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exec")
-int capsa_exec(struct trace_event_raw_sched_process_exec *ctx)
+/* tp_btf programs attach through raw tracepoints: no tracefs needed. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(capsa_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct capsa_counters *c = container_counters(cgid);
 	struct capsa_event *ev;
-	unsigned int off;
 
 	if (!c)
 		return 0;
@@ -110,14 +110,13 @@ int capsa_exec(struct trace_event_raw_sched_process_exec *ctx)
 	ev = event_reserve(cgid, CAPSA_EVENT_EXEC);
 	if (!ev)
 		return 0;
-	off = ctx->__data_loc_filename & 0xFFFF;
-	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), (void *)ctx + off);
+	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), BPF_CORE_READ(bprm, filename));
 	event_submit(ev);
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_fork")
-int capsa_fork(struct trace_event_raw_sched_process_fork *ctx)
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(capsa_fork, struct task_struct *parent, struct task_struct *child)
 {
 	/* Runs in the parent; the child starts in the parent's cgroup. */
 	struct capsa_counters *c = container_counters(bpf_get_current_cgroup_id());
@@ -127,8 +126,8 @@ int capsa_fork(struct trace_event_raw_sched_process_fork *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int capsa_exit(struct trace_event_raw_sched_process_template *ctx)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(capsa_exit, struct task_struct *p)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cgid;
@@ -146,7 +145,7 @@ int capsa_exit(struct trace_event_raw_sched_process_template *ctx)
 	ev = event_reserve(cgid, CAPSA_EVENT_EXIT);
 	if (!ev)
 		return 0;
-	ev->exit_code = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), exit_code);
+	ev->exit_code = BPF_CORE_READ(p, exit_code);
 	event_submit(ev);
 	return 0;
 }

@@ -15,6 +15,9 @@ struct BadConfig {
   const char* expected;  // must appear in stderr
 };
 
+// Keeps ctest's test names readable.
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {
 protected:
   void SetUp() override { CAPSA_REQUIRE_ROOT(); }

@@ -30,7 +30,8 @@ protected:
 };
 
 TEST_F(Isolation, TheProcessIsPid1) {
-  auto r = sh("echo $$; cat /proc/self/stat | cut -d' ' -f1");
+  // `read` is a builtin: /proc/self is the shell itself.
+  auto r = sh("echo $$; read pid rest < /proc/self/stat; echo $pid");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n1\n");
 }
@@ -48,7 +49,7 @@ TEST_F(Isolation, RootIsTheBundleRootfsAndHostFilesAreUnreachable) {
             "cat /bundle-marker; test -e " + secret + " && echo LEAK; "
             "ls /proc/1/root/ | grep -qx bundle-marker && echo own-root; "
             "test -e /proc/1/root/" + secret + " && echo LEAK2; "
-            "cat /proc/self/mountinfo | grep -c ' / / ' "});
+            "awk '$5 == \"/\"' /proc/self/mountinfo | wc -l"});
   write_file_atomic(b.rootfs() + "/bundle-marker", "from the bundle\n");
   auto r = capsa(root_.path(), {"run", "--bundle", b.path(), unique_id("root")});
   ::unlink(secret.c_str());
@@ -98,9 +99,10 @@ TEST_F(Isolation, ExceedingThePidsLimitFails) {
 }
 
 TEST_F(Isolation, NetworkNamespaceHasOnlyLoopbackAndItIsUp) {
-  auto r = sh("ls /sys/class/net; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-up");
+  // flags 0x9 = IFF_UP | IFF_LOOPBACK
+  auto r = sh("ls /sys/class/net; cat /sys/class/net/lo/flags");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "lo\nlo-up\n");
+  EXPECT_EQ(r.out, "lo\n0x9\n");
 }
 
 TEST_F(Isolation, CapabilitiesAreLimitedToTheConfiguredSets) {

@@ -1,5 +1,6 @@
 // The container lifecycle through the real capsa binary, against the real
 // kernel: exit codes, state transitions, and that delete leaves no trace.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -37,9 +38,37 @@ TEST_F(Lifecycle, RunPassesTheExitCodeThrough) {
 }
 
 TEST_F(Lifecycle, RunReportsDeathBySignalAs128PlusSignal) {
-  Bundle b({"/bin/sh", "-c", "kill -9 $$"});
-  auto r = capsa(root_.path(), {"run", "--bundle", b.path(), unique_id("sig")});
+  // A container's pid 1 ignores its own SIGKILL: the kill comes from outside.
+  Bundle b({"/bin/sleep", "300"});
+  std::string id = unique_id("sig");
+  CommandResult r;
+  std::thread run([&] { r = capsa(root_.path(), {"run", "--bundle", b.path(), id}); });
+  bool running = eventually([&] {
+    auto s = capsa(root_.path(), {"state", id});
+    return s.exit_code == 0 && nlohmann::json::parse(s.out)["status"] == "running";
+  });
+  EXPECT_TRUE(running);
+  EXPECT_EQ(capsa(root_.path(), {"kill", id, "KILL"}).exit_code, 0);
+  run.join();
   EXPECT_EQ(r.exit_code, 137) << r.err;
+}
+
+TEST_F(Lifecycle, RunForwardsSignalsToTheContainer) {
+  Bundle b({"/bin/sh", "-c", "trap 'exit 3' TERM; echo ready; while true; do sleep 0.05; done"});
+  std::string id = unique_id("fwd");
+  CommandResult r;
+  std::thread run([&] { r = capsa(root_.path(), {"run", "--bundle", b.path(), id}); });
+  EXPECT_TRUE(eventually([&] {
+    auto s = capsa(root_.path(), {"state", id});
+    return s.exit_code == 0 && nlohmann::json::parse(s.out)["status"] == "running";
+  }));
+  ::usleep(200 * 1000);  // let the shell install its trap
+  // SIGTERM to the capsa run process itself, as a terminal or supervisor would send.
+  auto pids = run_command({"/usr/bin/pgrep", "-f", "run --bundle " + b.path() + " " + id});
+  ASSERT_EQ(pids.exit_code, 0);
+  ::kill(std::stoi(pids.out), SIGTERM);
+  run.join();
+  EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
 TEST_F(Lifecycle, StateMovesCreatedRunningStoppedAndDeleteRemovesEveryTrace) {

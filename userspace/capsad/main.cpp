@@ -63,16 +63,21 @@ int serve(const Options& o) {
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
 
   daemon::EventLog events(o.events);
+  // A container created since the last sync is found by syncing once more.
+  auto container_of = [&sync](uint64_t cgroup_id) {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& c : pass == 0 ? sync.last() : sync.sync())
+        if (c.cgroup_id == cgroup_id) return c.id;
+    }
+    return std::string();
+  };
   std::thread event_thread([&] {
     while (!g_stop) {
       try {
         telemetry.poll_events(200, [&](const capsa_event& ev) {
           events_seen.inc();
           if (!events.enabled()) return;
-          std::string id;
-          for (const auto& c : sync.last())
-            if (c.cgroup_id == ev.cgroup_id) id = c.id;
-          events.write(ev, id);
+          events.write(ev, container_of(ev.cgroup_id));
         });
       } catch (const std::exception& e) {
         spdlog::error("events: {}", e.what());
