@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 capsa=${2:-$here/build/runtime/capsa}
 busybox=/bin/busybox
 
+capsa=$(realpath "$capsa" 2>/dev/null || echo "$capsa")
 [ -x "$capsa" ] || { echo "mkbundle: capsa binary not found: $capsa (build first)" >&2; exit 1; }
 [ -x "$busybox" ] || { echo "mkbundle: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
 ldd_out=$(LC_ALL=C ldd "$busybox" 2>&1 || true)
