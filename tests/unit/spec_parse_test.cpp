@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "spec/default_spec.h"
+#include "spec/parse.h"
+#include "test_env.h"
+
+namespace capsa::spec {
+namespace {
+
+nlohmann::json base() { return nlohmann::json::parse(default_spec_json()); }
+
+// The error message parse_spec gives for `j`, or "" when it parses.
+std::string error_of(const nlohmann::json& j) {
+  try {
+    parse_spec(j.dump(), "config.json");
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+TEST(SpecParse, TheDefaultSpecParses) {
+  Spec s = parse_spec(default_spec_json(), "config.json");
+  EXPECT_EQ(s.root.path, "rootfs");
+  EXPECT_TRUE(s.root.readonly);
+  ASSERT_TRUE(s.process);
+  EXPECT_EQ(s.process->args, std::vector<std::string>{"sh"});
+  EXPECT_TRUE(s.process->terminal);
+  ASSERT_TRUE(s.process->capabilities);
+  EXPECT_EQ(s.process->capabilities->bounding.size(), 3u);
+  ASSERT_EQ(s.process->rlimits.size(), 1u);
+  EXPECT_EQ(s.process->rlimits[0].type, "RLIMIT_NOFILE");
+  EXPECT_EQ(s.mounts.size(), 7u);
+  ASSERT_TRUE(s.linux);
+  EXPECT_EQ(s.linux->namespaces.size(), 6u);
+  EXPECT_TRUE(s.has_namespace(NamespaceType::Cgroup));
+  EXPECT_EQ(s.linux->masked_paths.size(), 10u);
+  ASSERT_TRUE(s.linux->resources);
+  ASSERT_EQ(s.linux->resources->devices.size(), 1u);
+  EXPECT_FALSE(s.linux->resources->devices[0].allow);
+  EXPECT_EQ(s.hostname, "capsa");
+}
+
+TEST(SpecParse, RootlessDefaultHasAUserNamespaceAndNoNetwork) {
+  auto j = nlohmann::json::parse(default_spec_json(true));
+  std::vector<std::string> types;
+  for (auto& n : j["linux"]["namespaces"]) types.push_back(n["type"]);
+  EXPECT_NE(std::find(types.begin(), types.end(), "user"), types.end());
+  EXPECT_EQ(std::find(types.begin(), types.end(), "network"), types.end());
+  EXPECT_TRUE(j["linux"].contains("uidMappings"));
+  EXPECT_NO_THROW(parse_spec(j.dump(), "config.json"));
+}
+
+TEST(SpecParse, ResourcesAreRead) {
+  auto j = base();
+  j["linux"]["resources"]["memory"] = {{"limit", 1 << 26}, {"swap", -1}, {"swappiness", 10}};
+  j["linux"]["resources"]["cpu"] = {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0-1"}};
+  j["linux"]["resources"]["pids"] = {{"limit", 32}};
+  j["linux"]["resources"]["unified"] = {{"memory.high", "1000000"}};
+  j["linux"]["cgroupsPath"] = "/mine/c1";
+  auto s = parse_spec(j.dump(), "config.json");
+  const auto& r = *s.linux->resources;
+  EXPECT_EQ(*r.memory->limit, 1 << 26);
+  EXPECT_EQ(*r.memory->swap, -1);
+  EXPECT_EQ(*r.cpu->shares, 512u);
+  EXPECT_EQ(r.cpu->cpus, "0-1");
+  EXPECT_EQ(r.pids->limit, 32);
+  EXPECT_EQ(r.unified.at("memory.high"), "1000000");
+  EXPECT_EQ(s.linux->cgroups_path, "/mine/c1");
+}
+
+struct Case {
+  const char* name;
+  std::function<void(nlohmann::json&)> spoil;
+  const char* message;
+};
+
+class SpecErrors : public ::testing::TestWithParam<Case> {};
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+TEST_P(SpecErrors, NameTheFieldAndWhatWasExpected) {
+  auto j = base();
+  GetParam().spoil(j);
+  auto msg = error_of(j);
+  EXPECT_NE(msg.find(GetParam().message), std::string::npos) << "got: " << msg;
+  EXPECT_EQ(msg.rfind("config.json: ", 0), 0u) << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, SpecErrors,
+    ::testing::Values(
+        Case{"NoVersion", [](auto& j) { j.erase("ociVersion"); }, "ociVersion: required field missing"},
+        Case{"NoRootPath", [](auto& j) { j["root"].erase("path"); }, "root.path: required field missing"},
+        Case{"ArgsNotStrings", [](auto& j) { j["process"]["args"] = {1}; }, "process.args[0]: expected string, got integer"},
+        Case{"ArgsEmpty", [](auto& j) { j["process"]["args"] = nlohmann::json::array(); }, "process.args: must not be empty"},
+        Case{"RelativeCwd", [](auto& j) { j["process"]["cwd"] = "tmp"; }, "process.cwd: must be an absolute path"},
+        Case{"EnvWithoutEquals", [](auto& j) { j["process"]["env"] = {"FOO"}; }, "process.env: [0]: expected NAME=value"},
+        Case{"UnknownCap", [](auto& j) { j["process"]["capabilities"]["bounding"] = {"CAP_FLY"}; },
+             "process.capabilities.bounding: [0]: unknown capability \"CAP_FLY\""},
+        Case{"UnknownRlimit", [](auto& j) { j["process"]["rlimits"][0]["type"] = "RLIMIT_FOO"; },
+             "process.rlimits[0].type: unknown rlimit"},
+        Case{"SoftAboveHard", [](auto& j) { j["process"]["rlimits"][0]["soft"] = 4096; }, "process.rlimits[0]: soft limit"},
+        Case{"OomScoreRange", [](auto& j) { j["process"]["oomScoreAdj"] = 5000; }, "process.oomScoreAdj: value 5000 out of range"},
+        Case{"UidNegative", [](auto& j) { j["process"]["user"]["uid"] = -1; }, "process.user.uid: expected a non-negative integer"},
+        Case{"RelativeMount", [](auto& j) { j["mounts"][1]["destination"] = "dev"; }, "mounts[1].destination: must be an absolute path"},
+        Case{"UnknownNamespace", [](auto& j) { j["linux"]["namespaces"][2]["type"] = "foo"; },
+             "linux.namespaces[2].type: unknown namespace type \"foo\" (expected one of: pid, network, mount, ipc, uts, user, cgroup, time)"},
+        Case{"DuplicateNamespace", [](auto& j) { j["linux"]["namespaces"][1]["type"] = "pid"; },
+             "linux.namespaces[1].type: duplicate namespace type \"pid\""},
+        Case{"NoMountNamespace",
+             [](auto& j) {
+               auto& ns = j["linux"]["namespaces"];
+               for (size_t i = 0; i < ns.size(); ++i)
+                 if (ns[i]["type"] == "mount") ns.erase(i);
+             },
+             "linux.namespaces: a mount namespace is required"},
+        Case{"HostnameWithoutUts",
+             [](auto& j) {
+               auto& ns = j["linux"]["namespaces"];
+               for (size_t i = 0; i < ns.size(); ++i)
+                 if (ns[i]["type"] == "uts") ns.erase(i);
+             },
+             "hostname: requires a new uts namespace"},
+        Case{"MemoryLimitString", [](auto& j) { j["linux"]["resources"]["memory"] = {{"limit", "1G"}}; },
+             "linux.resources.memory.limit: expected integer, got string"},
+        Case{"PidsZero", [](auto& j) { j["linux"]["resources"]["pids"] = {{"limit", 0}}; },
+             "linux.resources.pids.limit: must be positive"},
+        Case{"BadCpus", [](auto& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "all"}}; },
+             "linux.resources.cpu.cpus: expected a list"},
+        Case{"BadPropagation", [](auto& j) { j["linux"]["rootfsPropagation"] = "sideways"; },
+             "linux.rootfsPropagation: unknown propagation \"sideways\""},
+        Case{"DeviceTypeBad", [](auto& j) { j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "z"}}}; },
+             "linux.devices[0].type: expected"},
+        Case{"LinuxNotObject", [](auto& j) { j["linux"] = 3; }, "linux: expected object, got integer"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SpecParse, JsonSyntaxErrorsGiveLineAndColumn) {
+  try {
+    parse_spec("{\n  \"ociVersion\": \"1.2.0\",\n  \"root\": {,\n}", "/b/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/b/config.json: invalid JSON at line 3, column 12"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SpecBundle, RootfsIsCheckedAndResolvedAgainstTheBundle) {
+  test::TempDir dir("capsa-spec");
+  std::string b = dir.path();
+  try {
+    load_bundle_spec(b);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(b + "/config.json: No such file or directory"), std::string::npos) << e.what();
+  }
+  write_file_atomic(b + "/config.json", default_spec_json());
+  try {
+    load_bundle_spec(b);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("root.path: " + b + "/rootfs: No such file or directory"), std::string::npos)
+        << e.what();
+  }
+  write_file_atomic(b + "/rootfs", "not a dir");
+  EXPECT_THROW(load_bundle_spec(b), Error);
+  ::unlink((b + "/rootfs").c_str());
+  make_dirs(b + "/rootfs");
+  auto s = load_bundle_spec(b);
+  EXPECT_EQ(rootfs_path(s, b), b + "/rootfs");
+  s.root.path = "/abs/root";
+  EXPECT_EQ(rootfs_path(s, b), "/abs/root");
+  s.root.path = "./x/../rootfs";
+  EXPECT_EQ(rootfs_path(s, b), b + "/rootfs");
+}
+
+}  // namespace
+}  // namespace capsa::spec
