@@ -2,6 +2,9 @@
 // and /metrics reports it under the container's id.
 #include <unistd.h>
 
+#include <regex>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
@@ -111,5 +114,27 @@ TEST_F(CapsadMetrics, CountingSurvivesKill9AndARestartResyncs) {
   EXPECT_GT(second, first + 20000) << "first " << first << " second " << second;
 }
 
+// Every capsa_*/process_* metric a dashboard queries is one capsad exports
+// (with a container running, so the per-container families have samples).
+TEST_F(CapsadMetrics, DashboardsQueryOnlyMetricsCapsadExports) {
+  start_capsad();
+  Bundle b({"/bin/sleep", "300"});
+  std::string id = run_detached(b, "dash");
+  ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 0; }, 5000));
+  std::string exported = capsad_->metrics();
+  auto files = run_command({"/bin/sh", "-c", std::string("ls ") + CAPSA_SOURCE_DIR + "/dashboards/*.json"});
+  ASSERT_EQ(files.exit_code, 0) << "no dashboards found";
+  std::istringstream list(files.out);
+  int checked = 0;
+  std::regex name(R"(\b((capsa|process)_[a-z_]+)\b)");
+  for (std::string file; std::getline(list, file);) {
+    std::string text = nlohmann::json::parse(read_file_or_empty(file)).dump();
+    for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it, ++checked)
+      EXPECT_NE(exported.find("\n# TYPE " + (*it)[1].str() + " "), std::string::npos) << file << " uses " << (*it)[1];
+  }
+  EXPECT_GT(checked, 5);
+}
+
 }  // namespace
 }  // namespace capsa::test
+
