@@ -7,15 +7,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/cli_main.h"
 #include "state/state_store.h"
 
 namespace capsa::cli {
 
 struct GlobalOptions {
   std::string root = "/run/capsa";
-  std::string log;
-  std::string log_format = "text";
-  bool debug = false;
+  LogFlags log;
   bool systemd_cgroup = false;
   std::string rootless = "auto";
   std::string bpf_pin_root;

@@ -7,7 +7,7 @@
 #include "telemetry.h"
 #include "cli.h"
 #include "common/error.h"
-#include "common/logging.h"
+#include "common/cli_main.h"
 
 int main(int argc, char** argv) {
   using namespace capsa;
@@ -19,9 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("-v,--version",
                        std::string("capsa version ") + CAPSA_VERSION + "\ncommit: " + CAPSA_GIT_COMMIT + "\nspec: 1.2.0");
   app.add_option("--root", g.root, "root directory for storage of container state")->capture_default_str();
-  app.add_option("--log", g.log, "log file path (default: stderr)");
-  app.add_option("--log-format", g.log_format, "log format: text or json")->capture_default_str();
-  app.add_flag("--debug", g.debug, "enable debug logging");
+  add_log_flags(app, g.log);
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd for cgroups (not supported)");
   app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto")->capture_default_str();
   app.add_option("--bpf-pin-root", g.bpf_pin_root, "bpffs directory where capsad pins its maps")
@@ -40,21 +38,11 @@ int main(int argc, char** argv) {
   cli::add_delete(app, ctx);
   cli::add_list(app, ctx);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 1;
-  }
-  try {
-    setup_logging(g.log, parse_log_format(g.log_format, "--log-format"), g.debug);
+  return run_main(app, argc, argv, g.log, [&] {
     if (g.systemd_cgroup) throw Error("--systemd-cgroup: systemd cgroup management is not supported by capsa");
     if (g.rootless == "true") throw Error("--rootless: rootless containers are not supported by capsa yet");
     if (g.rootless != "false" && g.rootless != "auto")
       throw Error("--rootless: expected true, false or auto, got \"" + g.rootless + "\"");
     return action ? action() : 0;
-  } catch (const std::exception& e) {
-    report_fatal(e.what());
-    return 1;
-  }
+  });
 }

@@ -15,7 +15,7 @@
 #include "bpf/bpffs.h"
 #include "bpf/telemetry_loader.h"
 #include "common/error.h"
-#include "common/logging.h"
+#include "common/cli_main.h"
 #include "daemon/container_catalog.h"
 #include "daemon/event_log.h"
 #include "daemon/kernel_sync.h"
@@ -32,11 +32,9 @@ struct Options {
   std::string root = "/run/capsa";
   std::string pin_root = CAPSA_PIN_ROOT_DEFAULT;
   std::string events;
-  std::string log;
-  std::string log_format = "text";
+  capsa::LogFlags log;
   int sync_interval_ms = 1000;
   bool unpin = false;
-  bool debug = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -150,25 +148,14 @@ int main(int argc, char** argv) {
   app.add_option("--sync-interval-ms", o.sync_interval_ms, "how often to re-read the state directory")
       ->capture_default_str()->check(CLI::Range(10, 600000));
   app.add_flag("--unpin", o.unpin, "remove every pinned program, link and map, then exit");
-  app.add_option("--log", o.log, "log file (default: stderr)");
-  app.add_option("--log-format", o.log_format, "text or json")->capture_default_str();
-  app.add_flag("--debug", o.debug, "debug logging");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 1;
-  }
-  try {
-    capsa::setup_logging(o.log, capsa::parse_log_format(o.log_format, "--log-format"), o.debug);
-    if (o.log.empty()) spdlog::set_level(o.debug ? spdlog::level::debug : spdlog::level::info);
+  capsa::add_log_flags(app, o.log);
+  return capsa::run_main(app, argc, argv, o.log, [&] {
+    // capsad is a service: its info lines (where it listens) belong on stderr.
+    if (o.log.file.empty()) spdlog::set_level(o.log.debug ? spdlog::level::debug : spdlog::level::info);
     if (o.unpin) {
       capsa::bpf::Telemetry::unpin_all(o.pin_root);
       return 0;
     }
     return serve(o);
-  } catch (const std::exception& e) {
-    capsa::report_fatal(e.what());
-    return 1;
-  }
+  });
 }
