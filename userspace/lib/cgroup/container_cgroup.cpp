@@ -67,26 +67,43 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
   auto self = parse_proc_cgroup(read_file("/proc/self/cgroup"));
   ContainerCgroup cg;
   try {
+    // With the default path, the /capsa parent is the runtime's own: the last
+    // container to go removes it, whoever made it.
+    bool runtime_parent = cgroups_path.empty();
     auto make = [&](const Hierarchy& h, const std::string& key) {
       std::string rel = resolve_cgroup_path(cgroups_path, id, self, key);
-      std::string cur = h.mount_point;
-      std::stringstream ss(rel);
-      for (std::string part; std::getline(ss, part, '/');) {
-        if (part.empty()) continue;
-        std::string parent = cur;
-        cur += "/" + part;
-        if (::mkdir(cur.c_str(), 0755) == 0) {
-          cg.created_.push_back(cur);
-          // A v1 cpuset cgroup starts with no cpus or mems and refuses tasks.
-          if (h.controllers.count("cpuset")) {
-            for (const char* f : {"cpuset.cpus", "cpuset.mems"})
-              if (trim(read_file(cur + "/" + f)).empty()) write_file(cur + "/" + f, trim(read_file(parent + "/" + f)));
+      // A concurrent delete may remove a shared parent between our mkdirs
+      // (ENOENT): walk the path again.
+      for (int attempt = 0;; ++attempt) {
+        std::string cur = h.mount_point;
+        std::stringstream ss(rel);
+        bool vanished = false;
+        for (std::string part; std::getline(ss, part, '/') && !vanished;) {
+          if (part.empty()) continue;
+          std::string parent = cur;
+          cur += "/" + part;
+          bool leaf = cur.size() == h.mount_point.size() + rel.size();
+          if (::mkdir(cur.c_str(), 0755) == 0) {
+            cg.created_.push_back(cur);
+            // A v1 cpuset cgroup starts with no cpus or mems and refuses tasks.
+            if (h.controllers.count("cpuset")) {
+              for (const char* f : {"cpuset.cpus", "cpuset.mems"})
+                if (trim(read_file(cur + "/" + f)).empty()) write_file(cur + "/" + f, trim(read_file(parent + "/" + f)));
+            }
+          } else if (errno == EEXIST) {
+            if (leaf) throw Error("linux.cgroupsPath: cgroup " + cur + " already exists", EEXIST);
+            if (runtime_parent) cg.created_.push_back(cur);
+          } else if (errno == ENOENT && attempt < 5) {
+            vanished = true;
+          } else {
+            throw_sys("linux.cgroupsPath: mkdir " + cur);
           }
-        } else if (errno != EEXIST) {
-          throw_sys("linux.cgroupsPath: mkdir " + cur);
+        }
+        if (!vanished) {
+          cg.dirs_[key] = cur;
+          return;
         }
       }
-      cg.dirs_[key] = cur;
     };
     if (layout.unified) make(*layout.unified, kUnifiedKey);
     for (const auto& h : layout.v1) make(h, h.key());

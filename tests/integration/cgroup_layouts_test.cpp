@@ -1,0 +1,86 @@
+// capsa on the cgroup layouts users have. This machine is hybrid; a pure v2
+// host is emulated in a private mount namespace where /sys/fs/cgroup is the
+// cgroup2 hierarchy alone (layout detection reads mountinfo, so capsa sees
+// exactly what it would see there).
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "cgroup/layout.h"
+#include "common/file_util.h"
+#include "test_env.h"
+
+namespace capsa::test {
+namespace {
+
+class CgroupLayouts : public ::testing::Test {
+protected:
+  void SetUp() override { CAPSA_REQUIRE_ROOT(); }
+
+  // Runs `script` with only cgroup2 mounted at /sys/fs/cgroup.
+  CommandResult on_pure_v2(const std::string& script) {
+    return run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                        "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && " + script});
+  }
+  std::string capsa_cmd() const { return std::string(CAPSA_BIN) + " --root " + root_.path(); }
+  TempDir root_{"capsa-root"};
+};
+
+TEST_F(CgroupLayouts, PureV2ContainerGetsItsOwnCgroup2AndDeleteRemovesIt) {
+  Bundle b({"/bin/sh", "-c",
+            "grep '^0::' /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.controllers && echo v2-mounted; "
+            "test -d /sys/fs/cgroup/memory || echo no-v1-dirs"});
+  std::string id = unique_id("v2");
+  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id +
+                      " && test ! -e /sys/fs/cgroup/capsa/" + id + " && echo cgroup-removed");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The cgroup namespace roots the container at its own cgroup.
+  EXPECT_EQ(r.out, "0::/\nv2-mounted\nno-v1-dirs\ncgroup-removed\n");
+}
+
+TEST_F(CgroupLayouts, PureV2LimitWithoutItsControllerFailsNamingTheFieldAndLeavesNothing) {
+  auto layout = cgroup::detect_layout();
+  if (!layout.unified || layout.unified->controllers.count("pids"))
+    GTEST_SKIP() << "needs a host whose cgroup2 hierarchy lacks the pids controller (true on hybrid hosts)";
+  Bundle b({"/bin/true"});
+  b.config()["linux"]["resources"]["pids"] = {{"limit", 10}};
+  b.save();
+  std::string id = unique_id("v2lim");
+  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id + "; echo rc=$?; test -e /sys/fs/cgroup/capsa/" +
+                      id + " && echo LEFTOVER; true");
+  EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.find("LEFTOVER"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("linux.resources.pids.limit: no pids controller on this host"), std::string::npos) << r.err;
+  EXPECT_FALSE(path_exists(root_.path() + "/" + id));
+}
+
+TEST_F(CgroupLayouts, HostLayoutIsRecognised) {
+  auto layout = cgroup::detect_layout();
+  EXPECT_NE(layout.kind(), cgroup::LayoutKind::None);
+  if (layout.kind() == cgroup::LayoutKind::Hybrid) {
+    EXPECT_NE(layout.v1_with("memory"), nullptr);
+    EXPECT_NE(layout.v1_with("pids"), nullptr);
+  }
+}
+
+TEST_F(CgroupLayouts, TheRuntimesParentCgroupGoesWithTheLastContainer) {
+  auto layout = cgroup::detect_layout();
+  Bundle b({"/bin/true"});
+  for (int i = 0; i < 3; ++i) {
+    std::string id = unique_id("parent");
+    auto r = capsa(root_.path(), {"run", "--bundle", b.path(), id});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Other tests may run containers at the same time: only a quiet host must be clean.
+  bool others = false;
+  for (const auto& h : layout.v1) {
+    auto r = run_command({"/bin/sh", "-c", "ls -d " + h.mount_point + "/capsa/*/ 2>/dev/null"});
+    others = others || !r.out.empty();
+  }
+  if (others) GTEST_SKIP() << "other containers are running under /capsa; cannot check the parent's removal";
+  for (const auto& h : layout.v1) EXPECT_FALSE(path_exists(h.mount_point + "/capsa")) << h.mount_point;
+  if (layout.unified) EXPECT_FALSE(path_exists(layout.unified->mount_point + "/capsa"));
+}
+
+}  // namespace
+}  // namespace capsa::test
