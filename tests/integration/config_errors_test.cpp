@@ -96,12 +96,6 @@ INSTANTIATE_TEST_SUITE_P(
                     b.save();
                   },
                   "linux.resources.cpu.cpus"},
-        BadConfig{"TerminalWithoutConsoleSocket",
-                  [](Bundle& b) {
-                    b.config()["process"]["terminal"] = true;
-                    b.save();
-                  },
-                  "process.terminal"},
         BadConfig{"MissingConfig", [](Bundle& b) { ::unlink((b.path() + "/config.json").c_str()); },
                   "config.json"}),
     [](const auto& info) { return std::string(info.param.name); });

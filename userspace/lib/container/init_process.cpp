@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "container/path_resolve.h"
 #include "container/process_setup.h"
 #include "container/sync_channel.h"
@@ -43,6 +46,29 @@ void close_other_fds(std::vector<int> keep) {
   ::syscall(SYS_close_range, from, ~0U, 0);
 }
 
+// A pty from the container's own devpts instance, as the process's
+// controlling terminal and stdio; the master goes to the runtime.
+void setup_terminal(const InitPlan& plan, const spec::Process& proc) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_sys("process.terminal: open /dev/ptmx (needs a devpts mount with newinstance)");
+  if (::unlockpt(master.get()) != 0) throw_sys("process.terminal: unlockpt");
+  char name[64];
+  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_sys("process.terminal: ptsname");
+  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_sys(std::string("process.terminal: open ") + name);
+  if (::fchown(slave.get(), proc.user.uid, proc.user.gid) != 0) throw_sys(std::string("process.terminal: chown ") + name);
+  // /dev/console is the same terminal, as with runc.
+  UniqueFd console(::open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (console && ::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+    throw_sys("process.terminal: bind the pty over /dev/console");
+  if (::setsid() < 0) throw_sys("process.terminal: setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_sys("process.terminal: make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; ++fd)
+    if (::dup2(slave.get(), fd) < 0) throw_sys("process.terminal: dup2");
+  if (!send_with_fd(plan.sync_fd, std::string(kSyncPty) + ":" + name, master.get()))
+    throw Error("process.terminal: the runtime went away");
+}
+
 void setup(const InitPlan& plan) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
@@ -60,6 +86,7 @@ void setup(const InitPlan& plan) {
   apply_sysctls(spec);  // before finish_rootfs makes /proc/sys read-only
   finish_rootfs(spec);
   if (plan.new_net_ns) bring_up_loopback();
+  if (proc.terminal) setup_terminal(plan, proc);
 
   apply_rlimits(proc);
   apply_oom_score_adj(proc);

@@ -7,11 +7,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -37,11 +40,13 @@ std::string real_path(const std::string& path, const std::string& what) {
 }
 
 // Fields capsa cannot honour yet fail loudly rather than being ignored.
-void check_supported(const spec::Spec& s, const std::string& origin) {
+void check_supported(const spec::Spec& s, const std::string& origin, const CreateOptions& opts) {
   if (!s.process) throw Error(origin + ": process: required to create a container");
-  if (s.process->terminal)
-    throw Error(origin + ": process.terminal: true needs a console socket, which capsa does not support yet; "
-                "set it to false");
+  if (s.process->terminal && opts.console_socket.empty() && !opts.foreground)
+    throw Error(origin + ": process.terminal: true needs --console-socket to receive the terminal "
+                "(or a foreground `capsa run`)");
+  if (!s.process->terminal && !opts.console_socket.empty())
+    throw Error("--console-socket: process.terminal is false in " + origin + ", so there is no terminal to send");
   if (!s.linux) throw Error(origin + ": linux: required on Linux");
   for (size_t i = 0; i < s.linux->namespaces.size(); ++i) {
     auto t = s.linux->namespaces[i].type;
@@ -122,11 +127,24 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
 
 }  // namespace
 
-state::ContainerState create_container(const state::StateStore& store, const CreateOptions& opts) {
+// Hands the pty master to the console socket, as runc does (SCM_RIGHTS).
+void send_to_console_socket(const std::string& path, const std::string& pty_name, int master) {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw_sys("--console-socket: socket");
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("--console-socket: path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw_sys("--console-socket: connect " + path);
+  if (!send_with_fd(sock.get(), pty_name, master)) throw_sys("--console-socket: send the terminal to " + path);
+}
+
+Created create_container(const state::StateStore& store, const CreateOptions& opts) {
   std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "--bundle");
   spec::Spec spec = spec::load_bundle_spec(bundle);
   std::string origin = bundle + "/config.json";
-  check_supported(spec, origin);
+  check_supported(spec, origin, opts);
   std::string rootfs = real_path(spec::rootfs_path(spec, bundle), origin + ": root.path");
   auto layout = cgroup::detect_layout();
 
@@ -186,11 +204,25 @@ state::ContainerState create_container(const state::StateStore& store, const Cre
 
   cg->join(rollback.child);
   if (!sync_send(sync.runtime_end.get(), kSyncGo)) throw Error("container init exited before setup");
-  auto reply = sync_recv(sync.runtime_end.get());
-  if (!reply) throw Error("container init exited during setup");
-  if (reply->rfind(kSyncErrorPrefix, 0) == 0)
-    throw Error(origin + ": " + reply->substr(std::string(kSyncErrorPrefix).size()));
-  if (*reply != kSyncReady) throw Error("container init: unexpected message \"" + *reply + "\"");
+  Created out;
+  std::string pty_name;
+  for (;;) {
+    auto reply = recv_with_fd(sync.runtime_end.get());
+    if (!reply) throw Error("container init exited during setup");
+    const std::string& msg = reply->msg;
+    if (msg.rfind(kSyncErrorPrefix, 0) == 0) throw Error(origin + ": " + msg.substr(std::string(kSyncErrorPrefix).size()));
+    if (msg.rfind(kSyncPty, 0) == 0 && reply->fd) {
+      out.pty_master = std::move(reply->fd);
+      pty_name = msg.substr(std::string(kSyncPty).size() + 1);
+      continue;
+    }
+    if (msg == kSyncReady) break;
+    throw Error("container init: unexpected message \"" + msg + "\"");
+  }
+  if (out.pty_master && !opts.console_socket.empty()) {
+    send_to_console_socket(opts.console_socket, pty_name, out.pty_master.get());
+    out.pty_master.reset();
+  }
 
   auto stat = state::read_proc_stat(rollback.child);
   if (!stat) throw Error("container init exited before it was started");
@@ -219,7 +251,8 @@ state::ContainerState create_container(const state::StateStore& store, const Cre
     write_file_atomic(pf, std::to_string(st.init_pid), 0644);
   }
   rollback.done = true;
-  return st;
+  out.state = std::move(st);
+  return out;
 }
 
 void start_container(const state::ContainerDir& dir, const state::ContainerState& st) {

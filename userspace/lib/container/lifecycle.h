@@ -6,21 +6,29 @@
 
 #include <string>
 
+#include "common/unique_fd.h"
 #include "state/state_store.h"
 
 namespace capsa::container {
 
 struct CreateOptions {
   std::string id;
-  std::string bundle;        // as given on the command line
-  std::string pid_file;      // written once the init is ready; empty: none
-  std::string bpf_pin_root;  // where capsad pins the containers map
+  std::string bundle;          // as given on the command line
+  std::string pid_file;        // written once the init is ready; empty: none
+  std::string bpf_pin_root;    // where capsad pins the containers map
+  std::string console_socket;  // where the pty master goes for process.terminal
+  bool foreground = false;     // `run` without --detach: the caller relays the pty
+};
+
+struct Created {
+  state::ContainerState state;
+  UniqueFd pty_master;  // process.terminal in the foreground only
 };
 
 // Validates the bundle, creates cgroups, the state directory and the init
 // (a child of the calling process), and returns once the init waits for
 // `start`. On any error nothing is left behind (state dir, cgroups, init).
-state::ContainerState create_container(const state::StateStore& store, const CreateOptions& opts);
+Created create_container(const state::StateStore& store, const CreateOptions& opts);
 
 // Lets a created container's init exec its process.
 void start_container(const state::ContainerDir& dir, const state::ContainerState& st);

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cstring>
+
 #include "common/error.h"
 
 namespace capsa::container {
@@ -21,13 +23,54 @@ bool sync_send(int fd, const std::string& msg) noexcept {
 }
 
 std::optional<std::string> sync_recv(int fd) noexcept {
-  char buf[8192];
+  auto r = recv_with_fd(fd);
+  if (!r) return std::nullopt;
+  return std::move(r->msg);
+}
+
+bool send_with_fd(int sock, const std::string& msg, int fd) noexcept {
+  struct iovec iov {const_cast<char*>(msg.data()), msg.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
   for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n > 0) return std::string(buf, static_cast<size_t>(n));
-    if (n == 0) return std::nullopt;
-    if (errno != EINTR) return std::nullopt;
+    if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
   }
+}
+
+std::optional<Received> recv_with_fd(int sock) noexcept {
+  char buf[8192];
+  struct iovec iov {buf, sizeof buf};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  Received r;
+  r.msg.assign(buf, static_cast<size_t>(n));
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      r.fd.reset(fd);
+    }
+  }
+  return r;
 }
 
 }  // namespace capsa::container

@@ -20,9 +20,19 @@ bool sync_send(int fd, const std::string& msg) noexcept;
 // nullopt on EOF (peer exited) or error.
 std::optional<std::string> sync_recv(int fd) noexcept;
 
+// The same with one file descriptor attached (SCM_RIGHTS): the pty master
+// travels this way from the init to the runtime, and on to a console socket.
+bool send_with_fd(int sock, const std::string& msg, int fd) noexcept;
+struct Received {
+  std::string msg;
+  UniqueFd fd;  // empty when the message carried none
+};
+std::optional<Received> recv_with_fd(int sock) noexcept;
+
 // Protocol words.
 inline constexpr const char* kSyncGo = "go";        // runtime -> init: cgroups joined
 inline constexpr const char* kSyncReady = "ready";  // init -> runtime: waiting for start
+inline constexpr const char* kSyncPty = "pty";      // init -> runtime: pty master attached
 inline constexpr const char* kSyncErrorPrefix = "error:";
 
 }  // namespace capsa::container
