@@ -15,6 +15,13 @@
 namespace capsa::test {
 namespace {
 
+// A container's pid 1 drops signals it has no handler for: wait until the
+// shell has set its trap (it touches /ready) before signalling.
+void wait_ready(const Bundle& b) {
+  ASSERT_TRUE(eventually([&] { return path_exists(b.rootfs() + "/ready"); }));
+  ::unlink((b.rootfs() + "/ready").c_str());
+}
+
 class Lifecycle : public ::testing::Test {
 protected:
   void SetUp() override { CAPSA_REQUIRE_ROOT(); }
@@ -54,15 +61,13 @@ TEST_F(Lifecycle, RunReportsDeathBySignalAs128PlusSignal) {
 }
 
 TEST_F(Lifecycle, RunForwardsSignalsToTheContainer) {
-  Bundle b({"/bin/sh", "-c", "trap 'exit 3' TERM; echo ready; while true; do sleep 0.05; done"});
+  Bundle b({"/bin/sh", "-c", "trap 'exit 3' TERM; touch /ready; while true; do sleep 0.05; done"});
+  b.config()["root"]["readonly"] = false;
+  b.save();
   std::string id = unique_id("fwd");
   CommandResult r;
   std::thread run([&] { r = capsa(root_.path(), {"run", "--bundle", b.path(), id}); });
-  EXPECT_TRUE(eventually([&] {
-    auto s = capsa(root_.path(), {"state", id});
-    return s.exit_code == 0 && nlohmann::json::parse(s.out)["status"] == "running";
-  }));
-  ::usleep(200 * 1000);  // let the shell install its trap
+  wait_ready(b);
   // SIGTERM to the capsa run process itself, as a terminal or supervisor would send.
   auto pids = run_command({"/usr/bin/pgrep", "-f", "run --bundle " + b.path() + " " + id});
   ASSERT_EQ(pids.exit_code, 0);
@@ -144,9 +149,12 @@ TEST_F(Lifecycle, DeleteOfACreatedContainerKillsItsInit) {
 }
 
 TEST_F(Lifecycle, KillAcceptsSignalNamesAndNumbers) {
-  Bundle b({"/bin/sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.05; done"});
+  Bundle b({"/bin/sh", "-c", "trap 'exit 42' USR1; touch /ready; while true; do sleep 0.05; done"});
+  b.config()["root"]["readonly"] = false;
+  b.save();
   std::string id = unique_id("kill");
   ASSERT_EQ(capsa(root_.path(), {"run", "-d", "--bundle", b.path(), id}).exit_code, 0);
+  wait_ready(b);
   EXPECT_NE(capsa(root_.path(), {"kill", id, "NOPE"}).exit_code, 0);
   ASSERT_EQ(capsa(root_.path(), {"kill", id, "SIGUSR1"}).exit_code, 0);
   EXPECT_TRUE(eventually([&] { return status(id) == "stopped"; }));
