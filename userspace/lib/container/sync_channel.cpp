@@ -28,14 +28,28 @@ std::optional<std::string> sync_recv(int fd) noexcept {
   return std::move(r->msg);
 }
 
-bool send_with_fd(int sock, const std::string& msg, int fd) noexcept {
-  struct iovec iov {const_cast<char*>(msg.data()), msg.size()};
+namespace {
+
+// One data buffer plus room for one SCM_RIGHTS descriptor. Points into
+// itself, so it stays where it was made.
+struct FdMessage {
+  FdMessage(void* data, size_t len) : iov{data, len} {
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  struct iovec iov;
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr mh {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+};
+
+}  // namespace
+
+bool send_with_fd(int sock, const std::string& msg, int fd) noexcept {
+  FdMessage m(const_cast<char*>(msg.data()), msg.size());
+  struct msghdr& mh = m.mh;
   struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -49,13 +63,8 @@ bool send_with_fd(int sock, const std::string& msg, int fd) noexcept {
 
 std::optional<Received> recv_with_fd(int sock) noexcept {
   char buf[8192];
-  struct iovec iov {buf, sizeof buf};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+  FdMessage m(buf, sizeof buf);
+  struct msghdr& mh = m.mh;
   ssize_t n;
   do {
     n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);

@@ -7,28 +7,16 @@ namespace capsa::metrics {
 
 namespace {
 
-std::string escape_help(const std::string& s) {
+// HELP text escapes backslash and newline; label values also double quotes.
+std::string escape(const std::string& s, bool quotes) {
   std::string out;
   for (char c : s) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-std::string escape_label(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
+    else if (c == '"' && quotes)
       out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
     else
       out += c;
   }
@@ -53,7 +41,7 @@ std::string to_text(const std::vector<Family>& families) {
   std::string out;
   for (const auto& f : families) {
     if (f.samples.empty()) continue;
-    out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
+    out += "# HELP " + f.name + " " + escape(f.help, false) + "\n";
     out += "# TYPE " + f.name + " " + (f.type == MetricType::Counter ? "counter" : "gauge") + "\n";
     for (const auto& s : f.samples) {
       out += f.name;
@@ -61,7 +49,7 @@ std::string to_text(const std::vector<Family>& families) {
         out += '{';
         for (size_t i = 0; i < s.labels.size(); ++i) {
           if (i) out += ',';
-          out += s.labels[i].first + "=\"" + escape_label(s.labels[i].second) + "\"";
+          out += s.labels[i].first + "=\"" + escape(s.labels[i].second, true) + "\"";
         }
         out += '}';
       }
