@@ -37,8 +37,13 @@ int main(int argc, char** argv) {
   cli::add_kill(app, ctx);
   cli::add_delete(app, ctx);
   cli::add_list(app, ctx);
+  cli::add_exec(app, ctx);
 
-  return run_main(app, argc, argv, g.log, [&] {
+  std::vector<std::string> args(argv, argv + argc);
+  cli::mark_exec_command(args);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  return run_main(app, static_cast<int>(cargs.size()), cargs.data(), g.log, [&] {
     if (g.systemd_cgroup) throw Error("--systemd-cgroup: systemd cgroup management is not supported by capsa");
     if (g.rootless == "true") throw Error("--rootless: rootless containers are not supported by capsa yet");
     if (g.rootless != "false" && g.rootless != "auto")

@@ -23,52 +23,6 @@ namespace capsa::container {
 
 namespace {
 
-void reset_signals() {
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-}
-
-// Nothing of the runtime may reach the container: not its lock files (a held
-// flock would block `start`), log files or sockets.
-void close_other_fds(std::vector<int> keep) {
-  keep.push_back(0);
-  keep.push_back(1);
-  keep.push_back(2);
-  std::sort(keep.begin(), keep.end());
-  unsigned int from = 0;
-  for (int fd : keep) {
-    if (fd < 0) continue;
-    if (static_cast<unsigned>(fd) > from) ::syscall(SYS_close_range, from, fd - 1, 0);
-    from = static_cast<unsigned>(fd) + 1;
-  }
-  ::syscall(SYS_close_range, from, ~0U, 0);
-}
-
-// A pty from the container's own devpts instance, as the process's
-// controlling terminal and stdio; the master goes to the runtime.
-void setup_terminal(const InitPlan& plan, const spec::Process& proc) {
-  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw_sys("process.terminal: open /dev/ptmx (needs a devpts mount with newinstance)");
-  if (::unlockpt(master.get()) != 0) throw_sys("process.terminal: unlockpt");
-  char name[64];
-  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_sys("process.terminal: ptsname");
-  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) throw_sys(std::string("process.terminal: open ") + name);
-  if (::fchown(slave.get(), proc.user.uid, proc.user.gid) != 0) throw_sys(std::string("process.terminal: chown ") + name);
-  // /dev/console is the same terminal, as with runc.
-  UniqueFd console(::open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (console && ::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0)
-    throw_sys("process.terminal: bind the pty over /dev/console");
-  if (::setsid() < 0) throw_sys("process.terminal: setsid");
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_sys("process.terminal: make the pty the controlling terminal");
-  for (int fd = 0; fd < 3; ++fd)
-    if (::dup2(slave.get(), fd) < 0) throw_sys("process.terminal: dup2");
-  if (!send_with_fd(plan.sync_fd, std::string(kSyncPty) + ":" + name, master.get()))
-    throw Error("process.terminal: the runtime went away");
-}
-
 void setup(const InitPlan& plan) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
@@ -86,7 +40,7 @@ void setup(const InitPlan& plan) {
   apply_sysctls(spec);  // before finish_rootfs makes /proc/sys read-only
   finish_rootfs(spec);
   if (plan.new_net_ns) bring_up_loopback();
-  if (proc.terminal) setup_terminal(plan, proc);
+  if (proc.terminal) setup_terminal(plan.sync_fd, proc, true);
 
   apply_rlimits(proc);
   apply_oom_score_adj(proc);
@@ -102,7 +56,7 @@ void run_init(const InitPlan& plan) noexcept {
   reset_signals();
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
   for (auto [fd, type] : plan.join_ns) keep.push_back(fd);
-  close_other_fds(keep);
+  close_fds_except(keep);
 
   auto go = sync_recv(plan.sync_fd);
   if (!go || *go != kSyncGo) ::_exit(1);

@@ -24,6 +24,7 @@
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "container/console_socket.h"
 #include "container/init_process.h"
 #include "container/sync_channel.h"
 #include "spec/parse.h"
@@ -126,19 +127,6 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
 }
 
 }  // namespace
-
-// Hands the pty master to the console socket, as runc does (SCM_RIGHTS).
-void send_to_console_socket(const std::string& path, const std::string& pty_name, int master) {
-  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) throw_sys("--console-socket: socket");
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Error("--console-socket: path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw_sys("--console-socket: connect " + path);
-  if (!send_with_fd(sock.get(), pty_name, master)) throw_sys("--console-socket: send the terminal to " + path);
-}
 
 Created create_container(const state::StateStore& store, const CreateOptions& opts) {
   std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "--bundle");

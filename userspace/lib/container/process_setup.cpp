@@ -3,7 +3,10 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -11,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -18,6 +22,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
+#include "container/sync_channel.h"
 
 namespace capsa::container {
 
@@ -177,6 +182,52 @@ std::string find_executable(const std::string& name, const std::string& path_env
     start = end + 1;
   }
   throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
+}
+
+// A pty from the container's own devpts instance, as the process's
+// controlling terminal and stdio; the master goes to the runtime.
+void setup_terminal(int sync_fd, const spec::Process& proc, bool bind_console) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_sys("process.terminal: open /dev/ptmx (needs a devpts mount with newinstance)");
+  if (::unlockpt(master.get()) != 0) throw_sys("process.terminal: unlockpt");
+  char name[64];
+  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_sys("process.terminal: ptsname");
+  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_sys(std::string("process.terminal: open ") + name);
+  if (::fchown(slave.get(), proc.user.uid, proc.user.gid) != 0) throw_sys(std::string("process.terminal: chown ") + name);
+  // /dev/console is the same terminal, as with runc.
+  if (bind_console) {
+    UniqueFd console(::open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (console && ::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+      throw_sys("process.terminal: bind the pty over /dev/console");
+  }
+  if (::setsid() < 0) throw_sys("process.terminal: setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_sys("process.terminal: make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; ++fd)
+    if (::dup2(slave.get(), fd) < 0) throw_sys("process.terminal: dup2");
+  if (!send_with_fd(sync_fd, std::string(kSyncPty) + ":" + name, master.get()))
+    throw Error("process.terminal: the runtime went away");
+}
+
+void reset_signals() {
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+}
+
+void close_fds_except(std::vector<int> keep) {
+  keep.push_back(0);
+  keep.push_back(1);
+  keep.push_back(2);
+  std::sort(keep.begin(), keep.end());
+  unsigned int from = 0;
+  for (int fd : keep) {
+    if (fd < 0) continue;
+    if (static_cast<unsigned>(fd) > from) ::syscall(SYS_close_range, from, fd - 1, 0);
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, from, ~0U, 0);
 }
 
 }  // namespace capsa::container

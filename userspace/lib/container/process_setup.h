@@ -3,10 +3,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "spec/spec.h"
 
 namespace capsa::container {
+
+// Default dispositions and an empty mask, as a freshly exec'd program expects.
+void reset_signals();
+// Nothing of the runtime may reach the container: not its lock files (a held
+// flock would block `start`), log files or sockets. Keeps 0-2 and `keep`.
+void close_fds_except(std::vector<int> keep);
 
 void apply_sysctls(const spec::Spec& spec);
 void bring_up_loopback();
@@ -16,6 +23,11 @@ void apply_oom_score_adj(const spec::Process& p);
 // (bounding set dropped first, ambient raised last), then umask and
 // no_new_privs. Without process.capabilities the current sets are kept.
 void apply_identity(const spec::Process& p);
+
+// Opens a pty in the container's devpts, makes it the controlling terminal
+// and stdio, optionally binds it over /dev/console, and sends the master to
+// the runtime over sync_fd.
+void setup_terminal(int sync_fd, const spec::Process& proc, bool bind_console);
 
 // The value of PATH in the process env (or the default), for resolving args[0].
 std::string env_path(const spec::Process& p);

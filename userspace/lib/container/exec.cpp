@@ -1,0 +1,134 @@
+#include "container/exec.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "cgroup/container_cgroup.h"
+#include "common/error.h"
+#include "container/console_socket.h"
+#include "container/process_setup.h"
+#include "container/sync_channel.h"
+#include "state/process_probe.h"
+
+namespace capsa::container {
+
+namespace {
+
+struct NsEntry {
+  const char* name;
+  int type;
+};
+// Mount last: entering it changes our root, after which the others' /proc
+// paths would be the container's.
+constexpr NsEntry kNamespaces[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+                                   {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+
+ino_t ns_inode(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+[[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc) noexcept {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  reset_signals();
+  std::vector<int> keep = {sync_fd};
+  for (auto [fd, type] : ns) keep.push_back(fd);
+  close_fds_except(keep);
+  auto go = sync_recv(sync_fd);
+  if (!go || *go != kSyncGo) ::_exit(1);
+  std::string exe;
+  try {
+    for (auto [fd, type] : ns)
+      if (::setns(fd, type) != 0) throw_sys("join the container's namespaces (setns)");
+    if (proc.terminal) setup_terminal(sync_fd, proc, false);
+    apply_rlimits(proc);
+    apply_oom_score_adj(proc);
+    apply_identity(proc);
+    if (::chdir(proc.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + proc.cwd);
+    exe = find_executable(proc.args[0], env_path(proc));
+  } catch (const std::exception& e) {
+    sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
+    ::_exit(1);
+  }
+  std::vector<char*> argv, envp;
+  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  // sync_fd is close-on-exec: the runtime sees EOF once the program runs.
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  sync_send(sync_fd, std::string(kSyncErrorPrefix) + "exec " + exe + ": " + errno_text(errno));
+  ::_exit(127);
+}
+
+}  // namespace
+
+Executed exec_in_container(const state::ContainerState& st, const ExecRequest& req) {
+  if (!state::process_alive(st.init_pid, st.init_start_time)) throw Error("cannot exec in a stopped container");
+  if (req.process.terminal && req.console_socket.empty() && !req.foreground)
+    throw Error("--tty needs --console-socket when detached");
+  if (!req.process.terminal && !req.console_socket.empty())
+    throw Error("--console-socket: no terminal was asked for (--tty)");
+
+  std::string base = "/proc/" + std::to_string(st.init_pid) + "/ns/";
+  std::vector<UniqueFd> fds;
+  std::vector<std::pair<int, int>> ns;
+  for (const auto& n : kNamespaces) {
+    // Joining a namespace we already share is a no-op; skipping it keeps
+    // exec working where setns into our own namespace would be refused.
+    if (ns_inode(base + n.name) == ns_inode(std::string("/proc/self/ns/") + n.name)) continue;
+    UniqueFd fd(::open((base + n.name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open " + base + n.name);
+    ns.emplace_back(fd.get(), n.type);
+    fds.push_back(std::move(fd));
+  }
+  if (ns_inode(base + "pid") != ns_inode("/proc/self/ns/pid")) {
+    UniqueFd pidns(::open((base + "pid").c_str(), O_RDONLY | O_CLOEXEC));
+    // Only our future children move: capsa itself stays where it is.
+    if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) != 0) throw_sys("join pid namespace " + base + "pid");
+  }
+
+  auto sync = make_sync_pair();
+  pid_t pid = ::fork();
+  if (pid < 0) throw_sys("fork");
+  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process);
+  sync.init_end.reset();
+  Executed out;
+  out.pid = pid;
+  try {
+    cgroup::ContainerCgroup::from_json(st.cgroup).join(pid);
+    if (!sync_send(sync.runtime_end.get(), kSyncGo)) throw Error("exec'd process exited before setup");
+    std::string pty_name;
+    for (;;) {
+      auto msg = recv_with_fd(sync.runtime_end.get());
+      if (!msg) break;  // EOF: the program was exec'd
+      if (msg->msg.rfind(kSyncErrorPrefix, 0) == 0) throw Error(msg->msg.substr(std::string(kSyncErrorPrefix).size()));
+      if (msg->msg.rfind(kSyncPty, 0) == 0 && msg->fd) {
+        out.pty_master = std::move(msg->fd);
+        pty_name = msg->msg.substr(std::string(kSyncPty).size() + 1);
+      }
+    }
+    if (out.pty_master && !req.console_socket.empty()) {
+      send_to_console_socket(req.console_socket, pty_name, out.pty_master.get());
+      out.pty_master.reset();
+    }
+  } catch (...) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw;
+  }
+  return out;
+}
+
+}  // namespace capsa::container
