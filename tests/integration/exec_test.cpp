@@ -17,7 +17,8 @@ protected:
     bundle_->config()["hostname"] = "exec-box";
     bundle_->save();
     id_ = unique_id("exec");
-    ASSERT_EQ(capsa(root_.path(), {"run", "-d", "--bundle", bundle_->path(), id_}).exit_code, 0);
+    auto r = capsa(root_.path(), {"run", "-d", "--bundle", bundle_->path(), id_});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   void TearDown() override {
     if (bundle_) capsa(root_.path(), {"delete", "--force", id_});

@@ -1,15 +1,14 @@
 #include "metrics/exposition.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace capsa::metrics {
 
 namespace {
 
-// HELP text escapes backslash and newline; label values also double quotes.
-std::string escape(const std::string& s, bool quotes) {
-  std::string out;
+// HELP text escapes backslash and newline; label values also the double quote.
+void append_escaped(std::string& out, const std::string& s, bool quotes) {
   for (char c : s) {
     if (c == '\\')
       out += "\\\\";
@@ -20,7 +19,6 @@ std::string escape(const std::string& s, bool quotes) {
     else
       out += c;
   }
-  return out;
 }
 
 }  // namespace
@@ -28,28 +26,32 @@ std::string escape(const std::string& s, bool quotes) {
 std::string format_value(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == 0) return "0";  // not "-0"
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-  }
-  return buf;
+  // The shortest form would turn 1000000000000000 into 1e+15; byte and event
+  // counts read better (and grep better) as digits.
+  bool exact_int = v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0;
+  auto res = exact_int ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                       : std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
 }
 
 std::string to_text(const std::vector<Family>& families) {
   std::string out;
   for (const auto& f : families) {
     if (f.samples.empty()) continue;
-    out += "# HELP " + f.name + " " + escape(f.help, false) + "\n";
-    out += "# TYPE " + f.name + " " + (f.type == MetricType::Counter ? "counter" : "gauge") + "\n";
+    out += "# HELP " + f.name + " ";
+    append_escaped(out, f.help, false);
+    out += "\n# TYPE " + f.name + (f.type == MetricType::Counter ? " counter\n" : " gauge\n");
     for (const auto& s : f.samples) {
       out += f.name;
       if (!s.labels.empty()) {
         out += '{';
         for (size_t i = 0; i < s.labels.size(); ++i) {
           if (i) out += ',';
-          out += s.labels[i].first + "=\"" + escape(s.labels[i].second, true) + "\"";
+          out += s.labels[i].first + "=\"";
+          append_escaped(out, s.labels[i].second, true);
+          out += '"';
         }
         out += '}';
       }

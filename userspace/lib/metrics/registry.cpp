@@ -1,6 +1,7 @@
 #include "metrics/registry.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/error.h"
 
@@ -8,19 +9,38 @@ namespace capsa::metrics {
 
 namespace {
 
-bool name_char(char c, bool first, bool colon) {
-  bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':');
-  return alpha || (!first && c >= '0' && c <= '9');
-}
-
 bool valid_name(const std::string& n, bool colon) {
   if (n.empty()) return false;
-  for (size_t i = 0; i < n.size(); ++i)
-    if (!name_char(n[i], i == 0, colon)) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
   return true;
 }
 
 const char* type_name(MetricType t) { return t == MetricType::Counter ? "counter" : "gauge"; }
+
+std::string series_name(const std::string& name, const Labels& labels) {
+  std::string s = name + "{";
+  for (size_t i = 0; i < labels.size(); ++i) s += (i ? "," : "") + labels[i].first + "=\"" + labels[i].second + "\"";
+  return s + "}";
+}
+
+// Sorted by label name so that {a,b} and {b,a} are one series.
+Labels canonical(Labels labels) {
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+void validate_labels(const std::string& name, const Labels& sorted) {
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    validate_label_name(sorted[i].first);
+    if (i > 0 && sorted[i].first == sorted[i - 1].first)
+      throw Error("metric \"" + name + "\": label \"" + sorted[i].first + "\" given twice");
+  }
+}
 
 }  // namespace
 
@@ -29,54 +49,52 @@ void validate_metric_name(const std::string& name) {
 }
 
 void validate_label_name(const std::string& name) {
-  if (!valid_name(name, false) || name.rfind("__", 0) == 0) throw Error("invalid label name \"" + name + "\"");
-}
-
-void Gauge::add(double d) {
-  double cur = value_.load(std::memory_order_relaxed);
-  while (!value_.compare_exchange_weak(cur, cur + d, std::memory_order_relaxed)) {
-  }
+  if (!valid_name(name, false)) throw Error("invalid label name \"" + name + "\"");
+  if (name.rfind("__", 0) == 0) throw Error("label name \"" + name + "\" uses the reserved \"__\" prefix");
 }
 
 void Counter::inc(double d) {
-  if (d < 0) throw Error("a counter cannot decrease");
-  g_.add(d);
+  if (!(d >= 0)) throw Error("a counter cannot be increased by " + std::to_string(d));
+  value_.fetch_add(d, std::memory_order_relaxed);
 }
 
-Registry::Owned& Registry::family(const std::string& name, const std::string& help, MetricType type,
-                                  const Labels& labels) {
+Registry::Owned& Registry::family(const std::string& name, const std::string& help, MetricType type) {
   validate_metric_name(name);
-  for (const auto& [k, v] : labels) validate_label_name(k);
+  // Prometheus tooling relies on the suffix to tell counters from gauges.
   if (type == MetricType::Counter && (name.size() < 6 || name.compare(name.size() - 6, 6, "_total") != 0))
     throw Error("counter \"" + name + "\" must end in _total");
   auto [it, inserted] = owned_.try_emplace(name, Owned{help, type, {}, {}});
-  if (!inserted && (it->second.type != type || it->second.help != help))
-    throw Error("metric \"" + name + "\" registered again as a " + type_name(type) + " with different help or type");
+  if (!inserted && it->second.type != type)
+    throw Error("metric \"" + name + "\" is a " + type_name(it->second.type) + ", not a " + type_name(type));
+  if (!inserted && it->second.help != help)
+    throw Error("metric \"" + name + "\" registered again with different help");
   return it->second;
 }
 
 Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
+  Labels key = canonical(labels);
+  validate_labels(name, key);
   std::lock_guard lock(mu_);
-  auto& f = family(name, help, MetricType::Counter, labels);
-  auto& slot = f.counters[labels];
+  auto& slot = family(name, help, MetricType::Counter).counters[std::move(key)];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
 }
 
 Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+  Labels key = canonical(labels);
+  validate_labels(name, key);
   std::lock_guard lock(mu_);
-  auto& f = family(name, help, MetricType::Gauge, labels);
-  auto& slot = f.gauges[labels];
+  auto& slot = family(name, help, MetricType::Gauge).gauges[std::move(key)];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
 }
 
-void Registry::remove(const std::string& name, const Labels& labels) {
+bool Registry::remove(const std::string& name, const Labels& labels) {
+  Labels key = canonical(labels);
   std::lock_guard lock(mu_);
   auto it = owned_.find(name);
-  if (it == owned_.end()) return;
-  it->second.counters.erase(labels);
-  it->second.gauges.erase(labels);
+  if (it == owned_.end()) return false;
+  return it->second.counters.erase(key) + it->second.gauges.erase(key) > 0;
 }
 
 void Registry::add_collector(Collector c) {
@@ -85,6 +103,7 @@ void Registry::add_collector(Collector c) {
 }
 
 std::vector<Family> Registry::collect() const {
+  std::lock_guard scrape(scrape_mu_);
   std::vector<Family> raw;
   std::vector<Collector> collectors;
   {
@@ -97,21 +116,34 @@ std::vector<Family> Registry::collect() const {
     }
     collectors = collectors_;
   }
-  // Collectors may be slow (map reads): run them outside the lock.
+  // Collectors may be slow (BPF map reads): updates of owned metrics must not
+  // wait for them, so they run without mu_.
   for (const auto& c : collectors) c(raw);
 
   std::map<std::string, Family> merged;
   for (auto& f : raw) {
     validate_metric_name(f.name);
     auto [it, inserted] = merged.try_emplace(f.name, Family{f.name, f.help, f.type, {}});
-    if (!inserted && it->second.type != f.type) throw Error("metric \"" + f.name + "\" collected with two types");
-    for (auto& s : f.samples) {
-      for (const auto& [k, v] : s.labels) validate_label_name(k);
-      it->second.samples.push_back(std::move(s));
-    }
+    if (!inserted && it->second.type != f.type)
+      throw Error("metric \"" + f.name + "\" collected both as a counter and as a gauge");
+    for (auto& s : f.samples) it->second.samples.push_back(std::move(s));
   }
+
   std::vector<Family> out;
-  for (auto& [name, f] : merged) out.push_back(std::move(f));
+  out.reserve(merged.size());
+  for (auto& [name, f] : merged) {
+    // A series given twice (in any label order) would make the scrape invalid.
+    std::set<Labels> seen;
+    for (const auto& s : f.samples) {
+      Labels key = canonical(s.labels);
+      validate_labels(name, key);
+      if (!seen.insert(std::move(key)).second)
+        throw Error("series " + series_name(name, s.labels) + " collected twice");
+    }
+    std::stable_sort(f.samples.begin(), f.samples.end(),
+                     [](const Sample& a, const Sample& b) { return a.labels < b.labels; });
+    out.push_back(std::move(f));
+  }
   return out;
 }
 
