@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libc6-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libyaml-cpp-dev libseccomp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   busybox-static jq curl xz-utils iproute2 iputils-ping procps util-linux runc
 )

@@ -4,13 +4,12 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
-#include <cstdarg>
 #include <cstring>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
-#include "bpf/bpffs.h"
+#include "bpf/libbpf_util.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "telemetry.skel.h"
@@ -19,55 +18,26 @@ namespace capsa::bpf {
 
 namespace {
 
-int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
-  std::string msg(buf, n > 0 ? std::min<size_t>(n, sizeof buf - 1) : 0);
-  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  if (level == LIBBPF_WARN)
-    spdlog::warn("libbpf: {}", msg);
-  else
-    spdlog::debug("libbpf: {}", msg);
-  return n;
-}
-
-[[noreturn]] void throw_bpf(const std::string& what, int err) {
-  // libbpf returns -errno.
-  throw_sys(what, err < 0 ? -err : err);
-}
-
 // Per-CPU values are laid out one 8-byte-aligned slot per possible CPU.
 template <typename T>
 std::vector<T> percpu_buffer() {
-  int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) throw_bpf("count possible CPUs", ncpus);
   static_assert(sizeof(T) % 8 == 0, "per-CPU values must be 8-byte multiples");
-  return std::vector<T>(static_cast<size_t>(ncpus));
+  return std::vector<T>(static_cast<size_t>(possible_cpus()));
 }
 
 }  // namespace
 
 Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
-  libbpf_set_print(libbpf_log);
-  std::string bpffs = pin_root.substr(0, pin_root.rfind('/'));
-  if (!is_bpffs(bpffs) && !is_bpffs(pin_root)) ensure_bpffs_mounted(bpffs.empty() ? "/sys/fs/bpf" : bpffs);
-  std::string maps_dir = pin_root + "/" + CAPSA_PIN_MAPS_DIR;
-  std::string links_dir = pin_root + "/" + CAPSA_PIN_LINKS_DIR;
-  make_dirs(maps_dir, 0700);
-  make_dirs(links_dir, 0700);
+  route_libbpf_log();
+  auto dirs = prepare_pin_dirs(pin_root);
 
   Telemetry t;
   t.skel_ = telemetry_bpf__open();
   if (!t.skel_) throw_bpf("open BPF object telemetry", -errno);
-  struct bpf_map* map;
-  bpf_object__for_each_map(map, t.skel_->obj) {
-    std::string path = maps_dir + "/" + bpf_map__name(map);
-    int err = bpf_map__set_pin_path(map, path.c_str());
-    if (err) throw_bpf("set pin path of BPF map " + path, err);
-  }
+  set_map_pins(t.skel_->obj, dirs.maps);
   if (int err = telemetry_bpf__load(t.skel_))
     throw Error("load BPF programs (telemetry): " + errno_text(-err) +
-                " (a map pinned by another capsad version under " + maps_dir +
+                " (a map pinned by another capsad version under " + dirs.maps +
                 " may be incompatible: `capsad --unpin` removes it)", -err);
 
   struct bpf_program* prog;
@@ -76,11 +46,7 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
     struct bpf_link* link = bpf_program__attach(prog);
     if (!link) throw_bpf("attach BPF program " + name, -errno);
     t.links_.push_back(link);
-    // The new link counts before the old pin is dropped: no gap, at worst a
-    // few events counted twice during the swap.
-    std::string path = links_dir + "/" + name;
-    ::unlink(path.c_str());
-    if (int err = bpf_link__pin(link, path.c_str())) throw_bpf("pin BPF link " + path, err);
+    pin_link(link, dirs.links, name);
   }
   t.ring_ = ring_buffer__new(bpf_map__fd(t.skel_->maps.events), &Telemetry::ring_callback, t.sink_.get(), nullptr);
   if (!t.ring_) throw_bpf("open the events ring buffer", -errno);
@@ -97,11 +63,7 @@ Telemetry::Telemetry(Telemetry&& o) noexcept
 
 Telemetry::~Telemetry() {
   if (ring_) ring_buffer__free(ring_);
-  for (auto* link : links_) {
-    // Pinned links stay attached: only our fd goes away.
-    bpf_link__disconnect(link);
-    bpf_link__destroy(link);
-  }
+  release_links(links_);
   if (skel_) telemetry_bpf__destroy(skel_);
 }
 
@@ -109,22 +71,17 @@ std::map<uint64_t, capsa_counters> Telemetry::read_counters() const {
   std::map<uint64_t, capsa_counters> out;
   int fd = bpf_map__fd(skel_->maps.counters);
   auto values = percpu_buffer<capsa_counters>();
-  uint64_t key = 0, next = 0;
-  uint64_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (bpf_map_lookup_elem(fd, &next, values.data()) == 0) {
-      capsa_counters sum{};
-      for (const auto& v : values) {
-        sum.syscalls += v.syscalls;
-        sum.execs += v.execs;
-        sum.forks += v.forks;
-        sum.exits += v.exits;
-      }
-      out[next] = sum;
+  for_each_key<uint64_t>(fd, [&](uint64_t cgid) {
+    if (bpf_map_lookup_elem(fd, &cgid, values.data()) != 0) return;
+    capsa_counters sum{};
+    for (const auto& v : values) {
+      sum.syscalls += v.syscalls;
+      sum.execs += v.execs;
+      sum.forks += v.forks;
+      sum.exits += v.exits;
     }
-    key = next;
-    prev = &key;
-  }
+    out[cgid] = sum;
+  });
   return out;
 }
 
@@ -146,14 +103,7 @@ void Telemetry::forget_cgroup(uint64_t cgroup_id) {
 
 std::vector<uint64_t> Telemetry::container_cgroups() const {
   std::vector<uint64_t> out;
-  int fd = bpf_map__fd(skel_->maps.containers);
-  uint64_t key = 0, next = 0;
-  uint64_t* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    out.push_back(next);
-    key = next;
-    prev = &key;
-  }
+  for_each_key<uint64_t>(bpf_map__fd(skel_->maps.containers), [&](uint64_t id) { out.push_back(id); });
   return out;
 }
 

@@ -1,0 +1,180 @@
+/* Types shared by policy.bpf.c and user space (the policy compiler and
+ * capsad). Fixed-width types only: the kernel program and capsad read the
+ * same layout.
+ *
+ * How a verdict is found: the task's cgroup v2 id -> `pol_bindings` gives the
+ * policy id of its container (no entry: not governed, return at once). Rule
+ * maps are keyed by that policy id plus what the kernel sees (inode, address,
+ * sysctl name, device numbers, syscall number), so a lookup costs the same
+ * with 10 rules or 10,000. Policy ids are never reused while a container may
+ * still be bound to them: a new version of a policy is written under a fresh
+ * id, then each container's binding is flipped in one map update (atomic for
+ * the container), then the old id's entries are removed. */
+#ifndef CAPSA_BPF_POLICY_H
+#define CAPSA_BPF_POLICY_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define CAPSA_POLICY_MAX_BINDINGS 16384
+#define CAPSA_POLICY_MAX_RULES 262144
+#define CAPSA_POLICY_PATH_LEN 256
+#define CAPSA_POLICY_SYSCTL_LEN 64
+#define CAPSA_POLICY_MAX_DEPTH 32 /* directory levels walked for prefix rules */
+#define CAPSA_NET_MAX_RANGES 16
+
+enum capsa_action {
+	CAPSA_ACT_ALLOW = 0,
+	CAPSA_ACT_AUDIT = 1,
+	CAPSA_ACT_DENY = 2,
+	CAPSA_ACT_KILL = 3,
+};
+
+enum capsa_rule_kind {
+	CAPSA_KIND_EXEC = 1,
+	CAPSA_KIND_NETWORK = 2,
+	CAPSA_KIND_SYSCTL = 3,
+	CAPSA_KIND_DEVICE = 4,
+	CAPSA_KIND_SYSCALL = 5,
+	CAPSA_KIND_FILE = 6,
+};
+
+/* A section's default action is reported as this rule id plus the kind. */
+#define CAPSA_RULE_DEFAULT_BASE 0xffffff00u
+
+/* `pol_bindings`: cgroup v2 id -> the container's policy. */
+#define CAPSA_BIND_AUDIT_ONLY 1u /* policy mode audit: report, never block */
+struct capsa_binding {
+	__u32 policy_id;
+	__u32 flags;
+};
+
+/* What a matching rule says. */
+struct capsa_verdict {
+	__u8 action; /* enum capsa_action */
+	__u8 pad[3];
+	__u32 rule_id; /* 1-based index of the rule in the compiled policy */
+};
+
+/* `pol_defaults`: policy id -> default actions of the sections that have one. */
+struct capsa_policy_defaults {
+	struct capsa_verdict exec;
+	struct capsa_verdict net_egress;
+	struct capsa_verdict net_bind;
+};
+
+/* `pol_exec`: an executable or a directory above it, by inode. dev is the
+ * kernel's internal encoding (major << 20 | minor), as in super_block.s_dev. */
+struct capsa_inode_key {
+	__u32 policy_id;
+	__u32 pad;
+	__u64 dev;
+	__u64 ino;
+};
+
+/* `pol_net` (LPM trie): prefixlen counts the bits of policy_id, direction,
+ * protocol and pad (64) plus the address prefix. IPv4 is stored mapped
+ * (::ffff:a.b.c.d), so a /24 is prefixlen 64 + 96 + 24. */
+enum capsa_net_direction {
+	CAPSA_NET_EGRESS = 0,
+	CAPSA_NET_BIND = 1,
+};
+struct capsa_net_key {
+	__u32 prefixlen;
+	__u32 policy_id;
+	__u8 direction;
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 pad;
+	__u8 addr[16];
+};
+struct capsa_port_range {
+	__u16 lo, hi; /* host byte order, inclusive */
+	struct capsa_verdict verdict;
+};
+/* The ranges of every rule whose CIDR covers this prefix (the compiler copies
+ * an enclosing prefix's ranges into the more specific entries), so the one
+ * longest-prefix lookup sees every rule that can match. */
+struct capsa_net_value {
+	__u32 nranges;
+	__u32 pad;
+	struct capsa_port_range ranges[CAPSA_NET_MAX_RANGES];
+};
+
+/* `pol_sysctl` (LPM trie) over the name as the kernel spells it
+ * ("net/ipv4/ip_forward"), NUL-padded. An exact rule's prefix includes the
+ * terminating NUL; "net.ipv4.*" is the prefix "net/ipv4/". */
+struct capsa_sysctl_key {
+	__u32 prefixlen; /* 32 (policy_id) + 8 * bytes of name */
+	__u32 policy_id;
+	char name[CAPSA_POLICY_SYSCTL_LEN];
+};
+struct capsa_sysctl_value {
+	struct capsa_verdict read;
+	struct capsa_verdict write;
+};
+
+/* `pol_dev`: type/major/minor, CAPSA_DEV_ANY standing for "*". */
+#define CAPSA_DEV_ANY 0xffffffffu
+enum capsa_dev_type {
+	CAPSA_DEV_TYPE_ANY = 0,
+	CAPSA_DEV_TYPE_BLOCK = 1, /* BPF_DEVCG_DEV_BLOCK */
+	CAPSA_DEV_TYPE_CHAR = 2,  /* BPF_DEVCG_DEV_CHAR */
+};
+struct capsa_dev_key {
+	__u32 policy_id;
+	__u32 type;
+	__u32 major;
+	__u32 minor;
+};
+/* One verdict per access: mknod, read, write (BPF_DEVCG_ACC_* bit order). */
+struct capsa_dev_value {
+	struct capsa_verdict access[3];
+};
+
+/* `pol_syscall`: policy id + syscall number of this architecture. */
+struct capsa_syscall_key {
+	__u32 policy_id;
+	__u32 nr;
+};
+
+/* `pol_hits` (per-CPU): how often each rule decided, per container. */
+struct capsa_hit_key {
+	__u64 cgroup_id;
+	__u32 policy_id;
+	__u32 rule_id;
+};
+
+/* Record in the `pol_events` ring buffer: every audit, deny and kill. */
+struct capsa_policy_event {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u32 policy_id;
+	__u32 rule_id;
+	__u32 pid;
+	__u32 ppid;
+	__u8 kind;     /* enum capsa_rule_kind */
+	__u8 action;   /* enum capsa_action the rule asked for */
+	__u8 enforced; /* 0 when the policy is in audit mode */
+	__u8 protocol; /* NETWORK */
+	__u16 port;    /* NETWORK, host byte order */
+	__u8 direction;
+	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write */
+	__u32 major;   /* DEVICE */
+	__u32 minor;
+	__s32 syscall_nr; /* SYSCALL */
+	__u32 pad;
+	__u64 ino; /* EXEC */
+	__u8 addr[16]; /* NETWORK (IPv4 mapped) */
+	char comm[16];
+	char path[CAPSA_POLICY_PATH_LEN]; /* EXEC filename, SYSCTL name */
+};
+
+/* Index into the per-CPU `pol_stats` array. */
+enum capsa_policy_stat {
+	CAPSA_PSTAT_EVENTS_SENT = 0,
+	CAPSA_PSTAT_EVENTS_LOST = 1,
+	CAPSA_PSTAT_MAX = 2,
+};
+
+#endif

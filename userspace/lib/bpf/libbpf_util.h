@@ -1,0 +1,56 @@
+// What every capsa BPF object does with libbpf: route its log to spdlog,
+// turn its -errno returns into Errors, pin maps for reuse across restarts
+// and pin links so programs outlive capsad.
+#pragma once
+
+#include <bpf/bpf.h>
+
+#include <string>
+#include <vector>
+
+struct bpf_object;
+struct bpf_link;
+struct bpf_program;
+
+namespace capsa::bpf {
+
+// Installs the spdlog-backed libbpf print callback (idempotent).
+void route_libbpf_log();
+
+// libbpf returns -errno; throws Error("<what>: <strerror>").
+[[noreturn]] void throw_bpf(const std::string& what, int err);
+
+// Mounts bpffs if needed and creates <pin_root>/maps and <pin_root>/links.
+struct PinDirs {
+  std::string maps, links;
+};
+PinDirs prepare_pin_dirs(const std::string& pin_root);
+
+// Before load: every map of obj is pinned at <maps_dir>/<name>, reusing a
+// compatible map already pinned there (so its content survives a restart).
+void set_map_pins(bpf_object* obj, const std::string& maps_dir);
+
+// Pins a freshly attached link at <links_dir>/<name>, replacing the old pin
+// only after the new link is attached: no window without the program.
+void pin_link(bpf_link* link, const std::string& links_dir, const std::string& name);
+
+// Drops our fd of each link; pinned links stay attached.
+void release_links(std::vector<bpf_link*>& links);
+
+// Number of possible CPUs, the slot count of per-CPU map values.
+int possible_cpus();
+
+// Calls fn(key) for every key of the map behind fd (keys deleted meanwhile
+// may be skipped, as with any get_next_key walk).
+template <typename K, typename F>
+void for_each_key(int fd, F&& fn) {
+  K key{}, next{};
+  K* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    fn(next);
+  }
+}
+
+}  // namespace capsa::bpf

@@ -1,0 +1,73 @@
+// RAII owner of the policy enforcement programs (bpf/policy.bpf.c): loads
+// the skeleton with its maps pinned (a restarted capsad finds the rules and
+// bindings the kernel is enforcing), attaches the cgroup programs to the
+// cgroup2 root and the tracepoints, pins every link (enforcement goes on
+// while capsad is down), and gives typed access to the maps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "policy.h"
+
+struct policy_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+namespace capsa::bpf {
+
+// Which kernel mechanism enforces a kind of rule on this host.
+struct EnforcementTiers {
+  std::string cgroup_hooks;  // "cgroup-bpf", or "none: <reason>"
+  std::string tracepoints;   // "tracepoint-kill", or "none: <reason>"
+};
+
+class PolicyProgs {
+public:
+  // cgroup2_root: mount point of the cgroup v2 hierarchy ("" when the host
+  // has none: the cgroup hooks are then not attached, and tiers() says so).
+  static PolicyProgs load_and_pin(const std::string& pin_root, const std::string& cgroup2_root);
+
+  PolicyProgs(PolicyProgs&& o) noexcept;
+  PolicyProgs& operator=(PolicyProgs&&) = delete;
+  PolicyProgs(const PolicyProgs&) = delete;
+  ~PolicyProgs();
+
+  const EnforcementTiers& tiers() const { return tiers_; }
+
+  int bindings_fd() const;
+  int defaults_fd() const;
+  int exec_fd() const;
+  int net_fd() const;
+  int sysctl_fd() const;
+  int dev_fd() const;
+  int syscall_fd() const;
+  int hits_fd() const;
+
+  // Per-rule hit counts summed over CPUs.
+  std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> read_hits() const;
+  std::array<uint64_t, CAPSA_PSTAT_MAX> read_stats() const;
+
+  // Waits up to timeout_ms for events and hands each to fn; returns how many.
+  int poll_events(int timeout_ms, const std::function<void(const capsa_policy_event&)>& fn);
+
+private:
+  PolicyProgs() = default;
+  struct EventSink {
+    const std::function<void(const capsa_policy_event&)>* fn = nullptr;
+  };
+  policy_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::vector<bpf_link*> links_;
+  EnforcementTiers tiers_;
+  std::unique_ptr<EventSink> sink_ = std::make_unique<EventSink>();
+  static int ring_callback(void* ctx, void* data, size_t size) noexcept;
+};
+
+}  // namespace capsa::bpf
