@@ -2,6 +2,8 @@
 // of containers in sync with the runtime's state directory, and serves
 // Prometheus metrics. Kernel-side counting goes on while capsad is down.
 #include <signal.h>
+#include <sys/inotify.h>
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,13 +15,20 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/bpffs.h"
+#include "bpf/policy_loader.h"
 #include "bpf/telemetry_loader.h"
+#include "cgroup/layout.h"
 #include "common/error.h"
 #include "common/cli_main.h"
+#include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "daemon/container_catalog.h"
+#include "daemon/control_socket.h"
 #include "daemon/event_log.h"
 #include "daemon/kernel_sync.h"
 #include "daemon/listen_address.h"
+#include "daemon/policy_enforcer.h"
+#include "daemon/policy_metrics.h"
 #include "daemon/telemetry_metrics.h"
 #include "metrics/exposition.h"
 #include "metrics/process_collector.h"
@@ -32,6 +41,8 @@ struct Options {
   std::string root = "/run/capsa";
   std::string pin_root = CAPSA_PIN_ROOT_DEFAULT;
   std::string events;
+  std::string policy_dir = "/etc/capsa/policies";
+  std::string control_socket;
   capsa::LogFlags log;
   int sync_interval_ms = 1000;
   bool unpin = false;
@@ -51,11 +62,20 @@ int serve(const Options& o) {
   bpf::ensure_bpffs_mounted();
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root);
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
-  sync.sync();
+  auto layout = cgroup::detect_layout();
+  auto policy_progs = bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "");
+  make_dirs(o.policy_dir, 0755);
+  daemon::PolicyEnforcer enforcer(policy_progs, o.policy_dir);
+  // Policies first: the first apply replaces what an earlier capsad left
+  // pinned, and must not run with an empty policy set.
+  enforcer.reload();
+  enforcer.apply(sync.sync());
+  auto sync_all = [&] { enforcer.apply(sync.sync()); };
 
   metrics::Registry registry;
   daemon::register_build_info(registry);
   daemon::register_telemetry_metrics(registry, telemetry, sync);
+  daemon::register_policy_metrics(registry, policy_progs, enforcer, sync);
   metrics::register_process_collector(registry);
   auto& scrape_seconds = registry.gauge("capsa_scrape_duration_seconds", "Time the last /metrics scrape took.", {});
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
@@ -83,16 +103,81 @@ int serve(const Options& o) {
       }
     }
   });
+  std::thread policy_event_thread([&] {
+    while (!g_stop) {
+      try {
+        policy_progs.poll_events(200, [&](const capsa_policy_event& ev) {
+          events_seen.inc();
+          if (!events.enabled()) return;
+          auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
+          events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
+        });
+      } catch (const std::exception& e) {
+        spdlog::error("policy events: {}", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+  });
   std::thread sync_thread([&] {
     while (!g_stop) {
       for (int waited = 0; waited < o.sync_interval_ms && !g_stop; waited += 50)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       try {
-        sync.sync();
+        sync_all();
       } catch (const std::exception& e) {
         spdlog::error("sync: {}", e.what());
       }
     }
+  });
+  // A policy file written, renamed into place or removed is in force at once.
+  std::thread watch_thread([&] {
+    UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!in || ::inotify_add_watch(in.get(), o.policy_dir.c_str(),
+                                   IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
+      spdlog::error("policy: cannot watch {}: {} (changes apply at the next `capsactl policy apply`)", o.policy_dir,
+                    errno_text(errno));
+      return;
+    }
+    char buf[16384];
+    while (!g_stop) {
+      pollfd p{in.get(), POLLIN, 0};
+      if (::poll(&p, 1, 200) <= 0) continue;
+      bool relevant = false;
+      for (ssize_t n; (n = ::read(in.get(), buf, sizeof buf)) > 0;) {
+        for (char* at = buf; at < buf + n;) {
+          auto* ev = reinterpret_cast<inotify_event*>(at);
+          std::string name = ev->len ? ev->name : "";
+          if (!name.empty() && name[0] != '.' && (name.ends_with(".yaml") || name.ends_with(".yml"))) relevant = true;
+          at += sizeof(inotify_event) + ev->len;
+        }
+      }
+      if (!relevant) continue;
+      try {
+        auto report = enforcer.reload();
+        spdlog::info("policy: reloaded {} ({} in force, {} error(s))", o.policy_dir, report.loaded.size(),
+                     report.errors.size());
+      } catch (const std::exception& e) {
+        spdlog::error("policy: reload: {}", e.what());
+      }
+    }
+  });
+  daemon::ControlServer control(o.control_socket.empty() ? daemon::default_control_socket(o.root) : o.control_socket,
+                                [&](const nlohmann::json& req) -> nlohmann::json {
+    std::string cmd = req.value("cmd", "");
+    if (cmd == "sync") {
+      sync_all();
+      return {{"ok", true}};
+    }
+    if (cmd == "reload") {
+      auto report = enforcer.reload();
+      return {{"ok", report.errors.empty()}, {"loaded", report.loaded}, {"errors", report.errors}};
+    }
+    if (cmd == "status") {
+      auto st = enforcer.status();
+      st["ok"] = true;
+      return st;
+    }
+    return {{"ok", false}, {"error", "unknown command \"" + cmd + "\" (expected sync, reload or status)"}};
   });
 
   httplib::Server server;
@@ -122,7 +207,9 @@ int serve(const Options& o) {
   if (!server.bind_to_port(addr.host.c_str(), addr.port)) {
     g_stop = true;
     event_thread.join();
+    policy_event_thread.join();
     sync_thread.join();
+    watch_thread.join();
     throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
   }
   spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", CAPSA_VERSION,
@@ -130,7 +217,9 @@ int serve(const Options& o) {
   if (!g_stop) server.listen_after_bind();
   g_stop = true;
   event_thread.join();
+  policy_event_thread.join();
   sync_thread.join();
+  watch_thread.join();
   // Pins stay: the kernel keeps counting until capsad comes back (or --unpin).
   return 0;
 }
@@ -147,6 +236,8 @@ int main(int argc, char** argv) {
   app.add_option("--events", o.events, "write BPF events as JSON lines to this file ('-' for stdout)");
   app.add_option("--sync-interval-ms", o.sync_interval_ms, "how often to re-read the state directory")
       ->capture_default_str()->check(CLI::Range(10, 600000));
+  app.add_option("--policy-dir", o.policy_dir, "directory of YAML policies, watched for changes")->capture_default_str();
+  app.add_option("--control-socket", o.control_socket, "unix socket for capsactl and the runtime (default <root>/capsad.sock)");
   app.add_flag("--unpin", o.unpin, "remove every pinned program, link and map, then exit");
   capsa::add_log_flags(app, o.log);
   return capsa::run_main(app, argc, argv, o.log, [&] {

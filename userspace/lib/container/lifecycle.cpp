@@ -27,6 +27,7 @@
 #include "container/console_socket.h"
 #include "container/init_process.h"
 #include "container/sync_channel.h"
+#include "daemon/control_socket.h"
 #include "spec/parse.h"
 #include "state/process_probe.h"
 
@@ -124,6 +125,23 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return true;
+}
+
+// Has capsad bind the container to its policy before the container's process
+// runs: without this, the first second of a container could escape its
+// policy until capsad's periodic sync. No capsad listening: nothing to bind.
+void bind_policy(const state::StateStore& store, const std::string& id) {
+  std::string sock = daemon::default_control_socket(store.root());
+  try {
+    auto reply = daemon::control_request(sock, {{"cmd", "sync"}}, 5000);
+    if (!reply.value("ok", false))
+      spdlog::warn("container {}: capsad could not bind its policy: {}", id, reply.value("error", reply.dump()));
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT || e.sys_errno() == ECONNREFUSED)
+      spdlog::debug("container {}: no capsad at {}: no policy bound", id, sock);
+    else
+      spdlog::warn("container {}: policy not bound by capsad: {}", id, e.what());
+  }
 }
 
 }  // namespace
@@ -233,6 +251,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     } catch (const std::exception& e) {
       spdlog::warn("container {}: not registered with capsad: {}", opts.id, e.what());
     }
+    bind_policy(store, opts.id);
   }
   if (!opts.pid_file.empty()) {
     std::string pf = opts.pid_file[0] == '/' ? opts.pid_file : real_path(".", "cwd") + "/" + opts.pid_file;

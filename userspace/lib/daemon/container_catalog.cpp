@@ -10,7 +10,8 @@ std::vector<KnownContainer> ContainerCatalog::scan() const {
     try {
       auto st = store_.peek(id);
       if (!st) continue;  // still being created: not registered in the kernel yet either
-      out.push_back({id, st->cgroup_id, state::derive_status(store_.dir_of(id), *st)});
+      out.push_back({id, st->cgroup_id, state::derive_status(store_.dir_of(id), *st), st->init_pid, st->rootfs,
+                     st->annotations});
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", id, e.what());
     }

@@ -3,7 +3,10 @@
 // capsad (or while it was down) are found too.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,9 @@ struct KnownContainer {
   std::string id;
   uint64_t cgroup_id = 0;
   state::Status status = state::Status::Stopped;
+  pid_t init_pid = 0;
+  std::string rootfs;
+  std::map<std::string, std::string> annotations;
 };
 
 class ContainerCatalog {

@@ -2,7 +2,13 @@
 
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -74,9 +80,77 @@ void EventLog::write(const capsa_event& ev, const std::string& container_id) {
     int status = ev.exit_code;
     j["exit_code"] = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
   }
+  emit(j);
+}
+
+void EventLog::emit(const nlohmann::json& j) {
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
+}
+
+void EventLog::write_policy(const capsa_policy_event& ev, const std::string& container_id,
+                            const std::string& policy, const std::string& rule) {
+  if (!out_) return;
+  static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file"};
+  static const char* kActions[] = {"allow", "audit", "deny", "kill"};
+  nlohmann::json j = {
+      {"time", rfc3339(static_cast<long long>(ev.ts_ns) + boot_to_realtime_ns_)},
+      {"type", "policy"},
+      {"container_id", container_id},
+      {"cgroup_id", ev.cgroup_id},
+      {"pid", ev.pid},
+      {"ppid", ev.ppid},
+      {"comm", bounded(ev.comm, sizeof ev.comm)},
+      {"kind", kKinds[ev.kind < std::size(kKinds) ? ev.kind : 0]},
+      {"policy", policy},
+      {"rule", rule},
+      {"action", ev.action < std::size(kActions) ? kActions[ev.action] : "unknown"},
+      {"enforced", ev.enforced != 0},
+  };
+  switch (ev.kind) {
+    case CAPSA_KIND_EXEC:
+      j["filename"] = bounded(ev.path, sizeof ev.path);
+      j["inode"] = ev.ino;
+      break;
+    case CAPSA_KIND_NETWORK: {
+      char text[INET6_ADDRSTRLEN] = "";
+      static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      if (std::memcmp(ev.addr, kMapped, sizeof kMapped) == 0)
+        ::inet_ntop(AF_INET, ev.addr + 12, text, sizeof text);
+      else
+        ::inet_ntop(AF_INET6, ev.addr, text, sizeof text);
+      j["address"] = text;
+      j["port"] = ev.port;
+      j["protocol"] = ev.protocol == 6 ? "tcp" : ev.protocol == 17 ? "udp" : std::to_string(ev.protocol);
+      j["direction"] = ev.direction == CAPSA_NET_BIND ? "bind" : "egress";
+      break;
+    }
+    case CAPSA_KIND_SYSCTL: {
+      std::string name = bounded(ev.path, sizeof ev.path);
+      std::replace(name.begin(), name.end(), '/', '.');
+      j["sysctl"] = name;
+      j["access"] = ev.access == 2 ? "write" : "read";
+      break;
+    }
+    case CAPSA_KIND_DEVICE: {
+      std::string acc;
+      if (ev.access & 2) acc += 'r';
+      if (ev.access & 4) acc += 'w';
+      if (ev.access & 1) acc += 'm';
+      j["device"] = std::to_string(ev.major) + ":" + std::to_string(ev.minor);
+      j["access"] = acc;
+      break;
+    }
+    case CAPSA_KIND_SYSCALL: {
+      char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ev.syscall_nr);
+      j["syscall"] = name ? name : std::to_string(ev.syscall_nr);
+      std::free(name);
+      j["syscall_nr"] = ev.syscall_nr;
+      break;
+    }
+  }
+  emit(j);
 }
 
 }  // namespace capsa::daemon

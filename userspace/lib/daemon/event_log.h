@@ -9,6 +9,9 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "policy.h"
 #include "telemetry.h"
 
 namespace capsa::daemon {
@@ -24,8 +27,15 @@ public:
   bool enabled() const { return out_ != nullptr; }
   // container_id: the id for the event's cgroup, "" when unknown.
   void write(const capsa_event& ev, const std::string& container_id);
+  // A policy hit: {"type":"policy","kind":"network","policy":..,"rule":..,
+  // "action":"deny","enforced":true, and what was touched: "filename",
+  // "address"/"port"/"protocol"/"direction", "sysctl", "device", "syscall"}.
+  // policy/rule are "" when unknown (a version from before a restart).
+  void write_policy(const capsa_policy_event& ev, const std::string& container_id, const std::string& policy,
+                    const std::string& rule);
 
 private:
+  void emit(const nlohmann::json& j);
   std::FILE* out_ = nullptr;
   bool owned_ = false;
   long long boot_to_realtime_ns_ = 0;

@@ -1,0 +1,254 @@
+#include "daemon/policy_enforcer.h"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+
+#include <spdlog/spdlog.h>
+
+#include "bpf/libbpf_util.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "policy/policy_dir.h"
+#include "policy/selection.h"
+
+namespace capsa::daemon {
+
+namespace {
+
+template <typename K, typename V>
+void put(int fd, const K& key, const V& value, const char* map) {
+  if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0) throw_sys(std::string("write BPF map ") + map);
+}
+
+// Deletes every key for which drop(key) is true (keys gathered first: a
+// hash walk that deletes as it goes can restart and miss keys).
+template <typename K, typename Pred>
+void delete_if(int fd, Pred drop) {
+  std::vector<K> doomed;
+  bpf::for_each_key<K>(fd, [&](const K& k) {
+    if (drop(k)) doomed.push_back(k);
+  });
+  for (const auto& k : doomed) bpf_map_delete_elem(fd, &k);
+}
+
+// The container's root as its processes see it (their mounts included) while
+// it has processes; the bundle's rootfs otherwise.
+UniqueFd open_container_root(const KnownContainer& c) {
+  UniqueFd fd;
+  if (c.init_pid > 0 && (c.status == state::Status::Created || c.status == state::Status::Running))
+    fd.reset(::open(("/proc/" + std::to_string(c.init_pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd && !c.rootfs.empty()) fd.reset(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return fd;
+}
+
+}  // namespace
+
+PolicyEnforcer::PolicyEnforcer(bpf::PolicyProgs& progs, std::string policy_dir)
+    : progs_(progs), dir_(std::move(policy_dir)) {
+  // Ids of an earlier capsad may still be bound in the pinned maps: start
+  // above them so a version of ours is never mistaken for one of theirs.
+  bpf::for_each_key<uint64_t>(progs_.bindings_fd(), [&](uint64_t cgid) {
+    capsa_binding b{};
+    if (bpf_map_lookup_elem(progs_.bindings_fd(), &cgid, &b) == 0) next_id_ = std::max(next_id_, b.policy_id + 1);
+  });
+  bpf::for_each_key<uint32_t>(progs_.defaults_fd(), [&](uint32_t id) { next_id_ = std::max(next_id_, id + 1); });
+}
+
+ReloadReport PolicyEnforcer::reload() {
+  auto loaded = policy::load_policy_dir(dir_);
+  std::lock_guard lock(mu_);
+  ReloadReport report;
+  std::map<std::string, Version> next;
+  for (auto& p : loaded.policies) {
+    auto old = versions_.find(p.source_file);
+    std::string file = p.source_file;
+    try {
+      uint32_t id = next_id_;
+      auto compiled = policy::compile_policy(p, id);
+      ++next_id_;
+      names_[id] = {p.name, compiled.rules};
+      next[file] = Version{std::move(p), std::move(compiled)};
+    } catch (const std::exception& e) {
+      report.errors.push_back(e.what());
+      if (old != versions_.end()) next[file] = old->second;
+    }
+  }
+  for (const auto& err : loaded.errors) {
+    report.errors.push_back(err.message);
+    // The file's previous version stays in force.
+    if (auto old = versions_.find(err.file); old != versions_.end()) next[err.file] = old->second;
+  }
+  versions_ = std::move(next);
+  for (const auto& [file, v] : versions_) report.loaded.push_back(v.policy.name);
+  for (const auto& e : report.errors) spdlog::error("policy: {}", e);
+  last_errors_ = report.errors;
+  (report.errors.empty() ? reloads_ok_ : reloads_failed_)++;
+  if (applied_) apply_locked(last_containers_);
+  return report;
+}
+
+void PolicyEnforcer::apply(const std::vector<KnownContainer>& containers) {
+  std::lock_guard lock(mu_);
+  apply_locked(containers);
+}
+
+void PolicyEnforcer::write_static_entries(const policy::CompiledPolicy& c) {
+  for (const auto& [k, v] : c.net) put(progs_.net_fd(), k, v, "pol_net");
+  for (const auto& [k, v] : c.sysctl) put(progs_.sysctl_fd(), k, v, "pol_sysctl");
+  for (const auto& [k, v] : c.dev) put(progs_.dev_fd(), k, v, "pol_dev");
+  for (const auto& [k, v] : c.syscalls) put(progs_.syscall_fd(), k, v, "pol_syscall");
+  put(progs_.defaults_fd(), c.id, c.defaults, "pol_defaults");
+}
+
+void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers) {
+  last_containers_ = containers;
+  applied_ = true;
+  std::vector<policy::Policy> policies;
+  std::map<std::string, const Version*> by_file;
+  for (const auto& [file, v] : versions_) {
+    policies.push_back(v.policy);
+    by_file[file] = &v;
+  }
+
+  std::map<uint64_t, Bound> next_bound;
+  std::set<uint32_t> live;
+  std::set<ExecKey> exec_live;
+  for (const auto& c : containers) {
+    if (!c.cgroup_id) continue;
+    auto sel = policy::explain_selection(policies, c.id, c.annotations);
+    if (!sel.policy) continue;
+    const Version& v = *by_file.at(sel.policy->source_file);
+    const auto& compiled = v.compiled;
+    try {
+      // Everything the version needs goes in before the binding points at it.
+      if (!written_.count(compiled.id)) {
+        write_static_entries(compiled);
+        written_.insert(compiled.id);
+      }
+      Bound b{c.id, compiled.id, sel.reason, {}};
+      if (!compiled.exec_paths.empty()) {
+        UniqueFd root = open_container_root(c);
+        if (!root) throw Error("open the root of container " + c.id + ": " + errno_text(errno));
+        for (const auto& [k, verdict] : policy::resolve_exec(compiled, root.get(), &b.missing_exec_paths)) {
+          ExecKey ek{k.policy_id, k.dev, k.ino};
+          if (!exec_written_.count(ek)) {
+            put(progs_.exec_fd(), k, verdict, "pol_exec");
+            exec_written_.insert(ek);
+          }
+          exec_live.insert(ek);
+        }
+      }
+      capsa_binding binding{compiled.id, v.policy.mode == policy::Mode::Audit ? CAPSA_BIND_AUDIT_ONLY : 0u};
+      auto old = bound_.find(c.cgroup_id);
+      if (old == bound_.end() || old->second.policy_id != compiled.id || !swept_) {
+        put(progs_.bindings_fd(), c.cgroup_id, binding, "pol_bindings");
+        spdlog::info("container {}: policy {} (id {}, {})", c.id, v.policy.name, compiled.id, sel.reason);
+      }
+      live.insert(compiled.id);
+      next_bound[c.cgroup_id] = std::move(b);
+    } catch (const std::exception& e) {
+      spdlog::error("container {}: policy {}: {}", c.id, v.policy.name, e.what());
+      // Keeps whatever it was bound to rather than dropping to no policy.
+      if (auto old = bound_.find(c.cgroup_id); old != bound_.end()) {
+        live.insert(old->second.policy_id);
+        next_bound[c.cgroup_id] = old->second;
+      }
+    }
+  }
+  bool changed = !swept_ || next_bound.size() != bound_.size();
+  for (const auto& [cgid, b] : bound_) {
+    auto it = next_bound.find(cgid);
+    if (it == next_bound.end() || it->second.policy_id != b.policy_id) changed = true;
+    if (it == next_bound.end() && bpf_map_delete_elem(progs_.bindings_fd(), &cgid) != 0 && errno != ENOENT)
+      spdlog::warn("unbind cgroup {}: {}", cgid, errno_text(errno));
+  }
+  if (exec_live.size() != exec_written_.size()) changed = true;
+  bound_ = std::move(next_bound);
+  if (changed) collect_garbage(live, exec_live);
+}
+
+void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const std::set<ExecKey>& exec_live) {
+  // Bindings pinned by an earlier capsad for containers we do not govern.
+  delete_if<uint64_t>(progs_.bindings_fd(), [&](uint64_t cgid) { return !bound_.count(cgid); });
+  auto dead = [&](uint32_t id) { return !live.count(id); };
+  delete_if<capsa_net_key>(progs_.net_fd(), [&](const capsa_net_key& k) { return dead(k.policy_id); });
+  delete_if<capsa_sysctl_key>(progs_.sysctl_fd(), [&](const capsa_sysctl_key& k) { return dead(k.policy_id); });
+  delete_if<capsa_dev_key>(progs_.dev_fd(), [&](const capsa_dev_key& k) { return dead(k.policy_id); });
+  delete_if<capsa_syscall_key>(progs_.syscall_fd(), [&](const capsa_syscall_key& k) { return dead(k.policy_id); });
+  delete_if<uint32_t>(progs_.defaults_fd(), dead);
+  delete_if<capsa_inode_key>(progs_.exec_fd(), [&](const capsa_inode_key& k) {
+    return !exec_live.count(ExecKey{k.policy_id, k.dev, k.ino});
+  });
+  delete_if<capsa_hit_key>(progs_.hits_fd(), [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
+  for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
+  exec_written_ = exec_live;
+  swept_ = true;
+}
+
+std::map<std::string, std::string> PolicyEnforcer::tiers() const {
+  const auto& t = progs_.tiers();
+  std::string kill = t.tracepoints == "tracepoint-kill"
+                         ? "tracepoint-kill (deny is enforced as a kill, after the syscall or exec, before the "
+                           "process runs another instruction)"
+                         : t.tracepoints;
+  return {{"files", "none (needs BPF-LSM or the Landlock tier, not built yet)"},
+          {"exec", kill},
+          {"syscalls", kill},
+          {"network", t.cgroup_hooks},
+          {"sysctls", t.cgroup_hooks},
+          {"devices", t.cgroup_hooks}};
+}
+
+std::optional<PolicyEnforcer::RuleName> PolicyEnforcer::rule_name(uint32_t policy_id, uint32_t rule_id) const {
+  std::lock_guard lock(mu_);
+  auto p = names_.find(policy_id);
+  if (p == names_.end()) return std::nullopt;
+  auto r = p->second.second.find(rule_id);
+  if (r == p->second.second.end()) return std::nullopt;
+  return RuleName{p->second.first, r->second.name, r->second.kind, policy::to_string(r->second.action)};
+}
+
+nlohmann::json PolicyEnforcer::status() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json j;
+  j["policy_dir"] = dir_;
+  j["tiers"] = tiers();
+  j["errors"] = last_errors_;
+  j["policies"] = nlohmann::json::array();
+  for (const auto& [file, v] : versions_) {
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& [id, r] : v.compiled.rules)
+      rules.push_back({{"id", id}, {"kind", r.kind}, {"name", r.name}, {"action", policy::to_string(r.action)}});
+    j["policies"].push_back({{"name", v.policy.name},
+                             {"file", file},
+                             {"id", v.compiled.id},
+                             {"mode", policy::to_string(v.policy.mode)},
+                             {"default", v.policy.is_default},
+                             {"selector", v.policy.container_globs},
+                             {"rules", rules},
+                             {"unenforced", v.compiled.unenforced}});
+  }
+  j["containers"] = nlohmann::json::array();
+  for (const auto& [cgid, b] : bound_) {
+    auto n = names_.find(b.policy_id);
+    j["containers"].push_back({{"id", b.container_id},
+                               {"cgroup_id", cgid},
+                               {"policy", n == names_.end() ? "" : n->second.first},
+                               {"policy_id", b.policy_id},
+                               {"selected_by", b.reason},
+                               {"missing_exec_paths", b.missing_exec_paths}});
+  }
+  return j;
+}
+
+uint64_t PolicyEnforcer::reloads_ok() const {
+  std::lock_guard lock(mu_);
+  return reloads_ok_;
+}
+
+uint64_t PolicyEnforcer::reloads_failed() const {
+  std::lock_guard lock(mu_);
+  return reloads_failed_;
+}
+
+}  // namespace capsa::daemon

@@ -1,0 +1,96 @@
+// capsad's policy side: keeps the policies of a directory in force in the
+// kernel for every container they select.
+//
+// A reload parses every file; a file that fails keeps its previous version in
+// force (nothing is half applied). Each policy version is compiled under a
+// fresh policy id and its map entries are written before any container is
+// bound to it; a container then moves from the old version to the new one in
+// one update of its binding, and the old version's entries are removed once
+// nothing is bound to them. A capsad that starts over pinned maps does the
+// same, so enforcement has no gap across restarts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bpf/policy_loader.h"
+#include "daemon/container_catalog.h"
+#include "policy/compiler.h"
+#include "policy/model.h"
+
+namespace capsa::daemon {
+
+struct ReloadReport {
+  std::vector<std::string> loaded;  // policy names now in force
+  std::vector<std::string> errors;  // "file:line:col: message" (the previous version stays)
+};
+
+class PolicyEnforcer {
+public:
+  PolicyEnforcer(bpf::PolicyProgs& progs, std::string policy_dir);
+
+  // Re-reads the policy directory and re-applies to the containers of the
+  // last apply() (none before the first: a restarted capsad must not unbind
+  // what it has not looked at yet).
+  ReloadReport reload();
+  // Binds each container to the policy that selects it and writes what the
+  // kernel needs; unbinds containers that are gone. Thread-safe.
+  void apply(const std::vector<KnownContainer>& containers);
+
+  // For `capsactl status` / `policy list|show`.
+  nlohmann::json status() const;
+  // Names for a (policy id, rule id) reported by the kernel; nullopt when unknown.
+  struct RuleName {
+    std::string policy, rule, kind, action;
+  };
+  std::optional<RuleName> rule_name(uint32_t policy_id, uint32_t rule_id) const;
+  // Which mechanism enforces each rule kind on this host.
+  std::map<std::string, std::string> tiers() const;
+
+  uint64_t reloads_ok() const;
+  uint64_t reloads_failed() const;
+
+private:
+  struct Version {
+    policy::Policy policy;
+    policy::CompiledPolicy compiled;
+  };
+  struct Bound {
+    std::string container_id;
+    uint32_t policy_id = 0;
+    std::string reason;
+    std::vector<std::string> missing_exec_paths;
+  };
+
+  void apply_locked(const std::vector<KnownContainer>& containers);
+  void write_static_entries(const policy::CompiledPolicy& c);
+  using ExecKey = std::tuple<uint32_t, uint64_t, uint64_t>;  // policy id, dev, ino
+  void collect_garbage(const std::set<uint32_t>& live, const std::set<ExecKey>& exec_live);
+
+  bpf::PolicyProgs& progs_;
+  std::string dir_;
+  mutable std::mutex mu_;
+  uint32_t next_id_ = 1;
+  std::map<std::string, Version> versions_;  // in force, by source file
+  // Every version compiled since start, for naming what the kernel reports
+  // (an event may arrive after its version was replaced).
+  std::map<uint32_t, std::pair<std::string, std::map<uint32_t, policy::RuleInfo>>> names_;
+  std::set<uint32_t> written_;      // versions whose entries are in the maps
+  std::set<ExecKey> exec_written_;  // exec entries in the map
+  bool swept_ = false;              // pinned leftovers of an earlier capsad removed
+  std::vector<std::string> last_errors_;
+  std::vector<KnownContainer> last_containers_;
+  bool applied_ = false;  // apply() ran: last_containers_ is the real set
+  std::map<uint64_t, Bound> bound_;  // by cgroup id
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+};
+
+}  // namespace capsa::daemon

@@ -1,0 +1,259 @@
+#include "policy/compiler.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <set>
+#include <tuple>
+
+#include "common/unique_fd.h"
+#include "policy/parse.h"
+
+namespace capsa::policy {
+
+namespace {
+
+constexpr uint8_t kIpTcp = 6, kIpUdp = 17;
+
+capsa_verdict verdict(Action a, uint32_t rule_id) {
+  capsa_verdict v{};
+  v.action = static_cast<uint8_t>(a);
+  v.rule_id = rule_id;
+  return v;
+}
+
+// Keeps the stronger of two verdicts for the same key.
+void merge(capsa_verdict& into, const capsa_verdict& v) {
+  if (into.rule_id == 0 || v.action > into.action) into = v;
+}
+
+class RuleIds {
+public:
+  explicit RuleIds(CompiledPolicy& out) : out_(out) {}
+  uint32_t add(const char* kind, size_t index, const RuleBase& r) {
+    uint32_t id = next_++;
+    out_.rules[id] = {kind, r.name.empty() ? std::string(kind) + "[" + std::to_string(index) + "]" : r.name,
+                      r.action};
+    return id;
+  }
+  uint32_t add_default(const char* kind, uint8_t kind_code, Action a) {
+    uint32_t id = CAPSA_RULE_DEFAULT_BASE + kind_code;
+    out_.rules[id] = {kind, std::string(kind) + ".default", a};
+    return id;
+  }
+
+private:
+  CompiledPolicy& out_;
+  uint32_t next_ = 1;
+};
+
+// ---- network: one LPM entry per (direction, protocol, prefix) ----
+
+struct NetPrefix {
+  uint8_t direction, protocol;
+  std::array<uint8_t, 16> addr;  // masked to len bits
+  int len;                       // 0..128, over the mapped address
+  auto tie() const { return std::tie(direction, protocol, addr, len); }
+  bool operator<(const NetPrefix& o) const { return tie() < o.tie(); }
+};
+
+std::array<uint8_t, 16> masked(const std::array<uint8_t, 16>& a, int len) {
+  std::array<uint8_t, 16> out{};
+  for (int i = 0; i < 16; ++i) {
+    int bits = std::clamp(len - 8 * i, 0, 8);
+    out[i] = bits == 0 ? 0 : static_cast<uint8_t>(a[i] & (0xff << (8 - bits)));
+  }
+  return out;
+}
+
+std::pair<std::array<uint8_t, 16>, int> mapped(const Cidr& c) {
+  std::array<uint8_t, 16> a{};
+  if (c.v6) {
+    std::memcpy(a.data(), c.addr, 16);
+    return {a, c.prefix_len};
+  }
+  a[10] = a[11] = 0xff;
+  std::memcpy(a.data() + 12, c.addr, 4);
+  return {a, 96 + c.prefix_len};
+}
+
+void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
+  struct Entry {
+    std::vector<capsa_port_range> ranges;
+    const SourceLoc* loc = nullptr;
+  };
+  std::map<NetPrefix, Entry> entries;
+  for (size_t i = 0; i < p.network.rules.size(); ++i) {
+    const auto& r = p.network.rules[i];
+    uint32_t id = ids.add("network", i, r);
+    std::vector<uint8_t> protos;
+    if (r.protocol != Protocol::Udp) protos.push_back(kIpTcp);
+    if (r.protocol != Protocol::Tcp) protos.push_back(kIpUdp);
+    std::vector<std::pair<std::array<uint8_t, 16>, int>> prefixes;
+    for (const auto& c : r.cidrs) prefixes.push_back(mapped(c));
+    if (prefixes.empty()) prefixes.push_back({{}, 0});  // ::/0 covers the mapped IPv4 space too
+    std::vector<PortRange> ports = r.ports.empty() ? std::vector<PortRange>{PortRange{}} : r.ports;
+    for (uint8_t proto : protos) {
+      for (const auto& [addr, len] : prefixes) {
+        NetPrefix key{static_cast<uint8_t>(r.direction == Direction::Bind ? CAPSA_NET_BIND : CAPSA_NET_EGRESS),
+                      proto, masked(addr, len), len};
+        auto& e = entries[key];
+        if (!e.loc) e.loc = &r.loc;
+        for (const auto& pr : ports) e.ranges.push_back({pr.lo, pr.hi, verdict(r.action, id)});
+      }
+    }
+  }
+  // One longest-prefix lookup must see every rule that covers the address:
+  // each entry also carries the ranges of the entries enclosing it.
+  for (auto& [key, e] : entries) {
+    std::vector<capsa_port_range> all = e.ranges;
+    for (int len = key.len - 1; len >= 0; --len) {
+      NetPrefix up{key.direction, key.protocol, masked(key.addr, len), len};
+      auto it = entries.find(up);
+      if (it != entries.end()) all.insert(all.end(), it->second.ranges.begin(), it->second.ranges.end());
+    }
+    if (all.size() > CAPSA_NET_MAX_RANGES)
+      throw PolicyError(*e.loc, "network rules: " + std::to_string(all.size()) +
+                                    " port ranges apply to one address prefix; the kernel side holds at most " +
+                                    std::to_string(CAPSA_NET_MAX_RANGES) + " (merge ranges or split the CIDRs)");
+    capsa_net_key k{};
+    k.prefixlen = 64 + key.len;
+    k.policy_id = out.id;
+    k.direction = key.direction;
+    k.protocol = key.protocol;
+    std::memcpy(k.addr, key.addr.data(), 16);
+    capsa_net_value v{};
+    v.nranges = static_cast<uint32_t>(all.size());
+    std::copy(all.begin(), all.end(), v.ranges);
+    out.net.emplace_back(k, v);
+  }
+}
+
+// ---- sysctls: an LPM entry per name or name prefix ----
+
+void compile_sysctls(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
+  std::map<std::string, std::pair<capsa_sysctl_value, const SourceLoc*>> entries;  // key bytes incl. NUL for exact
+  for (size_t i = 0; i < p.sysctls.size(); ++i) {
+    const auto& r = p.sysctls[i];
+    uint32_t id = ids.add("sysctls", i, r);
+    for (const auto& n : r.names) {
+      std::string kname = n.name;
+      std::replace(kname.begin(), kname.end(), '.', '/');
+      kname += n.prefix ? std::string("/") : std::string(1, '\0');
+      if (kname.size() > CAPSA_POLICY_SYSCTL_LEN)
+        throw PolicyError(r.loc, "sysctl name \"" + n.name + "\" is longer than the " +
+                                     std::to_string(CAPSA_POLICY_SYSCTL_LEN - 1) + " bytes the kernel side compares");
+      auto& [v, loc] = entries[kname];
+      if (!loc) loc = &r.loc;
+      if (r.access & kSysctlRead) merge(v.read, verdict(r.action, id));
+      if (r.access & kSysctlWrite) merge(v.write, verdict(r.action, id));
+    }
+  }
+  for (const auto& [name, entry] : entries) {
+    capsa_sysctl_value v = entry.first;
+    for (const auto& [other, oentry] : entries) {
+      if (other.size() < name.size() && other.back() == '/' && name.compare(0, other.size(), other) == 0) {
+        if (oentry.first.read.rule_id) merge(v.read, oentry.first.read);
+        if (oentry.first.write.rule_id) merge(v.write, oentry.first.write);
+      }
+    }
+    capsa_sysctl_key k{};
+    k.prefixlen = static_cast<uint32_t>(32 + 8 * name.size());
+    k.policy_id = out.id;
+    std::memcpy(k.name, name.data(), name.size());
+    out.sysctl.emplace_back(k, v);
+  }
+}
+
+void compile_devices(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, capsa_dev_value> entries;
+  for (size_t i = 0; i < p.devices.size(); ++i) {
+    const auto& r = p.devices[i];
+    uint32_t id = ids.add("devices", i, r);
+    uint32_t type = r.type == DeviceType::Char    ? CAPSA_DEV_TYPE_CHAR
+                    : r.type == DeviceType::Block ? CAPSA_DEV_TYPE_BLOCK
+                                                  : CAPSA_DEV_TYPE_ANY;
+    auto& v = entries[{type, r.major.value_or(CAPSA_DEV_ANY), r.minor.value_or(CAPSA_DEV_ANY)}];
+    for (int bit = 0; bit < 3; ++bit)
+      if (r.access & (1 << bit)) merge(v.access[bit], verdict(r.action, id));
+  }
+  for (const auto& [t, v] : entries) {
+    capsa_dev_key k{out.id, std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+    out.dev.emplace_back(k, v);
+  }
+}
+
+void compile_syscalls(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
+  std::map<uint32_t, capsa_verdict> entries;
+  for (size_t i = 0; i < p.syscalls.size(); ++i) {
+    const auto& r = p.syscalls[i];
+    uint32_t id = ids.add("syscalls", i, r);
+    for (int nr : r.numbers) merge(entries[static_cast<uint32_t>(nr)], verdict(r.action, id));
+  }
+  for (const auto& [nr, v] : entries) out.syscalls.push_back({capsa_syscall_key{out.id, nr}, v});
+}
+
+}  // namespace
+
+uint64_t kernel_dev(uint64_t st_dev) {
+  return (static_cast<uint64_t>(major(st_dev)) << 20) | minor(st_dev);
+}
+
+CompiledPolicy compile_policy(const Policy& p, uint32_t id) {
+  CompiledPolicy out;
+  out.id = id;
+  out.name = p.name;
+  out.mode = p.mode;
+  RuleIds ids(out);
+
+  if (!p.files.empty()) {
+    for (size_t i = 0; i < p.files.size(); ++i) ids.add("files", i, p.files[i]);
+    out.unenforced["files"] =
+        "file rules need BPF-LSM (file_open), which this kernel does not offer to BPF, or capsa's Landlock tier, "
+        "which is not built yet: these rules are validated and reported, not enforced";
+  }
+  for (size_t i = 0; i < p.exec.rules.size(); ++i) {
+    const auto& r = p.exec.rules[i];
+    uint32_t rid = ids.add("exec", i, r);
+    for (const auto& path : r.paths) out.exec_paths.push_back({path, verdict(r.action, rid)});
+  }
+  out.defaults.exec = verdict(p.exec.default_action, ids.add_default("exec", CAPSA_KIND_EXEC, p.exec.default_action));
+  compile_network(p, ids, out);
+  auto net_default = verdict(p.network.default_action,
+                             ids.add_default("network", CAPSA_KIND_NETWORK, p.network.default_action));
+  out.defaults.net_egress = net_default;
+  out.defaults.net_bind = net_default;
+  compile_sysctls(p, ids, out);
+  compile_devices(p, ids, out);
+  compile_syscalls(p, ids, out);
+  return out;
+}
+
+std::vector<std::pair<capsa_inode_key, capsa_verdict>> resolve_exec(const CompiledPolicy& compiled, int root_fd,
+                                                                    std::vector<std::string>* missing) {
+  std::map<std::pair<uint64_t, uint64_t>, capsa_verdict> found;
+  for (const auto& e : compiled.exec_paths) {
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd, e.path.path.c_str(), &how, sizeof how)));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+      if (missing) missing->push_back(e.path.path);
+      continue;
+    }
+    merge(found[{kernel_dev(st.st_dev), st.st_ino}], e.verdict);
+  }
+  std::vector<std::pair<capsa_inode_key, capsa_verdict>> out;
+  for (const auto& [di, v] : found) out.push_back({capsa_inode_key{compiled.id, 0, di.first, di.second}, v});
+  return out;
+}
+
+}  // namespace capsa::policy

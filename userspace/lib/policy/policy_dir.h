@@ -1,0 +1,28 @@
+// Loading every policy in a directory (/etc/capsa/policies). One bad file
+// must not take the other policies down with it, so problems are collected
+// per file instead of thrown.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/model.h"
+
+namespace capsa::policy {
+
+struct PolicyFileError {
+  std::string file;     // the file the problem is in
+  std::string message;  // full text, "file:line:col: msg" (or "open file: errno text")
+};
+
+struct PolicyDirLoad {
+  std::vector<Policy> policies;  // in file-name order
+  std::vector<PolicyFileError> errors;
+};
+
+// Reads the regular *.yaml / *.yml files of `dir` (not dotfiles), sorted by
+// name. A name or "default: true" already claimed by an earlier file makes
+// the later file an error. Throws capsa::Error when `dir` cannot be read.
+PolicyDirLoad load_policy_dir(const std::string& dir);
+
+}  // namespace capsa::policy
