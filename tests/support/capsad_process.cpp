@@ -27,7 +27,11 @@ int free_tcp_port() {
 }
 
 CapsadProcess::CapsadProcess(const std::string& state_root, const std::string& pin_root)
-    : state_root_(state_root), pin_root_(pin_root), log_(state_root + "/capsad.log") {}
+    : state_root_(state_root),
+      pin_root_(pin_root),
+      log_(state_root + "/capsad.log"),
+      policy_dir_(state_root + "/policies"),
+      events_(state_root + "/events.jsonl") {}
 
 CapsadProcess::~CapsadProcess() {
   if (pid_ > 0) {
@@ -46,7 +50,8 @@ bool CapsadProcess::start() {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::execl(CAPSAD_BIN, CAPSAD_BIN, "--listen", listen.c_str(), "--root", state_root_.c_str(), "--bpf-pin-root",
-            pin_root_.c_str(), "--sync-interval-ms", "200", static_cast<char*>(nullptr));
+            pin_root_.c_str(), "--sync-interval-ms", "200", "--policy-dir", policy_dir_.c_str(), "--events",
+            events_.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   bool up = eventually(

@@ -1,5 +1,6 @@
-// A capsad started for one test: its own port, state root and bpffs pin
-// root, killed and unpinned when the object dies.
+// A capsad started for one test: its own port, state root, bpffs pin root,
+// policy directory (<state_root>/policies) and event log
+// (<state_root>/events.jsonl), killed and unpinned when the object dies.
 #pragma once
 
 #include <sys/types.h>
@@ -25,9 +26,11 @@ public:
   int port() const { return port_; }
   const std::string& error() const { return error_; }
   const std::string& log_path() const { return log_; }
+  const std::string& policy_dir() const { return policy_dir_; }
+  const std::string& events_path() const { return events_; }
 
 private:
-  std::string state_root_, pin_root_, log_;
+  std::string state_root_, pin_root_, log_, policy_dir_, events_;
   int port_ = 0;
   pid_t pid_ = -1;
   std::string error_;

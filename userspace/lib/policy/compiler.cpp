@@ -147,7 +147,9 @@ void compile_sysctls(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
       std::string kname = n.name;
       std::replace(kname.begin(), kname.end(), '.', '/');
       kname += n.prefix ? std::string("/") : std::string(1, '\0');
-      if (kname.size() > CAPSA_POLICY_SYSCTL_LEN)
+      // The kernel's copy of a name is NUL-terminated within the key, so a
+      // prefix (no NUL of its own) can use one byte less than an exact name.
+      if (kname.size() > (n.prefix ? CAPSA_POLICY_SYSCTL_LEN - 1 : CAPSA_POLICY_SYSCTL_LEN))
         throw PolicyError(r.loc, "sysctl name \"" + n.name + "\" is longer than the " +
                                      std::to_string(CAPSA_POLICY_SYSCTL_LEN - 1) + " bytes the kernel side compares");
       auto& [v, loc] = entries[kname];
@@ -180,6 +182,10 @@ void compile_devices(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
     uint32_t type = r.type == DeviceType::Char    ? CAPSA_DEV_TYPE_CHAR
                     : r.type == DeviceType::Block ? CAPSA_DEV_TYPE_BLOCK
                                                   : CAPSA_DEV_TYPE_ANY;
+    // The kernel side looks up (major, minor), (major, *) and (*, *) only.
+    if (!r.major && r.minor)
+      throw PolicyError(r.loc, "device rule: a fixed minor needs a fixed major (major \"*\" with minor " +
+                                   std::to_string(*r.minor) + " cannot be looked up)");
     auto& v = entries[{type, r.major.value_or(CAPSA_DEV_ANY), r.minor.value_or(CAPSA_DEV_ANY)}];
     for (int bit = 0; bit < 3; ++bit)
       if (r.access & (1 << bit)) merge(v.access[bit], verdict(r.action, id));

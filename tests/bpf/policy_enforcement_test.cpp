@@ -1,0 +1,285 @@
+// Policies enforced by capsad's BPF programs on real containers: cgroup
+// hooks refuse network, sysctl and device access with EPERM; tracepoints
+// kill forbidden execs and syscalls; updates apply to running containers;
+// a bad policy leaves the old one in force; enforcement outlives capsad.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "capsad_process.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "daemon/control_socket.h"
+#include "test_env.h"
+
+namespace capsa::test {
+namespace {
+
+// A policy selecting every container (default: true) with `spec_body`
+// appended under spec (indented by 2).
+std::string policy_yaml(const std::string& name, const std::string& spec_body, bool is_default = true) {
+  return "apiVersion: capsa.io/v1\nkind: Policy\nmetadata:\n  name: " + name + "\nspec:\n  default: " +
+         (is_default ? "true" : "false") + "\n" + spec_body;
+}
+
+std::string deny_port(int port, const std::string& extra = "") {
+  return "  network:\n    rules:\n      - name: no-" + std::to_string(port) +
+         "\n        cidrs: [127.0.0.0/8]\n        ports: [\"" + std::to_string(port) +
+         "\"]\n        protocol: tcp\n        action: deny\n" + extra;
+}
+
+class PolicyEnforcement : public ::testing::Test {
+protected:
+  void SetUp() override {
+    CAPSA_REQUIRE_ROOT();
+    capsad_.emplace(root_.path(), pin_root_);
+    make_dirs(capsad_->policy_dir(), 0755);
+  }
+  void TearDown() override {
+    for (const auto& id : ids_) capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
+    capsad_.reset();
+  }
+  void start_capsad() { ASSERT_TRUE(capsad_->start()) << capsad_->error(); }
+
+  // Written beside and renamed into place, as an editor or capsactl does.
+  void write_policy(const std::string& file, const std::string& text) {
+    std::string dst = capsad_->policy_dir() + "/" + file;
+    write_file_atomic(dst, text, 0644);
+  }
+
+  nlohmann::json status() {
+    return daemon::control_request(daemon::default_control_socket(root_.path()), {{"cmd", "status"}});
+  }
+  // Waits until capsad has `name` in force with a rule count of `rules`.
+  bool policy_in_force(const std::string& name, size_t rules) {
+    return eventually(
+        [&] {
+          for (const auto& p : status()["policies"])
+            if (p["name"] == name && p["rules"].size() == rules) return true;
+          return false;
+        },
+        5000);
+  }
+
+  // A container kept alive so checks can `capsa exec` into it.
+  std::string start_container(Bundle& b, const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    b.save();
+    auto r = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "run", "-d", "--bundle", b.path(), id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return id;
+  }
+  CommandResult exec_in(const std::string& id, const std::string& script) {
+    return capsa(root_.path(), {"--bpf-pin-root", pin_root_, "exec", id, "/bin/sh", "-c", script});
+  }
+  // Connects from inside the container to a listener it runs on `port`.
+  CommandResult connect_in(const std::string& id, int port) {
+    return exec_in(id, "echo x | nc 127.0.0.1 " + std::to_string(port));
+  }
+
+  std::string events() { return read_file_or_empty(capsad_->events_path()); }
+
+  TempDir root_{"capsa-root"};
+  std::string pin_root_ = "/sys/fs/bpf/capsa-test-" + std::to_string(::getpid());
+  std::optional<CapsadProcess> capsad_;
+  std::vector<std::string> ids_;
+};
+
+// Two listeners inside the container's own network namespace.
+Bundle listening_bundle(int denied, int allowed) {
+  return Bundle({"/bin/sh", "-c",
+                 "while true; do nc -l -p " + std::to_string(denied) + " >/dev/null; done & while true; do nc -l -p " +
+                     std::to_string(allowed) + " >/dev/null; done & sleep 600"});
+}
+
+TEST_F(PolicyEnforcement, TcpConnectToADeniedPortIsRefusedAndReported) {
+  write_policy("net.yaml", policy_yaml("net", deny_port(9901)));
+  start_capsad();
+  auto b = listening_bundle(9901, 9902);
+  std::string id = start_container(b, "net");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9902).exit_code == 0; }, 5000)) << "allowed port never answered";
+  auto denied = connect_in(id, 9901);
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.err.find("Operation not permitted"), std::string::npos) << denied.err;
+
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"network\"") != std::string::npos; }, 5000)) << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"action\":\"deny\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"port\":9901"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"rule\":\"no-9901\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"container_id\":\"" + id + "\""), std::string::npos) << ev;
+  EXPECT_GE(sample_value(capsad_->metrics(), "capsa_policy_verdicts_total",
+                         "container_id=\"" + id + "\",policy=\"net\",kind=\"network\",rule=\"no-9901\"")
+                .value_or(0),
+            1)
+      << capsad_->metrics();
+}
+
+TEST_F(PolicyEnforcement, HostProcessesAreNotGoverned) {
+  write_policy("net.yaml", policy_yaml("net", deny_port(9903)));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  start_container(b, "bystander");
+  // The same address and port from the host: no policy applies.
+  int srv = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(9903);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  ::setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ASSERT_EQ(::bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << errno_text(errno);
+  ASSERT_EQ(::listen(srv, 1), 0);
+  int cli = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(::connect(cli, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << errno_text(errno);
+  ::close(cli);
+  ::close(srv);
+}
+
+TEST_F(PolicyEnforcement, SysctlWriteIsRefused) {
+  write_policy("sysctl.yaml", policy_yaml("sysctl", "  sysctls:\n    rules:\n      - names: [kernel.hostname]\n"
+                                                     "        access: [write]\n        action: deny\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  // /proc/sys is read-only by default; make it writable so the policy is what refuses.
+  auto& ro = b.config()["linux"]["readonlyPaths"];
+  ro.erase(std::remove(ro.begin(), ro.end(), "/proc/sys"), ro.end());
+  std::string id = start_container(b, "sysctl");
+  auto w = exec_in(id, "echo forbidden > /proc/sys/kernel/hostname");
+  EXPECT_NE(w.exit_code, 0);
+  EXPECT_NE(w.err.find("Operation not permitted"), std::string::npos) << w.err;
+  EXPECT_EQ(exec_in(id, "cat /proc/sys/kernel/hostname").exit_code, 0);  // reads are not in the rule
+  EXPECT_EQ(exec_in(id, "echo other > /proc/sys/kernel/domainname").exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return events().find("\"sysctl\":\"kernel.hostname\"") != std::string::npos; }, 5000))
+      << events();
+}
+
+TEST_F(PolicyEnforcement, DeviceAccessIsRefused) {
+  write_policy("dev.yaml", policy_yaml("dev", "  devices:\n    rules:\n      - type: c\n        major: 1\n"
+                                              "        minor: 8\n        access: r\n        action: deny\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "dev");
+  auto r = exec_in(id, "head -c 1 /dev/random >/dev/null");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+  EXPECT_EQ(exec_in(id, "head -c 1 /dev/urandom >/dev/null").exit_code, 0);
+}
+
+TEST_F(PolicyEnforcement, ForbiddenExecIsKilledWhateverNameItIsRunBy) {
+  write_policy("exec.yaml", policy_yaml("exec", "  exec:\n    rules:\n      - paths: [/bin/forbidden]\n"
+                                                "        action: kill\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  ASSERT_EQ(run_command({"/bin/sh", "-c",
+                         "cp " + b.rootfs() + "/bin/syscall_loop " + b.rootfs() + "/bin/forbidden && ln -s forbidden " +
+                             b.rootfs() + "/bin/alias"})
+                .exit_code,
+            0);
+  std::string id = start_container(b, "exec");
+  EXPECT_EQ(exec_in(id, "/bin/forbidden 1; echo rc=$?").out, "rc=137\n");
+  // The kernel resolves what is executed: a symlink or a copy of the path does not help.
+  EXPECT_EQ(exec_in(id, "/bin/alias 1; echo rc=$?").out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "/bin/syscall_loop 1 >/dev/null; echo rc=$?").out, "rc=0\n");
+  EXPECT_TRUE(eventually([&] { return events().find("\"kind\":\"exec\"") != std::string::npos; }, 5000)) << events();
+  EXPECT_NE(events().find("\"action\":\"kill\""), std::string::npos) << events();
+}
+
+TEST_F(PolicyEnforcement, ExecAllowListKillsWhatIsNotListed) {
+  write_policy("allow.yaml", policy_yaml("allow", "  exec:\n    default: kill\n    rules:\n"
+                                                  "      - paths: [/bin/busybox, /bin/syscall_loop]\n"
+                                                  "        action: allow\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "allow");
+  EXPECT_EQ(exec_in(id, "/bin/syscall_loop 1 >/dev/null; echo rc=$?").out, "rc=0\n");
+  EXPECT_EQ(exec_in(id, "/bin/spawn_n 1 >/dev/null; echo rc=$?").out, "rc=137\n");
+}
+
+TEST_F(PolicyEnforcement, ForbiddenSyscallIsKilled) {
+  write_policy("sys.yaml", policy_yaml("sys", "  syscalls:\n    rules:\n      - names: [sync]\n        action: kill\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "sys");
+  EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=137\n");
+  EXPECT_TRUE(eventually([&] { return events().find("\"syscall\":\"sync\"") != std::string::npos; }, 5000)) << events();
+}
+
+TEST_F(PolicyEnforcement, AuditModeReportsWithoutBlocking) {
+  write_policy("audit.yaml", policy_yaml("audit", "  mode: audit\n" + deny_port(9905)));
+  start_capsad();
+  auto b = listening_bundle(9905, 9906);
+  std::string id = start_container(b, "audit");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9905).exit_code == 0; }, 5000));
+  ASSERT_TRUE(eventually([&] { return events().find("\"enforced\":false") != std::string::npos; }, 5000)) << events();
+  EXPECT_NE(events().find("\"port\":9905"), std::string::npos);
+}
+
+TEST_F(PolicyEnforcement, LiveUpdateFlipsTheVerdictInARunningContainer) {
+  write_policy("live.yaml", policy_yaml("live", ""));
+  start_capsad();
+  auto b = listening_bundle(9907, 9908);
+  std::string id = start_container(b, "live");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9907).exit_code == 0; }, 5000));
+  write_policy("live.yaml", policy_yaml("live", deny_port(9907)));
+  EXPECT_TRUE(eventually([&] { return connect_in(id, 9907).exit_code != 0; }, 5000)) << "deny never took effect";
+  write_policy("live.yaml", policy_yaml("live", ""));
+  EXPECT_TRUE(eventually([&] { return connect_in(id, 9907).exit_code == 0; }, 5000)) << "allow never took effect";
+}
+
+TEST_F(PolicyEnforcement, AnInvalidPolicyKeepsThePreviousOneInForce) {
+  write_policy("keep.yaml", policy_yaml("keep", deny_port(9909)));
+  start_capsad();
+  auto b = listening_bundle(9909, 9910);
+  std::string id = start_container(b, "keep");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9910).exit_code == 0; }, 5000));
+  ASSERT_NE(connect_in(id, 9909).exit_code, 0);
+  // A typo that would drop the rule if it were half applied.
+  write_policy("keep.yaml", policy_yaml("keep", "  network:\n    rulez: []\n"));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto errors = status()["errors"];
+        return !errors.empty() && errors[0].get<std::string>().find("keep.yaml:8:5: ") != std::string::npos;
+      },
+      5000))
+      << status().dump(2);
+  EXPECT_NE(status()["errors"][0].get<std::string>().find("unknown field \"rulez\""), std::string::npos);
+  EXPECT_NE(connect_in(id, 9909).exit_code, 0) << "the previous policy was dropped";
+  EXPECT_GE(sample_value(capsad_->metrics(), "capsa_policy_reloads_total", "result=\"error\"").value_or(0), 1);
+}
+
+TEST_F(PolicyEnforcement, EnforcementOutlivesCapsadAndARestartTakesOver) {
+  write_policy("persist.yaml", policy_yaml("persist", deny_port(9911)));
+  start_capsad();
+  auto b = listening_bundle(9911, 9912);
+  std::string id = start_container(b, "persist");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9912).exit_code == 0; }, 5000));
+  ASSERT_NE(connect_in(id, 9911).exit_code, 0);
+  capsad_->kill_hard();
+  EXPECT_NE(connect_in(id, 9911).exit_code, 0) << "enforcement stopped with capsad";
+  ASSERT_TRUE(capsad_->start()) << capsad_->error();
+  EXPECT_NE(connect_in(id, 9911).exit_code, 0) << "the restarted capsad opened a gap";
+  // The new capsad owns enforcement: an update reaches the running container.
+  write_policy("persist.yaml", policy_yaml("persist", ""));
+  EXPECT_TRUE(eventually([&] { return connect_in(id, 9911).exit_code == 0; }, 5000));
+}
+
+TEST_F(PolicyEnforcement, AnnotationSelectsItsPolicyOverTheDefault) {
+  write_policy("a-default.yaml", policy_yaml("fallback", deny_port(9913)));
+  write_policy("b-named.yaml", policy_yaml("named", deny_port(9914), false));
+  start_capsad();
+  auto b = listening_bundle(9913, 9914);
+  b.config()["annotations"]["io.capsa.policy"] = "named";
+  std::string id = start_container(b, "annot");
+  ASSERT_TRUE(eventually([&] { return connect_in(id, 9913).exit_code == 0; }, 5000)) << status().dump(2);
+  EXPECT_NE(connect_in(id, 9914).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace capsa::test
