@@ -1,245 +1,51 @@
 // Policy enforcement without BPF-LSM: cgroup hooks deny network, sysctl and
 // device access with EPERM before it happens; tracepoints kill a process
-// whose exec or syscall a policy forbids (the kill lands before the process
-// runs another instruction of its own). Every program first looks up the
+// whose exec, syscall or opened file a policy forbids, or whose opened file
+// lies outside its container's root (the kill lands before the process runs
+// another instruction of its own). Every program first looks up the
 // task's cgroup in `pol_bindings` and returns at once for anything that is
 // not a governed container.
-#include "vmlinux.h"
-
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-#include "policy.h"
+#include "policy_common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define SIGKILL 9
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
-	__type(key, __u64);
-	__type(value, struct capsa_binding);
-} pol_bindings SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
-	__type(key, __u32);
-	__type(value, struct capsa_policy_defaults);
-} pol_defaults SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__type(key, struct capsa_inode_key);
-	__type(value, struct capsa_verdict);
-} pol_exec SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct capsa_net_key);
-	__type(value, struct capsa_net_value);
-} pol_net SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct capsa_sysctl_key);
-	__type(value, struct capsa_sysctl_value);
-} pol_sysctl SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__type(key, struct capsa_dev_key);
-	__type(value, struct capsa_dev_value);
-} pol_dev SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__type(key, struct capsa_syscall_key);
-	__type(value, struct capsa_verdict);
-} pol_syscall SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
-	__type(key, struct capsa_hit_key);
-	__type(value, __u64);
-} pol_hits SEC(".maps");
-
-/* Tasks a cgroup hook condemned: cgroup programs cannot send signals, so the
- * kill happens on the task's way out of that same syscall. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64); /* pid_tgid */
-	__type(value, __u8);
-} pol_doomed SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CAPSA_PSTAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} pol_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} pol_events SEC(".maps");
-
-struct governed {
-	__u64 cgid;
-	struct capsa_binding *bind;
-};
-
-static __always_inline int governed_task(struct governed *g)
+/* File rules with exec access, and confinement, for the exec'd file. Returns
+ * 1 when the process was condemned. */
+static __always_inline int exec_file(const struct governed *g, struct linux_binprm *bprm)
 {
-	g->cgid = bpf_get_current_cgroup_id();
-	g->bind = bpf_map_lookup_elem(&pol_bindings, &g->cgid);
-	return g->bind != NULL;
-}
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&pol_stats, &idx);
-
-	if (v)
-		(*v)++;
-}
-
-static __always_inline void count_hit(const struct governed *g, __u32 rule_id)
-{
-	struct capsa_hit_key key = {
-		.cgroup_id = g->cgid,
-		.policy_id = g->bind->policy_id,
-		.rule_id = rule_id,
-	};
-	__u64 one = 1, *n = bpf_map_lookup_elem(&pol_hits, &key);
-
-	if (n)
-		(*n)++;
-	else
-		bpf_map_update_elem(&pol_hits, &key, &one, BPF_NOEXIST);
-}
-
-/* Counts the hit and reserves its event (NULL when the ring is full, which
- * is counted as lost). Allow verdicts are neither counted nor reported. */
-static __always_inline struct capsa_policy_event *
-report(const struct governed *g, const struct capsa_verdict *v, __u8 kind)
-{
+	struct file *file = BPF_CORE_READ(bprm, file);
 	struct capsa_policy_event *ev;
-	struct task_struct *task;
+	struct capsa_verdict v = {};
+	__u8 kind = file_decide(g, file, 1u << CAPSA_FILE_EXEC, &v);
 
-	count_hit(g, v->rule_id);
-	ev = bpf_ringbuf_reserve(&pol_events, sizeof(*ev), 0);
-	if (!ev) {
-		stat_inc(CAPSA_PSTAT_EVENTS_LOST);
-		return NULL;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	task = (struct task_struct *)bpf_get_current_task();
-	ev->ts_ns = bpf_ktime_get_boot_ns();
-	ev->cgroup_id = g->cgid;
-	ev->policy_id = g->bind->policy_id;
-	ev->rule_id = v->rule_id;
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	ev->kind = kind;
-	ev->action = v->action;
-	ev->enforced = !(g->bind->flags & CAPSA_BIND_AUDIT_ONLY);
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	return ev;
-}
-
-static __always_inline void submit(struct capsa_policy_event *ev)
-{
-	bpf_ringbuf_submit(ev, 0);
-	stat_inc(CAPSA_PSTAT_EVENTS_SENT);
-}
-
-/* What the verdict means for the operation once reported: 1 let it happen,
- * 0 refuse it. A policy in audit mode never refuses. */
-static __always_inline int blocks(const struct governed *g, const struct capsa_verdict *v)
-{
-	if (g->bind->flags & CAPSA_BIND_AUDIT_ONLY)
+	if (!kind)
 		return 0;
-	return v->action >= CAPSA_ACT_DENY;
-}
-
-
-/* ---------------------------------------------------------------- exec */
-
-static __always_inline __u64 kernel_dev(struct super_block *sb)
-{
-	return BPF_CORE_READ(sb, s_dev);
-}
-
-/* The strongest exec rule on the file or on any directory above it, walking
- * dentries up through mounts to the task's file-system root. */
-static __always_inline int exec_lookup(__u32 policy_id, struct file *file, struct capsa_verdict *best)
-{
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct mount *mnt = container_of(vmnt, struct mount, mnt);
-	struct capsa_inode_key key = { .policy_id = policy_id };
-	int found = 0;
-
-	for (int i = 0; i < CAPSA_POLICY_MAX_DEPTH; i++) {
-		struct capsa_verdict *v;
-		struct dentry *parent;
-
-		key.dev = kernel_dev(BPF_CORE_READ(dentry, d_sb));
-		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		v = bpf_map_lookup_elem(&pol_exec, &key);
-		if (v) {
-			if (!found || v->action > best->action)
-				*best = *v;
-			found = 1;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry) {
-			/* Root of this mount: continue at its mount point. */
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				break;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			continue;
-		}
-		dentry = parent;
+	ev = report(g, &v, kind);
+	if (ev) {
+		ev->access = 1u << CAPSA_FILE_EXEC;
+		ev->ino = BPF_CORE_READ(file, f_inode, i_ino);
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
+		submit(ev);
 	}
-	return found;
+	if (!file_blocks(g, &v, kind))
+		return 0;
+	bpf_send_signal(SIGKILL);
+	return 1;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct capsa_policy_defaults *defs;
 	struct capsa_policy_event *ev;
 	struct capsa_verdict v = {};
 	struct governed g;
 
-	if (!governed_task(&g))
+	/* With BPF-LSM, bprm_check_security refused it before this point. */
+	if (!governed_task(&g) || lsm_decides_files())
 		return 0;
-	if (!exec_lookup(g.bind->policy_id, bprm->file, &v)) {
-		defs = bpf_map_lookup_elem(&pol_defaults, &g.bind->policy_id);
-		if (!defs)
-			return 0;
-		v = defs->exec;
-	}
-	if (v.action == CAPSA_ACT_ALLOW)
+	if (exec_file(&g, bprm))
+		return 0;
+	if (!exec_decide(&g, bprm->file, &v))
 		return 0;
 	ev = report(&g, &v, CAPSA_KIND_EXEC);
 	if (ev) {
@@ -281,20 +87,71 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* Kills what a cgroup hook condemned, as the syscall returns. */
+/* An open that succeeded: decided on the file the kernel opened (symlinks,
+ * "..", /proc magic links and handles already resolved), before the process
+ * gets to use the descriptor: a kill sent here lands on the way back to
+ * user space. */
+static __always_inline void opened(const struct governed *g, struct pt_regs *regs, long nr, long fd)
+{
+	struct capsa_policy_event *ev;
+	struct capsa_verdict v = {};
+	struct file *file = fd_file(fd);
+	__u32 fmode, acc = 0;
+	__u8 kind;
+
+	if (!file || lsm_decides_files())
+		return;
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (fmode & FMODE_READ)
+		acc |= 1u << CAPSA_FILE_READ;
+	if (fmode & FMODE_WRITE)
+		acc |= 1u << CAPSA_FILE_WRITE;
+	kind = file_decide(g, file, acc, &v);
+	if (!kind)
+		return;
+	ev = report(g, &v, kind);
+	if (ev) {
+		const char *name = NULL;
+
+		ev->access = acc;
+		ev->ino = BPF_CORE_READ(file, f_inode, i_ino);
+		if (nr == NR_open || nr == NR_creat)
+			name = (const char *)BPF_CORE_READ(regs, di);
+		else if (nr != NR_open_by_handle_at)
+			name = (const char *)BPF_CORE_READ(regs, si);
+		if (!name || bpf_probe_read_user_str(ev->path, sizeof(ev->path), name) < 0)
+			bpf_probe_read_kernel_str(ev->path, sizeof(ev->path),
+						  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		submit(ev);
+	}
+	if (file_blocks(g, &v, kind))
+		bpf_send_signal(SIGKILL);
+}
+
+/* Kills what a cgroup hook condemned, and decides opened files, as the
+ * syscall returns. */
 SEC("raw_tracepoint/sys_exit")
 int capsa_policy_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long ret = (long)ctx->args[1];
 	__u64 pid_tgid;
 	struct governed g;
+	long nr;
 
 	if (!governed_task(&g))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	if (!bpf_map_lookup_elem(&pol_doomed, &pid_tgid))
+	if (bpf_map_lookup_elem(&pol_doomed, &pid_tgid)) {
+		bpf_map_delete_elem(&pol_doomed, &pid_tgid);
+		bpf_send_signal(SIGKILL);
 		return 0;
-	bpf_map_delete_elem(&pol_doomed, &pid_tgid);
-	bpf_send_signal(SIGKILL);
+	}
+	if (ret < 0)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_creat || nr == NR_open_by_handle_at)
+		opened(&g, regs, nr, ret);
 	return 0;
 }
 

@@ -38,13 +38,21 @@ enum capsa_rule_kind {
 	CAPSA_KIND_DEVICE = 4,
 	CAPSA_KIND_SYSCALL = 5,
 	CAPSA_KIND_FILE = 6,
+	CAPSA_KIND_ROOT_ESCAPE = 7, /* file-root confinement, always on */
 };
+
+/* The rule id of file-root confinement, which no policy file writes. */
+#define CAPSA_RULE_ROOT_CONFINEMENT 0xfffffff0u
 
 /* A section's default action is reported as this rule id plus the kind. */
 #define CAPSA_RULE_DEFAULT_BASE 0xffffff00u
 
 /* `pol_bindings`: cgroup v2 id -> the container's policy. */
 #define CAPSA_BIND_AUDIT_ONLY 1u /* policy mode audit: report, never block */
+#define CAPSA_BIND_HAS_FILES 2u  /* the policy has file rules: look them up */
+/* Policy id of a container that no policy selects: only file-root
+ * confinement applies to it. */
+#define CAPSA_POLICY_NONE 0u
 struct capsa_binding {
 	__u32 policy_id;
 	__u32 flags;
@@ -72,6 +80,27 @@ struct capsa_inode_key {
 	__u64 dev;
 	__u64 ino;
 };
+
+/* `pol_files`: a file or directory by inode (same key as `pol_exec`). `self`
+ * applies to the inode itself, `below` to everything under a directory (a
+ * prefix rule sets both, an exact rule only `self`). Indexed by
+ * enum capsa_file_access. */
+enum capsa_file_access {
+	CAPSA_FILE_READ = 0,
+	CAPSA_FILE_WRITE = 1,
+	CAPSA_FILE_EXEC = 2,
+	CAPSA_FILE_CREATE = 3,
+	CAPSA_FILE_UNLINK = 4,
+	CAPSA_FILE_NACCESS = 5,
+};
+struct capsa_file_value {
+	struct capsa_verdict self[CAPSA_FILE_NACCESS];
+	struct capsa_verdict below[CAPSA_FILE_NACCESS];
+};
+
+/* Path components walked from a file up to the task's root; a file deeper
+ * than this is treated as outside the root (confinement fails closed). */
+#define CAPSA_FILE_WALK_DEPTH 64
 
 /* `pol_net` (LPM trie): prefixlen counts the bits of policy_id, direction,
  * protocol and pad (64) plus the address prefix. IPv4 is stored mapped
@@ -159,15 +188,25 @@ struct capsa_policy_event {
 	__u8 protocol; /* NETWORK */
 	__u16 port;    /* NETWORK, host byte order */
 	__u8 direction;
-	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write */
+	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write;
+			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access */
 	__u32 major;   /* DEVICE */
 	__u32 minor;
 	__s32 syscall_nr; /* SYSCALL */
 	__u32 pad;
-	__u64 ino; /* EXEC */
+	__u64 ino; /* EXEC, FILE, ROOT_ESCAPE */
 	__u8 addr[16]; /* NETWORK (IPv4 mapped) */
 	char comm[16];
-	char path[CAPSA_POLICY_PATH_LEN]; /* EXEC filename, SYSCTL name */
+	/* EXEC filename, SYSCTL name, FILE and ROOT_ESCAPE: the path the
+	 * process asked for (or the file's name when it gave none) */
+	char path[CAPSA_POLICY_PATH_LEN];
+};
+
+/* `pol_config[0]`, written by capsad. */
+#define CAPSA_CFG_LSM_FILES 1u /* BPF-LSM programs decide files, exec and root
+				  confinement: the tracepoints stand back */
+struct capsa_policy_config {
+	__u32 flags;
 };
 
 /* Index into the per-CPU `pol_stats` array. */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -59,7 +60,8 @@ protected:
   bool policy_in_force(const std::string& name, size_t rules) {
     return eventually(
         [&] {
-          for (const auto& p : status()["policies"])
+          auto st = status();  // the range below must not outlive it
+          for (const auto& p : st["policies"])
             if (p["name"] == name && p["rules"].size() == rules) return true;
           return false;
         },
@@ -200,6 +202,88 @@ TEST_F(PolicyEnforcement, ExecAllowListKillsWhatIsNotListed) {
   std::string id = start_container(b, "allow");
   EXPECT_EQ(exec_in(id, "/bin/syscall_loop 1 >/dev/null; echo rc=$?").out, "rc=0\n");
   EXPECT_EQ(exec_in(id, "/bin/spawn_n 1 >/dev/null; echo rc=$?").out, "rc=137\n");
+}
+
+// Without BPF-LSM the open itself cannot be refused: the verdict is taken on
+// the file the kernel opened, and the kill lands before the process returns
+// from open, so it never reads a byte.
+TEST_F(PolicyEnforcement, FileReadRuleStopsTheReaderWhateverPathItTakes) {
+  write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
+                                                  "        paths: [/secret/]\n        access: [read]\n"
+                                                  "        action: deny\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  b.config()["root"]["readonly"] = false;
+  ASSERT_EQ(run_command({"/bin/sh", "-c",
+                         "mkdir -p " + b.rootfs() + "/secret/deep && echo TOKEN > " + b.rootfs() +
+                             "/secret/deep/token && ln -s /secret " + b.rootfs() + "/alias"})
+                .exit_code,
+            0);
+  std::string id = start_container(b, "files");
+  auto r = exec_in(id, "cat /secret/deep/token; echo rc=$?");
+  EXPECT_EQ(r.out, "rc=137\n") << "the reader saw: " << r.out;
+  // Symlinks and relative paths lead to the same inode.
+  EXPECT_EQ(exec_in(id, "cd /secret/deep && cat ../../alias/deep/token; echo rc=$?").out, "rc=137\n");
+  // Writing is not in the rule, nor is reading elsewhere.
+  EXPECT_EQ(exec_in(id, "echo new > /secret/deep/other; echo rc=$?").out, "rc=0\n");
+  EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"file\"") != std::string::npos; }, 5000)) << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"path\":\"/secret/deep/token\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"rule\":\"no-secrets\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"access\":[\"read\"]"), std::string::npos) << ev;
+  EXPECT_GE(sample_value(capsad_->metrics(), "capsa_policy_verdicts_total",
+                         "container_id=\"" + id + "\",policy=\"files\",kind=\"files\",rule=\"no-secrets\"")
+                .value_or(0),
+            2)
+      << capsad_->metrics();
+}
+
+// File-root confinement needs no policy: a container sharing the host's pid
+// namespace with CAP_SYS_PTRACE can reach the host's files through
+// /proc/<host pid>/root. The same read succeeds while capsad is not running (the hole
+// is real) and kills the reader once capsad has bound the container.
+TEST_F(PolicyEnforcement, ReachingTheHostThroughProcRootIsKilledWithoutAnyPolicy) {
+  Bundle b({"/bin/sleep", "600"});
+  auto& ns = b.config()["linux"]["namespaces"];
+  ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "pid"; }), ns.end());
+  for (auto& [set, caps] : b.config()["process"]["capabilities"].items()) caps.push_back("CAP_SYS_PTRACE");
+  std::string id = start_container(b, "escape");
+  pid_t host = ::fork();
+  ASSERT_GE(host, 0);
+  if (host == 0) {
+    ::execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{host};
+  const std::string route = "/proc/" + std::to_string(host) + "/root/etc/hostname";
+  const std::string probe = "cat " + route + " >/dev/null; echo rc=$?";
+  auto base = exec_in(id, probe);
+  ASSERT_EQ(base.out, "rc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto st = status();  // the range below must not outlive it
+        for (const auto& c : st["containers"])
+          if (c["id"] == id) return true;
+        return false;
+      },
+      5000))
+      << status().dump(2);
+  EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
+  // Its own files are still fine.
+  EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
+      << events();
+  EXPECT_NE(events().find("\"path\":\"" + route + "\""), std::string::npos) << events();
+  EXPECT_NE(events().find("\"rule\":\"root-confinement\""), std::string::npos) << events();
 }
 
 TEST_F(PolicyEnforcement, ForbiddenSyscallIsKilled) {

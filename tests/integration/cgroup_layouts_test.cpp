@@ -79,7 +79,9 @@ TEST_F(CgroupLayouts, TheRuntimesParentCgroupGoesWithTheLastContainer) {
   }
   if (others) GTEST_SKIP() << "other containers are running under /capsa; cannot check the parent's removal";
   for (const auto& h : layout.v1) EXPECT_FALSE(path_exists(h.mount_point + "/capsa")) << h.mount_point;
-  if (layout.unified) EXPECT_FALSE(path_exists(layout.unified->mount_point + "/capsa"));
+  if (layout.unified) {
+    EXPECT_FALSE(path_exists(layout.unified->mount_point + "/capsa"));
+  }
 }
 
 }  // namespace

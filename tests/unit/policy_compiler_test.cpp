@@ -262,9 +262,17 @@ TEST(PolicyCompiler, RuleIdsAreSequentialAcrossSectionsInFixedOrder) {
   EXPECT_VERDICT(c.defaults.net_egress, V(kDeny, CAPSA_RULE_DEFAULT_BASE + CAPSA_KIND_NETWORK));
   EXPECT_VERDICT(c.defaults.net_bind, V(kDeny, CAPSA_RULE_DEFAULT_BASE + CAPSA_KIND_NETWORK));
 
-  ASSERT_EQ(c.unenforced.count("files"), 1u);
-  EXPECT_FALSE(c.unenforced.at("files").empty());
-  EXPECT_EQ(c.unenforced.size(), 1u);
+  // read and write are enforceable on every tier.
+  EXPECT_TRUE(c.unenforced.empty());
+  ASSERT_EQ(c.file_paths.size(), 2u);
+  EXPECT_EQ(c.file_paths[0].path.path, "/etc/shadow");
+  EXPECT_FALSE(c.file_paths[0].path.prefix);
+  EXPECT_EQ(c.file_paths[0].access, kFileRead);
+  EXPECT_VERDICT(c.file_paths[0].verdict, V(kDeny, 1));
+  EXPECT_TRUE(c.file_paths[1].path.prefix);
+  EXPECT_EQ(c.file_paths[1].access, kFileWrite);
+  EXPECT_VERDICT(c.file_paths[1].verdict, V(kAudit, 2));
+  for (const auto& f : c.file_paths) EXPECT_EQ(c.rules.at(f.verdict.rule_id).kind, "files");
 
   // Every verdict in every map names a rule of its own kind (or the default).
   for (const auto& e : c.exec_paths) EXPECT_EQ(c.rules.at(e.verdict.rule_id).kind, "exec");
@@ -790,6 +798,52 @@ TEST(PolicyCompiler, ResolveExecStaysInsideTheRoot) {
       EXPECT_VERDICT(v, V(kKill, 5));  // /bin/evil (deny 4) and /bin/up (kill 5)
     }
   EXPECT_TRUE(seen);
+}
+
+TEST(PolicyCompiler, CreateAndUnlinkAreListedAsNeedingBpfLsm) {
+  auto c = compile("  files:\n    rules:\n      - {paths: [/data/], access: [create, unlink]}\n");
+  ASSERT_EQ(c.unenforced.count("files.create,unlink"), 1u);
+  EXPECT_NE(c.unenforced.at("files.create,unlink").find("BPF-LSM"), std::string::npos);
+}
+
+// A prefix rule covers the directory itself and what is below it; an exact
+// rule only the file. Rules on one inode merge per access.
+TEST(PolicyCompiler, ResolveFilesMergesPerAccessAndSeparatesSelfFromBelow) {
+  FakeRoot root;
+  ASSERT_FALSE(root.path().empty());
+  const std::string r = root.path();
+  ASSERT_EQ(::mkdir((r + "/secret").c_str(), 0755), 0);
+  std::ofstream(r + "/shadow") << "x\n";
+  ASSERT_EQ(::symlink("/secret", (r + "/alias").c_str()), 0);
+  auto c = compile(R"(  files:
+    rules:
+      - {paths: [/secret/], access: [read], action: deny}
+      - {paths: [/alias], access: [read, write], action: kill}
+      - {paths: [/shadow, /nope], access: [write], action: audit}
+)",
+                   21);
+  int fd = root.open_root();
+  ASSERT_GE(fd, 0);
+  std::vector<std::string> missing;
+  auto got = resolve_files(c, fd, &missing);
+  EXPECT_EQ(missing, (std::vector<std::string>{"/nope"}));
+  ASSERT_EQ(got.size(), 2u);
+  struct stat secret = stat_of(r + "/secret"), shadow = stat_of(r + "/shadow");
+  for (const auto& [k, v] : got) {
+    EXPECT_EQ(k.policy_id, 21u);
+    if (k.ino == secret.st_ino) {
+      EXPECT_EQ(k.dev, kernel_dev(secret.st_dev));
+      EXPECT_VERDICT(v.self[CAPSA_FILE_READ], V(kKill, 2));  // deny (prefix) + kill (exact, via the symlink)
+      EXPECT_VERDICT(v.self[CAPSA_FILE_WRITE], V(kKill, 2));
+      EXPECT_VERDICT(v.below[CAPSA_FILE_READ], V(kDeny, 1));  // only the prefix rule reaches below
+      EXPECT_VERDICT(v.below[CAPSA_FILE_WRITE], V(0, 0));
+    } else {
+      ASSERT_EQ(k.ino, shadow.st_ino);
+      EXPECT_VERDICT(v.self[CAPSA_FILE_WRITE], V(kAudit, 3));
+      EXPECT_VERDICT(v.self[CAPSA_FILE_READ], V(0, 0));
+      EXPECT_VERDICT(v.below[CAPSA_FILE_WRITE], V(0, 0));
+    }
+  }
 }
 
 TEST(PolicyCompiler, KernelDevEncoding) {

@@ -89,6 +89,7 @@ PolicyProgs::~PolicyProgs() {
 int PolicyProgs::bindings_fd() const { return bpf_map__fd(skel_->maps.pol_bindings); }
 int PolicyProgs::defaults_fd() const { return bpf_map__fd(skel_->maps.pol_defaults); }
 int PolicyProgs::exec_fd() const { return bpf_map__fd(skel_->maps.pol_exec); }
+int PolicyProgs::files_fd() const { return bpf_map__fd(skel_->maps.pol_files); }
 int PolicyProgs::net_fd() const { return bpf_map__fd(skel_->maps.pol_net); }
 int PolicyProgs::sysctl_fd() const { return bpf_map__fd(skel_->maps.pol_sysctl); }
 int PolicyProgs::dev_fd() const { return bpf_map__fd(skel_->maps.pol_dev); }

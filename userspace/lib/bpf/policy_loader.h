@@ -44,6 +44,7 @@ public:
   int bindings_fd() const;
   int defaults_fd() const;
   int exec_fd() const;
+  int files_fd() const;
   int net_fd() const;
   int sysctl_fd() const;
   int dev_fd() const;

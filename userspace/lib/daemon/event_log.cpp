@@ -92,7 +92,7 @@ void EventLog::emit(const nlohmann::json& j) {
 void EventLog::write_policy(const capsa_policy_event& ev, const std::string& container_id,
                             const std::string& policy, const std::string& rule) {
   if (!out_) return;
-  static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file"};
+  static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file", "root-escape"};
   static const char* kActions[] = {"allow", "audit", "deny", "kill"};
   nlohmann::json j = {
       {"time", rfc3339(static_cast<long long>(ev.ts_ns) + boot_to_realtime_ns_)},
@@ -139,6 +139,17 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       if (ev.access & 4) acc += 'w';
       if (ev.access & 1) acc += 'm';
       j["device"] = std::to_string(ev.major) + ":" + std::to_string(ev.minor);
+      j["access"] = acc;
+      break;
+    }
+    case CAPSA_KIND_FILE:
+    case CAPSA_KIND_ROOT_ESCAPE: {
+      static const char* kAccess[] = {"read", "write", "exec", "create", "unlink"};
+      nlohmann::json acc = nlohmann::json::array();
+      for (int i = 0; i < CAPSA_FILE_NACCESS; ++i)
+        if (ev.access & (1u << i)) acc.push_back(kAccess[i]);
+      j["path"] = bounded(ev.path, sizeof ev.path);
+      j["inode"] = ev.ino;
       j["access"] = acc;
       break;
     }

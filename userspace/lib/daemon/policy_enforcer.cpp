@@ -112,11 +112,21 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
 
   std::map<uint64_t, Bound> next_bound;
   std::set<uint32_t> live;
-  std::set<ExecKey> exec_live;
+  InodeEntries inode_live;
+  std::set<uint32_t> kept;  // versions of containers whose update failed
   for (const auto& c : containers) {
     if (!c.cgroup_id) continue;
     auto sel = policy::explain_selection(policies, c.id, c.annotations);
-    if (!sel.policy) continue;
+    if (!sel.policy) {
+      // No policy: still bound, so that file-root confinement applies.
+      capsa_binding none{CAPSA_POLICY_NONE, 0};
+      auto old = bound_.find(c.cgroup_id);
+      if (old == bound_.end() || old->second.policy_id != CAPSA_POLICY_NONE || !swept_)
+        put(progs_.bindings_fd(), c.cgroup_id, none, "pol_bindings");
+      live.insert(CAPSA_POLICY_NONE);
+      next_bound[c.cgroup_id] = Bound{c.id, CAPSA_POLICY_NONE, sel.reason, {}, {}};
+      continue;
+    }
     const Version& v = *by_file.at(sel.policy->source_file);
     const auto& compiled = v.compiled;
     try {
@@ -125,20 +135,11 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
         write_static_entries(compiled);
         written_.insert(compiled.id);
       }
-      Bound b{c.id, compiled.id, sel.reason, {}};
-      if (!compiled.exec_paths.empty()) {
-        UniqueFd root = open_container_root(c);
-        if (!root) throw Error("open the root of container " + c.id + ": " + errno_text(errno));
-        for (const auto& [k, verdict] : policy::resolve_exec(compiled, root.get(), &b.missing_exec_paths)) {
-          ExecKey ek{k.policy_id, k.dev, k.ino};
-          if (!exec_written_.count(ek)) {
-            put(progs_.exec_fd(), k, verdict, "pol_exec");
-            exec_written_.insert(ek);
-          }
-          exec_live.insert(ek);
-        }
-      }
-      capsa_binding binding{compiled.id, v.policy.mode == policy::Mode::Audit ? CAPSA_BIND_AUDIT_ONLY : 0u};
+      Bound b{c.id, compiled.id, sel.reason, {}, {}};
+      write_inode_entries(c, compiled, b, inode_live);
+      uint32_t flags = (v.policy.mode == policy::Mode::Audit ? CAPSA_BIND_AUDIT_ONLY : 0u) |
+                       (compiled.file_paths.empty() ? 0u : CAPSA_BIND_HAS_FILES);
+      capsa_binding binding{compiled.id, flags};
       auto old = bound_.find(c.cgroup_id);
       if (old == bound_.end() || old->second.policy_id != compiled.id || !swept_) {
         put(progs_.bindings_fd(), c.cgroup_id, binding, "pol_bindings");
@@ -151,6 +152,7 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
       // Keeps whatever it was bound to rather than dropping to no policy.
       if (auto old = bound_.find(c.cgroup_id); old != bound_.end()) {
         live.insert(old->second.policy_id);
+        kept.insert(old->second.policy_id);
         next_bound[c.cgroup_id] = old->second;
       }
     }
@@ -162,12 +164,39 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
     if (it == next_bound.end() && bpf_map_delete_elem(progs_.bindings_fd(), &cgid) != 0 && errno != ENOENT)
       spdlog::warn("unbind cgroup {}: {}", cgid, errno_text(errno));
   }
-  if (exec_live.size() != exec_written_.size()) changed = true;
+  // A container whose update failed keeps its old entries (it is still bound to them).
+  for (const auto& k : inode_written_.exec)
+    if (kept.count(std::get<0>(k))) inode_live.exec.insert(k);
+  for (const auto& k : inode_written_.files)
+    if (kept.count(std::get<0>(k))) inode_live.files.insert(k);
+  if (!(inode_live == inode_written_)) changed = true;
   bound_ = std::move(next_bound);
-  if (changed) collect_garbage(live, exec_live);
+  if (changed) collect_garbage(live, inode_live);
 }
 
-void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const std::set<ExecKey>& exec_live) {
+// Exec and file paths name files inside each container's own root: resolved
+// there, written before the binding points at them. A path missing now is
+// looked for again at the next sync.
+void PolicyEnforcer::write_inode_entries(const KnownContainer& c, const policy::CompiledPolicy& compiled, Bound& b,
+                                         InodeEntries& live) {
+  if (compiled.exec_paths.empty() && compiled.file_paths.empty()) return;
+  UniqueFd root = open_container_root(c);
+  if (!root) throw Error("open the root of container " + c.id + ": " + errno_text(errno));
+  for (const auto& [k, verdict] : policy::resolve_exec(compiled, root.get(), &b.missing_exec_paths)) {
+    ExecKey ek{k.policy_id, k.dev, k.ino};
+    if (!inode_written_.exec.count(ek)) put(progs_.exec_fd(), k, verdict, "pol_exec");
+    inode_written_.exec.insert(ek);
+    live.exec.insert(ek);
+  }
+  for (const auto& [k, value] : policy::resolve_files(compiled, root.get(), &b.missing_file_paths)) {
+    ExecKey fk{k.policy_id, k.dev, k.ino};
+    if (!inode_written_.files.count(fk)) put(progs_.files_fd(), k, value, "pol_files");
+    inode_written_.files.insert(fk);
+    live.files.insert(fk);
+  }
+}
+
+void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live) {
   // Bindings pinned by an earlier capsad for containers we do not govern.
   delete_if<uint64_t>(progs_.bindings_fd(), [&](uint64_t cgid) { return !bound_.count(cgid); });
   auto dead = [&](uint32_t id) { return !live.count(id); };
@@ -177,11 +206,14 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const std::
   delete_if<capsa_syscall_key>(progs_.syscall_fd(), [&](const capsa_syscall_key& k) { return dead(k.policy_id); });
   delete_if<uint32_t>(progs_.defaults_fd(), dead);
   delete_if<capsa_inode_key>(progs_.exec_fd(), [&](const capsa_inode_key& k) {
-    return !exec_live.count(ExecKey{k.policy_id, k.dev, k.ino});
+    return !inode_live.exec.count(ExecKey{k.policy_id, k.dev, k.ino});
+  });
+  delete_if<capsa_inode_key>(progs_.files_fd(), [&](const capsa_inode_key& k) {
+    return !inode_live.files.count(ExecKey{k.policy_id, k.dev, k.ino});
   });
   delete_if<capsa_hit_key>(progs_.hits_fd(), [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
   for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
-  exec_written_ = exec_live;
+  inode_written_ = inode_live;
   swept_ = true;
 }
 
@@ -191,7 +223,12 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                          ? "tracepoint-kill (deny is enforced as a kill, after the syscall or exec, before the "
                            "process runs another instruction)"
                          : t.tracepoints;
-  return {{"files", "none (needs BPF-LSM or the Landlock tier, not built yet)"},
+  std::string files = t.tracepoints == "tracepoint-kill"
+                          ? "tracepoint-kill (read, write, exec: decided on the opened file as open returns; "
+                            "create and unlink need BPF-LSM)"
+                          : t.tracepoints;
+  return {{"files", files},
+          {"root-confinement", kill},
           {"exec", kill},
           {"syscalls", kill},
           {"network", t.cgroup_hooks},
@@ -202,6 +239,8 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
 std::optional<PolicyEnforcer::RuleName> PolicyEnforcer::rule_name(uint32_t policy_id, uint32_t rule_id) const {
   std::lock_guard lock(mu_);
   auto p = names_.find(policy_id);
+  if (rule_id == CAPSA_RULE_ROOT_CONFINEMENT)
+    return RuleName{p == names_.end() ? "" : p->second.first, "root-confinement", "root-escape", "kill"};
   if (p == names_.end()) return std::nullopt;
   auto r = p->second.second.find(rule_id);
   if (r == p->second.second.end()) return std::nullopt;
@@ -236,7 +275,8 @@ nlohmann::json PolicyEnforcer::status() const {
                                {"policy", n == names_.end() ? "" : n->second.first},
                                {"policy_id", b.policy_id},
                                {"selected_by", b.reason},
-                               {"missing_exec_paths", b.missing_exec_paths}});
+                               {"missing_exec_paths", b.missing_exec_paths},
+                               {"missing_file_paths", b.missing_file_paths}});
   }
   return j;
 }

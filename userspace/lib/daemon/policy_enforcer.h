@@ -68,12 +68,20 @@ private:
     uint32_t policy_id = 0;
     std::string reason;
     std::vector<std::string> missing_exec_paths;
+    std::vector<std::string> missing_file_paths;
   };
 
   void apply_locked(const std::vector<KnownContainer>& containers);
   void write_static_entries(const policy::CompiledPolicy& c);
   using ExecKey = std::tuple<uint32_t, uint64_t, uint64_t>;  // policy id, dev, ino
-  void collect_garbage(const std::set<uint32_t>& live, const std::set<ExecKey>& exec_live);
+  // Inode-keyed entries (exec and file rules) resolved per container root.
+  struct InodeEntries {
+    std::set<ExecKey> exec, files;
+    bool operator==(const InodeEntries&) const = default;
+  };
+  void write_inode_entries(const KnownContainer& c, const policy::CompiledPolicy& compiled, Bound& b,
+                           InodeEntries& live);
+  void collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live);
 
   bpf::PolicyProgs& progs_;
   std::string dir_;
@@ -84,7 +92,7 @@ private:
   // (an event may arrive after its version was replaced).
   std::map<uint32_t, std::pair<std::string, std::map<uint32_t, policy::RuleInfo>>> names_;
   std::set<uint32_t> written_;      // versions whose entries are in the maps
-  std::set<ExecKey> exec_written_;  // exec entries in the map
+  InodeEntries inode_written_;      // exec and file entries in the maps
   bool swept_ = false;              // pinned leftovers of an earlier capsad removed
   std::vector<std::string> last_errors_;
   std::vector<KnownContainer> last_containers_;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -219,12 +220,17 @@ CompiledPolicy compile_policy(const Policy& p, uint32_t id) {
   out.mode = p.mode;
   RuleIds ids(out);
 
-  if (!p.files.empty()) {
-    for (size_t i = 0; i < p.files.size(); ++i) ids.add("files", i, p.files[i]);
-    out.unenforced["files"] =
-        "file rules need BPF-LSM (file_open), which this kernel does not offer to BPF, or capsa's Landlock tier, "
-        "which is not built yet: these rules are validated and reported, not enforced";
+  bool create_or_unlink = false;
+  for (size_t i = 0; i < p.files.size(); ++i) {
+    const auto& r = p.files[i];
+    uint32_t rid = ids.add("files", i, r);
+    create_or_unlink |= (r.access & (kFileCreate | kFileUnlink)) != 0;
+    for (const auto& path : r.paths) out.file_paths.push_back({path, r.access, verdict(r.action, rid)});
   }
+  if (create_or_unlink)
+    out.unenforced["files.create,unlink"] =
+        "create and unlink accesses are decided by BPF-LSM (inode_create, inode_unlink) only; on a host without "
+        "it they are validated and listed, not enforced (read, write and exec are)";
   for (size_t i = 0; i < p.exec.rules.size(); ++i) {
     const auto& r = p.exec.rules[i];
     uint32_t rid = ids.add("exec", i, r);
@@ -242,20 +248,50 @@ CompiledPolicy compile_policy(const Policy& p, uint32_t id) {
   return out;
 }
 
+namespace {
+
+// (kernel dev, inode) of `path` inside root_fd, symlinks resolved without
+// leaving it; nullopt (and the path added to *missing) when it is not there.
+std::optional<std::pair<uint64_t, uint64_t>> inode_in_root(int root_fd, const std::string& path,
+                                                           std::vector<std::string>* missing) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how)));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    if (missing) missing->push_back(path);
+    return std::nullopt;
+  }
+  return std::make_pair(kernel_dev(st.st_dev), static_cast<uint64_t>(st.st_ino));
+}
+
+}  // namespace
+
+std::vector<std::pair<capsa_inode_key, capsa_file_value>> resolve_files(const CompiledPolicy& compiled, int root_fd,
+                                                                        std::vector<std::string>* missing) {
+  std::map<std::pair<uint64_t, uint64_t>, capsa_file_value> found;
+  for (const auto& f : compiled.file_paths) {
+    auto di = inode_in_root(root_fd, f.path.path, missing);
+    if (!di) continue;
+    auto& v = found[*di];
+    for (int a = 0; a < CAPSA_FILE_NACCESS; ++a) {
+      if (!(f.access & (1 << a))) continue;
+      merge(v.self[a], f.verdict);
+      if (f.path.prefix) merge(v.below[a], f.verdict);
+    }
+  }
+  std::vector<std::pair<capsa_inode_key, capsa_file_value>> out;
+  for (const auto& [di, v] : found) out.push_back({capsa_inode_key{compiled.id, 0, di.first, di.second}, v});
+  return out;
+}
+
 std::vector<std::pair<capsa_inode_key, capsa_verdict>> resolve_exec(const CompiledPolicy& compiled, int root_fd,
                                                                     std::vector<std::string>* missing) {
   std::map<std::pair<uint64_t, uint64_t>, capsa_verdict> found;
   for (const auto& e : compiled.exec_paths) {
-    open_how how{};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd, e.path.path.c_str(), &how, sizeof how)));
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
-      if (missing) missing->push_back(e.path.path);
-      continue;
-    }
-    merge(found[{kernel_dev(st.st_dev), st.st_ino}], e.verdict);
+    auto di = inode_in_root(root_fd, e.path.path, missing);
+    if (di) merge(found[*di], e.verdict);
   }
   std::vector<std::pair<capsa_inode_key, capsa_verdict>> out;
   for (const auto& [di, v] : found) out.push_back({capsa_inode_key{compiled.id, 0, di.first, di.second}, v});

@@ -31,12 +31,20 @@ struct ExecPath {
   capsa_verdict verdict{};
 };
 
+// A file rule's path with the verdict of each access it names.
+struct FilePath {
+  PathPattern path;
+  uint8_t access = 0;  // FileAccess bits (same order as enum capsa_file_access)
+  capsa_verdict verdict{};
+};
+
 struct CompiledPolicy {
   uint32_t id = 0;
   std::string name;
   Mode mode = Mode::Enforce;
   capsa_policy_defaults defaults{};
   std::vector<ExecPath> exec_paths;
+  std::vector<FilePath> file_paths;
   std::vector<std::pair<capsa_net_key, capsa_net_value>> net;
   std::vector<std::pair<capsa_sysctl_key, capsa_sysctl_value>> sysctl;
   std::vector<std::pair<capsa_dev_key, capsa_dev_value>> dev;
@@ -56,6 +64,11 @@ CompiledPolicy compile_policy(const Policy& policy, uint32_t id);
 // covered at the next resolution (capsad re-resolves on every sync).
 std::vector<std::pair<capsa_inode_key, capsa_verdict>> resolve_exec(const CompiledPolicy& compiled, int root_fd,
                                                                     std::vector<std::string>* missing);
+
+// The file entries for one container, resolved like resolve_exec(); rules
+// on the same inode merge, strongest action per access.
+std::vector<std::pair<capsa_inode_key, capsa_file_value>> resolve_files(const CompiledPolicy& compiled, int root_fd,
+                                                                        std::vector<std::string>* missing);
 
 // The kernel's internal dev_t (major << 20 | minor) of a stat(2) st_dev.
 uint64_t kernel_dev(uint64_t st_dev);

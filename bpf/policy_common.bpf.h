@@ -1,0 +1,433 @@
+/* What the policy programs share: the maps (one definition, so the
+ * tracepoint/cgroup object and the BPF-LSM object reuse the same pinned
+ * maps), the binding lookup, event reporting and the file walk. Included by
+ * policy.bpf.c and policy_lsm.bpf.c only. */
+#ifndef CAPSA_POLICY_COMMON_BPF_H
+#define CAPSA_POLICY_COMMON_BPF_H
+
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "policy.h"
+
+#define SIGKILL 9
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
+	__type(key, __u64);
+	__type(value, struct capsa_binding);
+} pol_bindings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
+	__type(key, __u32);
+	__type(value, struct capsa_policy_defaults);
+} pol_defaults SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__type(key, struct capsa_inode_key);
+	__type(value, struct capsa_verdict);
+} pol_exec SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__type(key, struct capsa_inode_key);
+	__type(value, struct capsa_file_value);
+} pol_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct capsa_net_key);
+	__type(value, struct capsa_net_value);
+} pol_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct capsa_sysctl_key);
+	__type(value, struct capsa_sysctl_value);
+} pol_sysctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__type(key, struct capsa_dev_key);
+	__type(value, struct capsa_dev_value);
+} pol_dev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__type(key, struct capsa_syscall_key);
+	__type(value, struct capsa_verdict);
+} pol_syscall SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__type(key, struct capsa_hit_key);
+	__type(value, __u64);
+} pol_hits SEC(".maps");
+
+/* Tasks a cgroup hook condemned: cgroup programs cannot send signals, so the
+ * kill happens on the task's way out of that same syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, __u8);
+} pol_doomed SEC(".maps");
+
+/* Set by capsad: which decisions the BPF-LSM programs took over. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capsa_policy_config);
+} pol_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CAPSA_PSTAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pol_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} pol_events SEC(".maps");
+
+struct governed {
+	__u64 cgid;
+	struct capsa_binding *bind;
+};
+
+static __always_inline int governed_task(struct governed *g)
+{
+	g->cgid = bpf_get_current_cgroup_id();
+	g->bind = bpf_map_lookup_elem(&pol_bindings, &g->cgid);
+	return g->bind != NULL;
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&pol_stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void count_hit(const struct governed *g, __u32 rule_id)
+{
+	struct capsa_hit_key key = {
+		.cgroup_id = g->cgid,
+		.policy_id = g->bind->policy_id,
+		.rule_id = rule_id,
+	};
+	__u64 one = 1, *n = bpf_map_lookup_elem(&pol_hits, &key);
+
+	if (n)
+		(*n)++;
+	else
+		bpf_map_update_elem(&pol_hits, &key, &one, BPF_NOEXIST);
+}
+
+/* Counts the hit and reserves its event (NULL when the ring is full, which
+ * is counted as lost). Allow verdicts are neither counted nor reported. */
+static __always_inline struct capsa_policy_event *
+report(const struct governed *g, const struct capsa_verdict *v, __u8 kind)
+{
+	struct capsa_policy_event *ev;
+	struct task_struct *task;
+
+	count_hit(g, v->rule_id);
+	ev = bpf_ringbuf_reserve(&pol_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(CAPSA_PSTAT_EVENTS_LOST);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	task = (struct task_struct *)bpf_get_current_task();
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = g->cgid;
+	ev->policy_id = g->bind->policy_id;
+	ev->rule_id = v->rule_id;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->kind = kind;
+	ev->action = v->action;
+	ev->enforced = !(g->bind->flags & CAPSA_BIND_AUDIT_ONLY);
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return ev;
+}
+
+static __always_inline void submit(struct capsa_policy_event *ev)
+{
+	bpf_ringbuf_submit(ev, 0);
+	stat_inc(CAPSA_PSTAT_EVENTS_SENT);
+}
+
+/* What the verdict means for the operation once reported: 1 let it happen,
+ * 0 refuse it. A policy in audit mode never refuses. */
+static __always_inline int blocks(const struct governed *g, const struct capsa_verdict *v)
+{
+	if (g->bind->flags & CAPSA_BIND_AUDIT_ONLY)
+		return 0;
+	return v->action >= CAPSA_ACT_DENY;
+}
+
+
+/* ---------------------------------------------------------------- exec */
+
+static __always_inline __u64 kernel_dev(struct super_block *sb)
+{
+	return BPF_CORE_READ(sb, s_dev);
+}
+
+/* ---------------------------------------------------------------- files */
+
+#define S_IFMT 00170000
+#define S_IFIFO 0010000
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define MAX_ERRNO 4095
+
+struct file_check {
+	int inside;     /* the file is reachable from the task's root */
+	int found;      /* a file rule matched */
+	struct capsa_verdict v;
+};
+
+/* Strongest verdict among the accesses in `acc` (1 << capsa_file_access). */
+static __always_inline void file_match(const struct capsa_verdict *vs, __u32 acc, struct file_check *c)
+{
+	for (int i = 0; i < CAPSA_FILE_NACCESS; i++) {
+		if (!(acc & (1u << i)) || !vs[i].rule_id)
+			continue;
+		if (!c->found || vs[i].action > c->v.action)
+			c->v = vs[i];
+		c->found = 1;
+	}
+}
+
+struct walk_ctx {
+	struct dentry *root_d;
+	struct vfsmount *root_m;
+	struct dentry *d;
+	struct vfsmount *vm;
+	struct capsa_inode_key key;
+	__u32 acc;
+	int rules;
+	int first_below; /* the walk starts at a directory, not at the file */
+	struct file_check *c;
+};
+
+/* One step of file_walk(); returns 1 to stop. */
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	/* Locals, not w->...: CO-RE relocates every access inside BPF_CORE_READ,
+	 * and walk_ctx is no kernel type. */
+	struct vfsmount *vm = w->vm;
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	struct dentry *d = w->d, *parent;
+
+	if (d == w->root_d && vm == w->root_m) {
+		w->c->inside = 1;
+		return 1;
+	}
+	if (w->rules) {
+		struct capsa_file_value *fv;
+
+		w->key.dev = kernel_dev(BPF_CORE_READ(d, d_sb));
+		w->key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		fv = bpf_map_lookup_elem(&pol_files, &w->key);
+		if (fv)
+			file_match(i == 0 && !w->first_below ? fv->self : fv->below, w->acc, w->c);
+	}
+	if (d == BPF_CORE_READ(vm, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			return 1;
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->vm = &up->mnt;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
+		return 1;
+	w->d = parent;
+	return 0;
+}
+
+static __always_inline void walk_init_root(struct walk_ctx *w)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	w->root_d = BPF_CORE_READ(task, fs, root.dentry);
+	w->root_m = BPF_CORE_READ(task, fs, root.mnt);
+}
+
+/* Walks from the file up through its mounts. Reaching the task's root
+ * means the file is inside it; reaching the top of a mount tree, or the
+ * root of a file system that is not the root of the mount it was opened
+ * through (a handle or leaked fd to a dentry outside the mount's subtree),
+ * means it is not, as does a walk longer than CAPSA_FILE_WALK_DEPTH. File
+ * rules are looked up on the way, the file's own inode against `self`,
+ * directories above it against `below`. */
+static __always_inline void file_walk(struct file *file, __u32 policy_id, int rules, __u32 acc,
+				      struct file_check *c)
+{
+	struct walk_ctx w = {
+		.d = BPF_CORE_READ(file, f_path.dentry),
+		.vm = BPF_CORE_READ(file, f_path.mnt),
+		.key = { .policy_id = policy_id },
+		.acc = acc,
+		.rules = rules,
+		.c = c,
+	};
+
+	walk_init_root(&w);
+	c->inside = 0;
+	c->found = 0;
+	bpf_loop(CAPSA_FILE_WALK_DEPTH, walk_step, &w, 0);
+}
+
+/* Kernel-internal mounts (pipes, sockets, memfd, anon inodes) have no path
+ * a container could escape through; FIFOs carry only what a host process
+ * chooses to write (the runtime's own exec fifo is one). */
+static __always_inline int confinement_applies(struct file *file)
+{
+	struct mount *mnt = container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
+	unsigned long ns = (unsigned long)BPF_CORE_READ(mnt, mnt_ns);
+	__u32 mode = BPF_CORE_READ(file, f_inode, i_mode);
+
+	if (ns == 0 || ns >= (unsigned long)-MAX_ERRNO)
+		return 0;
+	return (mode & S_IFMT) != S_IFIFO;
+}
+
+/* Decides one opened (or exec'd) file: root confinement first, then the
+ * file rules for the accesses in `acc`. Returns the verdict to act on in
+ * *v and its kind, or 0 when nothing is to be reported. */
+static __always_inline __u8 file_decide(const struct governed *g, struct file *file, __u32 acc,
+					struct capsa_verdict *v)
+{
+	int rules = g->bind->flags & CAPSA_BIND_HAS_FILES;
+	struct file_check c;
+
+	file_walk(file, g->bind->policy_id, rules, acc, &c);
+	if (!c.inside && confinement_applies(file)) {
+		v->action = CAPSA_ACT_KILL;
+		v->rule_id = CAPSA_RULE_ROOT_CONFINEMENT;
+		return CAPSA_KIND_ROOT_ESCAPE;
+	}
+	if (!c.found || c.v.action == CAPSA_ACT_ALLOW)
+		return 0;
+	*v = c.v;
+	return CAPSA_KIND_FILE;
+}
+
+/* Confinement is not a policy rule: audit mode does not relax it. */
+static __always_inline int file_blocks(const struct governed *g, const struct capsa_verdict *v, __u8 kind)
+{
+	return kind == CAPSA_KIND_ROOT_ESCAPE || blocks(g, v);
+}
+
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* x86-64 numbers of the calls that open a file by path or handle. */
+#define NR_open 2
+#define NR_creat 85
+#define NR_openat 257
+#define NR_open_by_handle_at 304
+#define NR_openat2 437
+
+/* The strongest exec rule on the file or on any directory above it, walking
+ * dentries up through mounts to the task's file-system root. */
+static __always_inline int exec_lookup(__u32 policy_id, struct file *file, struct capsa_verdict *best)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	struct capsa_inode_key key = { .policy_id = policy_id };
+	int found = 0;
+
+	for (int i = 0; i < CAPSA_POLICY_MAX_DEPTH; i++) {
+		struct capsa_verdict *v;
+		struct dentry *parent;
+
+		key.dev = kernel_dev(BPF_CORE_READ(dentry, d_sb));
+		key.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		v = bpf_map_lookup_elem(&pol_exec, &key);
+		if (v) {
+			if (!found || v->action > best->action)
+				*best = *v;
+			found = 1;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry) {
+			/* Root of this mount: continue at its mount point. */
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		dentry = parent;
+	}
+	return found;
+}
+
+/* The exec verdict for a binary: the strongest exec rule on it or a
+ * directory above it, else the section's default. 0 when nothing applies. */
+static __always_inline int exec_decide(const struct governed *g, struct file *file, struct capsa_verdict *v)
+{
+	struct capsa_policy_defaults *defs;
+
+	if (!exec_lookup(g->bind->policy_id, file, v)) {
+		defs = bpf_map_lookup_elem(&pol_defaults, &g->bind->policy_id);
+		if (!defs)
+			return 0;
+		*v = defs->exec;
+	}
+	return v->action != CAPSA_ACT_ALLOW;
+}
+
+static __always_inline int lsm_decides_files(void)
+{
+	__u32 zero = 0;
+	struct capsa_policy_config *cfg = bpf_map_lookup_elem(&pol_config, &zero);
+
+	return cfg && (cfg->flags & CAPSA_CFG_LSM_FILES);
+}
+
+#endif
