@@ -26,12 +26,14 @@ int free_tcp_port() {
   return ntohs(addr.sin_port);
 }
 
-CapsadProcess::CapsadProcess(const std::string& state_root, const std::string& pin_root)
+CapsadProcess::CapsadProcess(const std::string& state_root, const std::string& pin_root,
+                             std::vector<std::string> extra_args)
     : state_root_(state_root),
       pin_root_(pin_root),
       log_(state_root + "/capsad.log"),
       policy_dir_(state_root + "/policies"),
-      events_(state_root + "/events.jsonl") {}
+      events_(state_root + "/events.jsonl"),
+      extra_args_(std::move(extra_args)) {}
 
 CapsadProcess::~CapsadProcess() {
   if (pid_ > 0) {
@@ -44,14 +46,20 @@ CapsadProcess::~CapsadProcess() {
 bool CapsadProcess::start() {
   port_ = free_tcp_port();
   std::string listen = "127.0.0.1:" + std::to_string(port_);
+  std::vector<std::string> args = {CAPSAD_BIN,         "--listen",       listen,      "--root",
+                                    state_root_,        "--bpf-pin-root", pin_root_,   "--sync-interval-ms",
+                                    "200",              "--policy-dir",   policy_dir_, "--events",
+                                    events_};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(log, 1);
     ::dup2(log, 2);
-    ::execl(CAPSAD_BIN, CAPSAD_BIN, "--listen", listen.c_str(), "--root", state_root_.c_str(), "--bpf-pin-root",
-            pin_root_.c_str(), "--sync-interval-ms", "200", "--policy-dir", policy_dir_.c_str(), "--events",
-            events_.c_str(), static_cast<char*>(nullptr));
+    ::execv(CAPSAD_BIN, argv.data());
     ::_exit(127);
   }
   bool up = eventually(

@@ -7,12 +7,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace capsa::test {
 
 class CapsadProcess {
 public:
-  CapsadProcess(const std::string& state_root, const std::string& pin_root);
+  CapsadProcess(const std::string& state_root, const std::string& pin_root, std::vector<std::string> extra_args = {});
   ~CapsadProcess();
   CapsadProcess(const CapsadProcess&) = delete;
   CapsadProcess& operator=(const CapsadProcess&) = delete;
@@ -31,6 +32,7 @@ public:
 
 private:
   std::string state_root_, pin_root_, log_, policy_dir_, events_;
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   pid_t pid_ = -1;
   std::string error_;

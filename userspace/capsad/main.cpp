@@ -46,6 +46,7 @@ struct Options {
   capsa::LogFlags log;
   int sync_interval_ms = 1000;
   bool unpin = false;
+  bool require_lsm = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -63,7 +64,8 @@ int serve(const Options& o) {
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root);
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
   auto layout = cgroup::detect_layout();
-  auto policy_progs = bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "");
+  auto policy_progs =
+      bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "", o.require_lsm);
   make_dirs(o.policy_dir, 0755);
   daemon::PolicyEnforcer enforcer(policy_progs, o.policy_dir);
   // Policies first: the first apply replaces what an earlier capsad left
@@ -238,6 +240,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(10, 600000));
   app.add_option("--policy-dir", o.policy_dir, "directory of YAML policies, watched for changes")->capture_default_str();
   app.add_option("--control-socket", o.control_socket, "unix socket for capsactl and the runtime (default <root>/capsad.sock)");
+  app.add_flag("--require-lsm", o.require_lsm,
+               "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
   app.add_flag("--unpin", o.unpin, "remove every pinned program, link and map, then exit");
   capsa::add_log_flags(app, o.log);
   return capsa::run_main(app, argc, argv, o.log, [&] {

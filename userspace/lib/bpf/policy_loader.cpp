@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "policy.skel.h"
+#include "policy_lsm.skel.h"
 
 namespace capsa::bpf {
 
@@ -30,7 +31,40 @@ bool is_cgroup_program(bpf_program* prog) {
 
 }  // namespace
 
-PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::string& cgroup2_root) {
+// Loads and attaches the BPF-LSM programs over the maps policy.bpf.c pinned.
+// Throws (leaving nothing attached) where the kernel refuses them.
+void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links_dir) {
+  lsm_skel_ = policy_lsm_bpf__open();
+  if (!lsm_skel_) throw_bpf("open BPF object policy_lsm", -errno);
+  set_map_pins(lsm_skel_->obj, maps_dir);
+  if (int err = policy_lsm_bpf__load(lsm_skel_)) throw_bpf("load the BPF-LSM programs", err);
+  std::vector<std::pair<bpf_link*, std::string>> attached;
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, lsm_skel_->obj) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = -errno;
+      for (auto& [l, n] : attached) bpf_link__destroy(l);
+      throw_bpf(std::string("attach BPF-LSM program ") + bpf_program__name(prog), err);
+    }
+    attached.emplace_back(link, bpf_program__name(prog));
+  }
+  // Pinned only once every hook is in: all of the tier or none of it.
+  for (auto& [link, name] : attached) {
+    links_.push_back(link);
+    pin_link(link, links_dir, name);
+  }
+}
+
+void PolicyProgs::set_config(uint32_t flags) {
+  uint32_t zero = 0;
+  capsa_policy_config cfg{flags};
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.pol_config), &zero, &cfg, BPF_ANY) != 0)
+    throw_sys("write BPF map pol_config");
+}
+
+PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
+                                      bool require_lsm) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
 
@@ -67,6 +101,16 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.links_.push_back(link);
     pin_link(link, dirs.links, name);
   }
+  try {
+    p.load_lsm(dirs.maps, dirs.links);
+    p.tiers_.lsm = true;
+  } catch (const Error& e) {
+    if (p.lsm_skel_) policy_lsm_bpf__destroy(std::exchange(p.lsm_skel_, nullptr));
+    if (require_lsm) throw Error(std::string(e.what()) + " (--require-lsm)", e.sys_errno());
+    p.tiers_.lsm_error = e.what();
+    spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
+  }
+  p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES : 0u);
   p.ring_ = ring_buffer__new(bpf_map__fd(p.skel_->maps.pol_events), &PolicyProgs::ring_callback, p.sink_.get(),
                              nullptr);
   if (!p.ring_) throw_bpf("open the policy events ring buffer", -errno);
@@ -75,6 +119,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
 
 PolicyProgs::PolicyProgs(PolicyProgs&& o) noexcept
     : skel_(std::exchange(o.skel_, nullptr)),
+      lsm_skel_(std::exchange(o.lsm_skel_, nullptr)),
       ring_(std::exchange(o.ring_, nullptr)),
       links_(std::move(o.links_)),
       tiers_(std::move(o.tiers_)),
@@ -83,6 +128,7 @@ PolicyProgs::PolicyProgs(PolicyProgs&& o) noexcept
 PolicyProgs::~PolicyProgs() {
   if (ring_) ring_buffer__free(ring_);
   release_links(links_);
+  if (lsm_skel_) policy_lsm_bpf__destroy(lsm_skel_);
   if (skel_) policy_bpf__destroy(skel_);
 }
 

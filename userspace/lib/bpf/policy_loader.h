@@ -17,6 +17,7 @@
 #include "policy.h"
 
 struct policy_bpf;
+struct policy_lsm_bpf;
 struct ring_buffer;
 struct bpf_link;
 
@@ -26,13 +27,19 @@ namespace capsa::bpf {
 struct EnforcementTiers {
   std::string cgroup_hooks;  // "cgroup-bpf", or "none: <reason>"
   std::string tracepoints;   // "tracepoint-kill", or "none: <reason>"
+  bool lsm = false;          // BPF-LSM programs attached: files, exec, confinement refused with EPERM
+  std::string lsm_error;     // why not, when !lsm
 };
 
 class PolicyProgs {
 public:
   // cgroup2_root: mount point of the cgroup v2 hierarchy ("" when the host
   // has none: the cgroup hooks are then not attached, and tiers() says so).
-  static PolicyProgs load_and_pin(const std::string& pin_root, const std::string& cgroup2_root);
+  // The BPF-LSM programs are tried too: where the kernel refuses them the
+  // tracepoint tier decides files and exec, and tiers() says why; with
+  // require_lsm that refusal is an error instead.
+  static PolicyProgs load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
+                                  bool require_lsm = false);
 
   PolicyProgs(PolicyProgs&& o) noexcept;
   PolicyProgs& operator=(PolicyProgs&&) = delete;
@@ -63,7 +70,11 @@ private:
   struct EventSink {
     const std::function<void(const capsa_policy_event&)>* fn = nullptr;
   };
+  void load_lsm(const std::string& maps_dir, const std::string& links_dir);
+  void set_config(uint32_t flags);
+
   policy_bpf* skel_ = nullptr;
+  policy_lsm_bpf* lsm_skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   std::vector<bpf_link*> links_;
   EnforcementTiers tiers_;

@@ -70,7 +70,7 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
     // With the default path, the /capsa parent is the runtime's own: the last
     // container to go removes it, whoever made it.
     bool runtime_parent = cgroups_path.empty();
-    auto make = [&](const Hierarchy& h, const std::string& key) {
+    auto make = [&](const Hierarchy& h, const std::string& key, bool v1) {
       std::string rel = resolve_cgroup_path(cgroups_path, id, self, key);
       // A concurrent delete may remove a shared parent between our mkdirs
       // (ENOENT): walk the path again.
@@ -85,8 +85,9 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
           bool leaf = cur.size() == h.mount_point.size() + rel.size();
           if (::mkdir(cur.c_str(), 0755) == 0) {
             cg.created_.push_back(cur);
-            // A v1 cpuset cgroup starts with no cpus or mems and refuses tasks.
-            if (h.controllers.count("cpuset")) {
+            // A v1 cpuset cgroup starts with no cpus or mems and refuses
+            // tasks (v2 inherits its parent's effective set).
+            if (v1 && h.controllers.count("cpuset")) {
               for (const char* f : {"cpuset.cpus", "cpuset.mems"})
                 if (trim(read_file(cur + "/" + f)).empty()) write_file(cur + "/" + f, trim(read_file(parent + "/" + f)));
             }
@@ -105,8 +106,8 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
         }
       }
     };
-    if (layout.unified) make(*layout.unified, kUnifiedKey);
-    for (const auto& h : layout.v1) make(h, h.key());
+    if (layout.unified) make(*layout.unified, kUnifiedKey, false);
+    for (const auto& h : layout.v1) make(h, h.key(), true);
     if (layout.unified && layout.kind() == LayoutKind::Unified) {
       // Delegate what the root offers, so limits and stats work below us.
       std::string rel = cg.dirs_[kUnifiedKey].substr(layout.unified->mount_point.size());

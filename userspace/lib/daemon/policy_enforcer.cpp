@@ -223,9 +223,17 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                          ? "tracepoint-kill (deny is enforced as a kill, after the syscall or exec, before the "
                            "process runs another instruction)"
                          : t.tracepoints;
+  if (t.lsm)
+    return {{"files", "bpf-lsm (file_open, path_mknod/mkdir, path_unlink/rmdir: EPERM before the operation)"},
+            {"root-confinement", "bpf-lsm (file_open, bprm_check_security: EPERM before the open or exec)"},
+            {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
+            {"syscalls", kill},
+            {"network", t.cgroup_hooks},
+            {"sysctls", t.cgroup_hooks},
+            {"devices", t.cgroup_hooks}};
   std::string files = t.tracepoints == "tracepoint-kill"
                           ? "tracepoint-kill (read, write, exec: decided on the opened file as open returns; "
-                            "create and unlink need BPF-LSM)"
+                            "create and unlink need BPF-LSM, unavailable: " + t.lsm_error + ")"
                           : t.tracepoints;
   return {{"files", files},
           {"root-confinement", kill},
@@ -255,6 +263,8 @@ nlohmann::json PolicyEnforcer::status() const {
   j["errors"] = last_errors_;
   j["policies"] = nlohmann::json::array();
   for (const auto& [file, v] : versions_) {
+    auto unenforced = v.compiled.unenforced;
+    if (progs_.tiers().lsm) unenforced.erase("files.create,unlink");
     nlohmann::json rules = nlohmann::json::array();
     for (const auto& [id, r] : v.compiled.rules)
       rules.push_back({{"id", id}, {"kind", r.kind}, {"name", r.name}, {"action", policy::to_string(r.action)}});
@@ -265,7 +275,7 @@ nlohmann::json PolicyEnforcer::status() const {
                              {"default", v.policy.is_default},
                              {"selector", v.policy.container_globs},
                              {"rules", rules},
-                             {"unenforced", v.compiled.unenforced}});
+                             {"unenforced", unenforced}});
   }
   j["containers"] = nlohmann::json::array();
   for (const auto& [cgid, b] : bound_) {

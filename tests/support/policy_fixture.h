@@ -1,0 +1,94 @@
+// What the policy tests of every tier share: a capsad of the test's own with
+// a policy directory, policies written as an editor would, containers kept
+// alive for `capsa exec`, and capsad's status and event log.
+#pragma once
+
+#include <string>
+#include <vector>
+#include <optional>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "capsad_process.h"
+#include "common/file_util.h"
+#include "daemon/control_socket.h"
+#include "test_env.h"
+
+namespace capsa::test {
+
+// A policy selecting every container (default: true) with `spec_body`
+// appended under spec (indented by 2).
+inline std::string policy_yaml(const std::string& name, const std::string& spec_body, bool is_default = true) {
+  return "apiVersion: capsa.io/v1\nkind: Policy\nmetadata:\n  name: " + name + "\nspec:\n  default: " +
+         (is_default ? "true" : "false") + "\n" + spec_body;
+}
+
+inline std::string deny_port(int port, const std::string& extra = "") {
+  return "  network:\n    rules:\n      - name: no-" + std::to_string(port) +
+         "\n        cidrs: [127.0.0.0/8]\n        ports: [\"" + std::to_string(port) +
+         "\"]\n        protocol: tcp\n        action: deny\n" + extra;
+}
+
+class PolicyFixture : public ::testing::Test {
+protected:
+  void SetUp() override {
+    CAPSA_REQUIRE_ROOT();
+    capsad_.emplace(root_.path(), pin_root_, capsad_args());
+    make_dirs(capsad_->policy_dir(), 0755);
+  }
+  void TearDown() override {
+    for (const auto& id : ids_) capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
+    capsad_.reset();
+  }
+  // Extra capsad flags of a fixture (the VM tier adds --require-lsm).
+  virtual std::vector<std::string> capsad_args() const { return {}; }
+  void start_capsad() { ASSERT_TRUE(capsad_->start()) << capsad_->error(); }
+
+  // Written beside and renamed into place, as an editor or capsactl does.
+  void write_policy(const std::string& file, const std::string& text) {
+    std::string dst = capsad_->policy_dir() + "/" + file;
+    write_file_atomic(dst, text, 0644);
+  }
+
+  nlohmann::json status() {
+    return daemon::control_request(daemon::default_control_socket(root_.path()), {{"cmd", "status"}});
+  }
+  // Waits until capsad has `name` in force with a rule count of `rules`.
+  bool policy_in_force(const std::string& name, size_t rules) {
+    return eventually(
+        [&] {
+          auto st = status();  // the range below must not outlive it
+          for (const auto& p : st["policies"])
+            if (p["name"] == name && p["rules"].size() == rules) return true;
+          return false;
+        },
+        5000);
+  }
+
+  // A container kept alive so checks can `capsa exec` into it.
+  std::string start_container(Bundle& b, const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    b.save();
+    auto r = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "run", "-d", "--bundle", b.path(), id});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return id;
+  }
+  CommandResult exec_in(const std::string& id, const std::string& script) {
+    return capsa(root_.path(), {"--bpf-pin-root", pin_root_, "exec", id, "/bin/sh", "-c", script});
+  }
+  // Connects from inside the container to a listener it runs on `port`.
+  CommandResult connect_in(const std::string& id, int port) {
+    return exec_in(id, "echo x | nc 127.0.0.1 " + std::to_string(port));
+  }
+
+  std::string events() { return read_file_or_empty(capsad_->events_path()); }
+
+  TempDir root_{"capsa-root"};
+  std::string pin_root_ = "/sys/fs/bpf/capsa-test-" + std::to_string(::getpid());
+  std::optional<CapsadProcess> capsad_;
+  std::vector<std::string> ids_;
+};
+
+}  // namespace capsa::test
