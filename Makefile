@@ -21,6 +21,7 @@ test: build
 
 bench: build
 	bash tools/bench/lifecycle
+	bash tools/bench/policy $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -10,6 +10,7 @@ PACKAGES=(
   libyaml-cpp-dev libseccomp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   busybox-static jq curl xz-utils iproute2 iputils-ping procps util-linux runc
+  qemu-system-x86 seabios cpio kmod
 )
 
 if [ "$(id -u)" -ne 0 ]; then

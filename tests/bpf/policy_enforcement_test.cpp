@@ -175,38 +175,17 @@ TEST_F(PolicyEnforcement, FileReadRuleStopsTheReaderWhateverPathItTakes) {
 // is real) and kills the reader once capsad has bound the container.
 TEST_F(PolicyEnforcement, ReachingTheHostThroughProcRootIsKilledWithoutAnyPolicy) {
   Bundle b({"/bin/sleep", "600"});
-  auto& ns = b.config()["linux"]["namespaces"];
-  ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "pid"; }), ns.end());
-  for (auto& [set, caps] : b.config()["process"]["capabilities"].items()) caps.push_back("CAP_SYS_PTRACE");
+  share_host_pids(b);
   std::string id = start_container(b, "escape");
-  pid_t host = ::fork();
-  ASSERT_GE(host, 0);
-  if (host == 0) {
-    ::execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{host};
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
   const std::string route = "/proc/" + std::to_string(host) + "/root/etc/hostname";
   const std::string probe = "cat " + route + " >/dev/null; echo rc=$?";
   auto base = exec_in(id, probe);
   ASSERT_EQ(base.out, "rc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
 
   start_capsad();
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto st = status();  // the range below must not outlive it
-        for (const auto& c : st["containers"])
-          if (c["id"] == id) return true;
-        return false;
-      },
-      5000))
-      << status().dump(2);
+  ASSERT_TRUE(bound(id)) << status().dump(2);
   EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
   // Its own files are still fine.
   EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");

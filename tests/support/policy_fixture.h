@@ -3,6 +3,11 @@
 // alive for `capsa exec`, and capsad's status and event log.
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
 #include <string>
 #include <vector>
 #include <optional>
@@ -39,6 +44,10 @@ protected:
   }
   void TearDown() override {
     for (const auto& id : ids_) capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
+    for (pid_t pid : host_pids_) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
     capsad_.reset();
   }
   // Extra capsad flags of a fixture (the VM tier adds --require-lsm).
@@ -85,10 +94,42 @@ protected:
 
   std::string events() { return read_file_or_empty(capsad_->events_path()); }
 
+  // True once capsad has bound the container (to a policy, or to none for
+  // root confinement alone).
+  bool bound(const std::string& id) {
+    return eventually(
+        [&] {
+          auto st = status();  // the range below must not outlive it
+          for (const auto& c : st["containers"])
+            if (c["id"] == id) return true;
+          return false;
+        },
+        5000);
+  }
+
+  // A container that shares the host's pid namespace and may ptrace: it can
+  // name host files as /proc/<host pid>/root/... (a real escape route).
+  static void share_host_pids(Bundle& b) {
+    auto& ns = b.config()["linux"]["namespaces"];
+    ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "pid"; }), ns.end());
+    for (auto& [set, caps] : b.config()["process"]["capabilities"].items()) caps.push_back("CAP_SYS_PTRACE");
+  }
+  // A host process whose root such a container can reach; killed at TearDown.
+  pid_t host_sleeper() {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    if (pid > 0) host_pids_.push_back(pid);
+    return pid;
+  }
+
   TempDir root_{"capsa-root"};
   std::string pin_root_ = "/sys/fs/bpf/capsa-test-" + std::to_string(::getpid());
   std::optional<CapsadProcess> capsad_;
   std::vector<std::string> ids_;
+  std::vector<pid_t> host_pids_;
 };
 
 }  // namespace capsa::test

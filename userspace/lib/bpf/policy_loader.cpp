@@ -111,22 +111,19 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
   }
   p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES : 0u);
-  p.ring_ = ring_buffer__new(bpf_map__fd(p.skel_->maps.pol_events), &PolicyProgs::ring_callback, p.sink_.get(),
-                             nullptr);
-  if (!p.ring_) throw_bpf("open the policy events ring buffer", -errno);
+  p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;
 }
 
 PolicyProgs::PolicyProgs(PolicyProgs&& o) noexcept
     : skel_(std::exchange(o.skel_, nullptr)),
       lsm_skel_(std::exchange(o.lsm_skel_, nullptr)),
-      ring_(std::exchange(o.ring_, nullptr)),
+      ring_(std::move(o.ring_)),
       links_(std::move(o.links_)),
-      tiers_(std::move(o.tiers_)),
-      sink_(std::move(o.sink_)) {}
+      tiers_(std::move(o.tiers_)) {}
 
 PolicyProgs::~PolicyProgs() {
-  if (ring_) ring_buffer__free(ring_);
+  ring_.reset();
   release_links(links_);
   if (lsm_skel_) policy_lsm_bpf__destroy(lsm_skel_);
   if (skel_) policy_bpf__destroy(skel_);
@@ -166,23 +163,8 @@ std::array<uint64_t, CAPSA_PSTAT_MAX> PolicyProgs::read_stats() const {
   return out;
 }
 
-int PolicyProgs::ring_callback(void* ctx, void* data, size_t size) noexcept {
-  auto* sink = static_cast<EventSink*>(ctx);
-  if (size < sizeof(capsa_policy_event) || !sink->fn) return 0;
-  try {
-    (*sink->fn)(*static_cast<const capsa_policy_event*>(data));
-  } catch (const std::exception& e) {
-    spdlog::error("policy event handler: {}", e.what());
-  }
-  return 0;
-}
-
 int PolicyProgs::poll_events(int timeout_ms, const std::function<void(const capsa_policy_event&)>& fn) {
-  sink_->fn = &fn;
-  int n = ring_buffer__poll(ring_, timeout_ms);
-  sink_->fn = nullptr;
-  if (n < 0 && n != -EINTR) throw_bpf("poll the policy events ring buffer", n);
-  return n < 0 ? 0 : n;
+  return ring_->poll(timeout_ms, fn);
 }
 
 }  // namespace capsa::bpf

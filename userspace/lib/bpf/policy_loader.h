@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "policy.h"
+#include "bpf/event_ring.h"
 
 struct policy_bpf;
 struct policy_lsm_bpf;
-struct ring_buffer;
 struct bpf_link;
 
 namespace capsa::bpf {
@@ -67,19 +67,14 @@ public:
 
 private:
   PolicyProgs() = default;
-  struct EventSink {
-    const std::function<void(const capsa_policy_event&)>* fn = nullptr;
-  };
   void load_lsm(const std::string& maps_dir, const std::string& links_dir);
   void set_config(uint32_t flags);
 
   policy_bpf* skel_ = nullptr;
   policy_lsm_bpf* lsm_skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<EventRing<capsa_policy_event>> ring_;
   std::vector<bpf_link*> links_;
   EnforcementTiers tiers_;
-  std::unique_ptr<EventSink> sink_ = std::make_unique<EventSink>();
-  static int ring_callback(void* ctx, void* data, size_t size) noexcept;
 };
 
 }  // namespace capsa::bpf

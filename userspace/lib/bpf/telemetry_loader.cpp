@@ -48,8 +48,7 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
     t.links_.push_back(link);
     pin_link(link, dirs.links, name);
   }
-  t.ring_ = ring_buffer__new(bpf_map__fd(t.skel_->maps.events), &Telemetry::ring_callback, t.sink_.get(), nullptr);
-  if (!t.ring_) throw_bpf("open the events ring buffer", -errno);
+  t.ring_ = std::make_unique<EventRing<capsa_event>>(bpf_map__fd(t.skel_->maps.events), "the events ring buffer");
   return t;
 }
 
@@ -57,12 +56,11 @@ void Telemetry::unpin_all(const std::string& pin_root) { remove_tree(pin_root); 
 
 Telemetry::Telemetry(Telemetry&& o) noexcept
     : skel_(std::exchange(o.skel_, nullptr)),
-      ring_(std::exchange(o.ring_, nullptr)),
-      links_(std::move(o.links_)),
-      sink_(std::move(o.sink_)) {}
+      ring_(std::move(o.ring_)),
+      links_(std::move(o.links_)) {}
 
 Telemetry::~Telemetry() {
-  if (ring_) ring_buffer__free(ring_);
+  ring_.reset();
   release_links(links_);
   if (skel_) telemetry_bpf__destroy(skel_);
 }
@@ -119,23 +117,8 @@ void Telemetry::remove_container(uint64_t cgroup_id) {
   forget_cgroup(cgroup_id);
 }
 
-int Telemetry::ring_callback(void* ctx, void* data, size_t size) noexcept {
-  auto* sink = static_cast<EventSink*>(ctx);
-  if (size < sizeof(capsa_event) || !sink->fn) return 0;
-  try {
-    (*sink->fn)(*static_cast<const capsa_event*>(data));
-  } catch (const std::exception& e) {
-    spdlog::error("event handler: {}", e.what());
-  }
-  return 0;
-}
-
 int Telemetry::poll_events(int timeout_ms, const std::function<void(const capsa_event&)>& fn) {
-  sink_->fn = &fn;
-  int n = ring_buffer__poll(ring_, timeout_ms);
-  sink_->fn = nullptr;
-  if (n < 0 && n != -EINTR) throw_bpf("poll the events ring buffer", n);
-  return n < 0 ? 0 : n;
+  return ring_->poll(timeout_ms, fn);
 }
 
 }  // namespace capsa::bpf

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "telemetry.h"
+#include "bpf/event_ring.h"
 
 struct telemetry_bpf;
-struct ring_buffer;
 struct bpf_link;
 
 namespace capsa::bpf {
@@ -48,15 +48,9 @@ public:
 
 private:
   Telemetry() = default;
-  // The ring buffer's callback context; on the heap so moves keep it valid.
-  struct EventSink {
-    const std::function<void(const capsa_event&)>* fn = nullptr;
-  };
   telemetry_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<EventRing<capsa_event>> ring_;
   std::vector<bpf_link*> links_;
-  std::unique_ptr<EventSink> sink_ = std::make_unique<EventSink>();
-  static int ring_callback(void* ctx, void* data, size_t size) noexcept;
 };
 
 }  // namespace capsa::bpf
