@@ -155,9 +155,11 @@ int serve(const Options& o) {
       }
       if (!relevant) continue;
       try {
+        auto t0 = std::chrono::steady_clock::now();
         auto report = enforcer.reload();
-        spdlog::info("policy: reloaded {} ({} in force, {} error(s))", o.policy_dir, report.loaded.size(),
-                     report.errors.size());
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        spdlog::info("policy: reloaded {} in {:.2f} ms ({} in force, {} error(s))", o.policy_dir, ms,
+                     report.loaded.size(), report.errors.size());
       } catch (const std::exception& e) {
         spdlog::error("policy: reload: {}", e.what());
       }
