@@ -67,6 +67,8 @@ int serve(const Options& o) {
   auto policy_progs =
       bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "", o.require_lsm);
   make_dirs(o.policy_dir, 0755);
+  // The control socket lives here; the runtime may not have run yet.
+  make_dirs(o.root, 0711);
   daemon::PolicyEnforcer enforcer(policy_progs, o.policy_dir);
   // Policies first: the first apply replaces what an earlier capsad left
   // pinned, and must not run with an empty policy set.
@@ -165,6 +167,16 @@ int serve(const Options& o) {
       }
     }
   });
+  // However main() leaves from here on (an exception included), the workers
+  // are stopped and joined first: a joinable std::thread would terminate.
+  struct StopAndJoin {
+    std::vector<std::thread*> threads;
+    ~StopAndJoin() {
+      g_stop = true;
+      for (auto* t : threads)
+        if (t->joinable()) t->join();
+    }
+  } workers{{&event_thread, &policy_event_thread, &sync_thread, &watch_thread}};
   daemon::ControlServer control(o.control_socket.empty() ? daemon::default_control_socket(o.root) : o.control_socket,
                                 [&](const nlohmann::json& req) -> nlohmann::json {
     std::string cmd = req.value("cmd", "");
@@ -209,21 +221,11 @@ int serve(const Options& o) {
   ::sigaction(SIGTERM, &sa, nullptr);
 
   if (!server.bind_to_port(addr.host.c_str(), addr.port)) {
-    g_stop = true;
-    event_thread.join();
-    policy_event_thread.join();
-    sync_thread.join();
-    watch_thread.join();
     throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
   }
   spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", CAPSA_VERSION,
                o.listen, o.root, o.pin_root);
   if (!g_stop) server.listen_after_bind();
-  g_stop = true;
-  event_thread.join();
-  policy_event_thread.join();
-  sync_thread.join();
-  watch_thread.join();
   // Pins stay: the kernel keeps counting until capsad comes back (or --unpin).
   return 0;
 }
