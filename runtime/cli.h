@@ -40,10 +40,12 @@ void add_kill(CLI::App& app, Context ctx);
 void add_delete(CLI::App& app, Context ctx);
 void add_list(CLI::App& app, Context ctx);
 void add_exec(CLI::App& app, Context ctx);
+void add_ps(CLI::App& app, Context ctx);
 
-// runc's exec takes everything after the container id as the command: marks
-// that spot with "--" so the command's own flags are not parsed as capsa's.
-void mark_exec_command(std::vector<std::string>& args);
+// runc's exec takes everything after the container id as the command, and
+// ps as ps(1)'s arguments: marks that spot with "--" so their flags are not
+// parsed as capsa's.
+void mark_trailing_args(std::vector<std::string>& args);
 
 // Flags shared by create and run.
 struct CreateFlags {

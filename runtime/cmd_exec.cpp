@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "cli.h"
@@ -83,18 +84,29 @@ spec::Process build_process(const ExecFlags& f, const state::ContainerState& st)
 
 }  // namespace
 
-void mark_exec_command(std::vector<std::string>& args) {
+void mark_trailing_args(std::vector<std::string>& args) {
   static const std::set<std::string> global_values = {"--root", "--log", "--log-format", "--rootless", "--bpf-pin-root"};
-  static const std::set<std::string> exec_values = {"-p", "--process", "--console-socket", "--cwd", "-e", "--env",
-                                                    "-u", "--user", "-g", "--additional-gids", "-c", "--cap",
-                                                    "--pid-file", "--preserve-fds", "--process-label", "--apparmor"};
+  // The flags that take a value, of each subcommand whose trailing
+  // arguments are passed on verbatim.
+  static const std::map<std::string, std::set<std::string>> value_flags = {
+      {"exec",
+       {"-p", "--process", "--console-socket", "--cwd", "-e", "--env", "-u", "--user", "-g", "--additional-gids", "-c",
+        "--cap", "--pid-file", "--preserve-fds", "--process-label", "--apparmor"}},
+      {"ps", {"-f", "--format"}},
+  };
+  const std::set<std::string>* sub_values = nullptr;
   size_t i = 1;
   for (; i < args.size(); ++i) {
     const auto& a = args[i];
-    if (a == "exec") break;
+    if (auto it = value_flags.find(a); it != value_flags.end()) {
+      sub_values = &it->second;
+      break;
+    }
     if (a.empty() || a[0] != '-') return;  // another subcommand
     if (global_values.count(a)) ++i;
   }
+  if (!sub_values) return;
+  const auto& exec_values = *sub_values;
   for (++i; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--") return;

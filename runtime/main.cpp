@@ -38,9 +38,10 @@ int main(int argc, char** argv) {
   cli::add_delete(app, ctx);
   cli::add_list(app, ctx);
   cli::add_exec(app, ctx);
+  cli::add_ps(app, ctx);
 
   std::vector<std::string> args(argv, argv + argc);
-  cli::mark_exec_command(args);
+  cli::mark_trailing_args(args);
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   return run_main(app, static_cast<int>(cargs.size()), cargs.data(), g.log, [&] {
