@@ -528,8 +528,12 @@ mount -t mqueue mqueue /dev/mqueue 2>/dev/null
 [ -e /dev/stdin ]  || ln -s /proc/self/fd/0 /dev/stdin
 [ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
 [ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
-mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs /run
+# The root is already a tmpfs (see above): /tmp and /run are plain
+# directories on it, so files copied under them (a build tree in /tmp) stay
+# visible.
+mkdir -p /tmp /run
+chmod 1777 /tmp
+chmod 755 /run
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || msg "WARNING: cannot mount cgroup2"
 mount -t bpf -o mode=700 bpf /sys/fs/bpf || msg "WARNING: cannot mount bpffs"
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
