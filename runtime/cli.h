@@ -41,6 +41,7 @@ void add_delete(CLI::App& app, Context ctx);
 void add_list(CLI::App& app, Context ctx);
 void add_exec(CLI::App& app, Context ctx);
 void add_ps(CLI::App& app, Context ctx);
+void add_features(CLI::App& app, Context ctx);
 
 // runc's exec takes everything after the container id as the command, and
 // ps as ps(1)'s arguments: marks that spot with "--" so their flags are not

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   cli::add_list(app, ctx);
   cli::add_exec(app, ctx);
   cli::add_ps(app, ctx);
+  cli::add_features(app, ctx);
 
   std::vector<std::string> args(argv, argv + argc);
   cli::mark_trailing_args(args);

@@ -133,8 +133,26 @@ INSTANTIATE_TEST_SUITE_P(
              "linux.rootfsPropagation: unknown propagation \"sideways\""},
         Case{"DeviceTypeBad", [](auto& j) { j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "z"}}}; },
              "linux.devices[0].type: expected"},
-        Case{"LinuxNotObject", [](auto& j) { j["linux"] = 3; }, "linux: expected object, got integer"}),
+        Case{"LinuxNotObject", [](auto& j) { j["linux"] = 3; }, "linux: expected object, got integer"},
+        // Fields capsa cannot honour are refused, never ignored.
+        Case{"Hooks", [](auto& j) { j["hooks"] = {{"prestart", {{{"path", "/bin/true"}}}}}; },
+             "hooks: hooks are not run by capsa yet"},
+        Case{"Seccomp", [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}}; },
+             "linux.seccomp: seccomp filters are not installed by capsa yet"},
+        Case{"AppArmor", [](auto& j) { j["process"]["apparmorProfile"] = "docker-default"; },
+             "process.apparmorProfile: AppArmor is not an active LSM here"},
+        Case{"SelinuxLabel", [](auto& j) { j["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"; },
+             "process.selinuxLabel: SELinux is not an active LSM here"},
+        Case{"IntelRdt", [](auto& j) { j["linux"]["intelRdt"] = {{"closID", "x"}}; },
+             "linux.intelRdt: Intel RDT is not supported"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SpecParse, EmptyUnsupportedFieldsAreHarmless) {
+  auto j = base();
+  j["hooks"] = nlohmann::json::object();
+  j["process"]["apparmorProfile"] = "";
+  EXPECT_EQ(error_of(j), "");
+}
 
 TEST(SpecParse, JsonSyntaxErrorsGiveLineAndColumn) {
   try {

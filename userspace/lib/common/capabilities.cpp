@@ -29,4 +29,8 @@ std::optional<int> capability_from_name(std::string_view name) {
 
 int last_known_capability() { return static_cast<int>(kNames.size()) - 1; }
 
+std::string_view capability_name(int cap) {
+  return cap >= 0 && cap < static_cast<int>(kNames.size()) ? kNames[static_cast<size_t>(cap)] : std::string_view{};
+}
+
 }  // namespace capsa

@@ -11,5 +11,7 @@ namespace capsa {
 std::optional<int> capability_from_name(std::string_view name);
 // Highest capability number this build knows (CAP_CHECKPOINT_RESTORE).
 int last_known_capability();
+// 21 -> "CAP_SYS_ADMIN"; "" beyond last_known_capability().
+std::string_view capability_name(int cap);
 
 }  // namespace capsa

@@ -52,6 +52,13 @@ constexpr std::string_view kUnsupported[] = {"rro", "rrw", "rnosuid", "rsuid", "
 
 }  // namespace
 
+std::vector<std::string> known_mount_options() {
+  std::vector<std::string> out = {"bind", "rbind"};
+  for (const auto& f : kFlagOptions) out.emplace_back(f.name);
+  for (const auto& p : kPropagation) out.emplace_back(p.name);
+  return out;
+}
+
 MountOptions parse_mount_options(const std::vector<std::string>& options, const std::string& field) {
   MountOptions out;
   for (const auto& opt : options) {

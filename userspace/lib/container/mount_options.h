@@ -18,6 +18,10 @@ struct MountOptions {
 // Throws capsa::Error naming `field` for options capsa cannot honour.
 MountOptions parse_mount_options(const std::vector<std::string>& options, const std::string& field);
 
+// Every option parse_mount_options() honours (for `capsa features`); others
+// it passes to the file system as data, or rejects.
+std::vector<std::string> known_mount_options();
+
 // Flags that need a second, MS_REMOUNT call after a bind mount to take effect.
 constexpr unsigned long kBindRemountable = 0x1 | 0x2 | 0x4 | 0x8 | 0x400 | 0x800 | 0x200000 | 0x1000000;  // RDONLY|NOSUID|NODEV|NOEXEC|NOATIME|NODIRATIME|RELATIME|STRICTATIME
 

@@ -270,6 +270,36 @@ std::string line_col(std::string_view text, size_t byte) {
 
 }  // namespace
 
+// Fields capsa cannot honour yet, or that need a kernel feature this host
+// lacks: refused with their name, never silently ignored.
+static void reject_unsupported(const nlohmann::json& j, const std::string& origin) {
+  struct Field {
+    const char* section;
+    const char* key;
+    const char* why;
+  };
+  static const Field kFields[] = {
+      {nullptr, "hooks", "hooks are not run by capsa yet"},
+      {"linux", "seccomp", "seccomp filters are not installed by capsa yet"},
+      {"linux", "intelRdt", "Intel RDT is not supported"},
+      {"process", "apparmorProfile", "AppArmor is not an active LSM here"},
+      {"process", "selinuxLabel", "SELinux is not an active LSM here"},
+      {"linux", "mountLabel", "SELinux is not an active LSM here"},
+  };
+  for (const auto& f : kFields) {
+    const nlohmann::json* obj = &j;
+    if (f.section) {
+      auto it = j.find(f.section);
+      if (it == j.end() || !it->is_object()) continue;
+      obj = &*it;
+    }
+    auto v = obj->find(f.key);
+    if (v == obj->end() || v->is_null() || (v->is_object() && v->empty()) || (v->is_string() && v->get<std::string>().empty()))
+      continue;
+    throw Error(origin + ": " + (f.section ? std::string(f.section) + "." : "") + f.key + ": " + f.why);
+  }
+}
+
 Spec parse_spec(std::string_view json_text, const std::string& origin) {
   nlohmann::json j;
   try {
@@ -293,6 +323,7 @@ Spec parse_spec(std::string_view json_text, const std::string& origin) {
   s.annotations = top.string_map("annotations");
   if (auto l = top.maybe("linux")) parse_linux(*l, s);
 
+  reject_unsupported(j, origin);
   if (s.linux && !s.has_namespace(NamespaceType::Mount))
     throw Error(origin + ": linux.namespaces: a mount namespace is required");
   auto uts = s.find_namespace(NamespaceType::Uts);

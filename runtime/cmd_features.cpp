@@ -1,0 +1,47 @@
+// capsa features: what this build of capsa implements, in runc's JSON shape
+// (runtime-spec features.md), so that a client can check before it asks.
+// Every list comes from the code that implements it, never a copy.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cgroup/layout.h"
+#include "cli.h"
+#include "common/capabilities.h"
+#include "container/mount_options.h"
+
+namespace capsa::cli {
+
+void add_features(CLI::App& app, Context ctx) {
+  auto* cmd = app.add_subcommand("features", "show the enabled features (runtime-spec features.md, as JSON)");
+  cmd->callback([ctx] {
+    ctx.action = [] {
+      nlohmann::json caps = nlohmann::json::array();
+      for (int c = 0; c <= last_known_capability(); ++c) caps.push_back(capability_name(c));
+      nlohmann::json f = {
+          {"ociVersionMin", "1.0.0"},
+          {"ociVersionMax", "1.2.0"},
+          // Hooks are not run yet: a config with hooks is refused.
+          {"hooks", nlohmann::json::array()},
+          {"mountOptions", container::known_mount_options()},
+          {"linux",
+           {
+               // user and time namespaces are refused with a message.
+               {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+               {"capabilities", caps},
+               {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
+               {"seccomp", {{"enabled", false}}},
+               {"apparmor", {{"enabled", false}}},
+               {"selinux", {{"enabled", false}}},
+               {"intelRdt", {{"enabled", false}}},
+               {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
+           }},
+          {"annotations", {{"io.capsa.policy", "name of the capsad policy that governs the container"}}},
+      };
+      std::printf("%s\n", f.dump(2).c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace capsa::cli

@@ -1,0 +1,33 @@
+// capsa features: runc's JSON shape, listing only what capsa implements.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_env.h"
+
+namespace capsa::test {
+namespace {
+
+TEST(Features, ListsWhatCapsaImplementsInRuncsShape) {
+  TempDir root("capsa-root");
+  auto r = capsa(root.path(), {"features"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = nlohmann::json::parse(r.out);
+  EXPECT_EQ(f["ociVersionMax"], "1.2.0");
+  auto has = [](const nlohmann::json& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+  };
+  EXPECT_TRUE(has(f["mountOptions"], "rbind"));
+  EXPECT_TRUE(has(f["mountOptions"], "nosuid"));
+  EXPECT_FALSE(has(f["mountOptions"], "rro")) << "rro is refused by the mount code";
+  EXPECT_TRUE(has(f["linux"]["namespaces"], "cgroup"));
+  EXPECT_FALSE(has(f["linux"]["namespaces"], "user")) << "user namespaces are refused at create";
+  EXPECT_TRUE(has(f["linux"]["capabilities"], "CAP_SYS_ADMIN"));
+  EXPECT_EQ(f["linux"]["capabilities"].size(), 41u);
+  EXPECT_TRUE(f["hooks"].empty());
+  EXPECT_FALSE(f["linux"]["seccomp"]["enabled"].get<bool>());
+  EXPECT_TRUE(f["linux"]["cgroup"]["v1"].get<bool>());
+  EXPECT_TRUE(f["linux"]["cgroup"]["v2"].get<bool>());
+}
+
+}  // namespace
+}  // namespace capsa::test
