@@ -62,10 +62,12 @@ int BPF_PROG(capsa_lsm_bprm_check, struct linux_binprm *bprm)
 	if (!governed_task(&g))
 		return 0;
 	kind = file_decide(&g, file, 1u << CAPSA_FILE_EXEC, &v);
-	if (kind && file_blocks(&g, &v, kind))
-		return file_verdict(&g, &v, kind, BPF_CORE_READ(file, f_path.dentry), 1u << CAPSA_FILE_EXEC);
-	if (kind)
-		file_verdict(&g, &v, kind, BPF_CORE_READ(file, f_path.dentry), 1u << CAPSA_FILE_EXEC);
+	if (kind) {
+		int rc = file_verdict(&g, &v, kind, BPF_CORE_READ(file, f_path.dentry), 1u << CAPSA_FILE_EXEC);
+
+		if (rc)
+			return rc;
+	}
 	if (!exec_decide(&g, file, &v))
 		return 0;
 	ev = report(&g, &v, CAPSA_KIND_EXEC);
