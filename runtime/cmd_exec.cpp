@@ -151,7 +151,9 @@ void add_exec(CLI::App& app, Context ctx) {
         sigset_t set = container::foreground_signals();
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
       }
-      auto ex = container::exec_in_container(*st, {proc, f->console_socket, !f->detach});
+      container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
+      if (auto config = spec::load_bundle_spec(st->bundle); config.linux) req.seccomp = config.linux->seccomp;
+      auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;
       return container::wait_foreground(ex.pid, ex.pty_master ? ex.pty_master.get() : -1);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "common/capabilities.h"
 #include "container/mount_options.h"
+#include "spec/seccomp_names.h"
 
 namespace capsa::cli {
 
@@ -18,6 +19,11 @@ void add_features(CLI::App& app, Context ctx) {
     ctx.action = [] {
       nlohmann::json caps = nlohmann::json::array();
       for (int c = 0; c <= last_known_capability(); ++c) caps.push_back(capability_name(c));
+      nlohmann::json actions = nlohmann::json::array(), operators = nlohmann::json::array(),
+                     flags = nlohmann::json::array();
+      for (const auto& a : spec::seccomp_actions()) actions.push_back(a.name);
+      for (const auto& [name, v] : spec::seccomp_operators()) operators.push_back(name);
+      for (const auto& [name, v] : spec::seccomp_flags()) flags.push_back(name);
       nlohmann::json f = {
           {"ociVersionMin", "1.0.0"},
           {"ociVersionMax", "1.2.0"},
@@ -30,7 +36,13 @@ void add_features(CLI::App& app, Context ctx) {
                {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
                {"capabilities", caps},
                {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
-               {"seccomp", {{"enabled", false}}},
+               {"seccomp",
+                {{"enabled", true},
+                 {"actions", actions},
+                 {"operators", operators},
+                 {"archs", spec::seccomp_arch_names()},
+                 {"knownFlags", flags},
+                 {"supportedFlags", flags}}},
                {"apparmor", {{"enabled", false}}},
                {"selinux", {{"enabled", false}}},
                {"intelRdt", {{"enabled", false}}},

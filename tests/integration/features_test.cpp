@@ -24,7 +24,11 @@ TEST(Features, ListsWhatCapsaImplementsInRuncsShape) {
   EXPECT_TRUE(has(f["linux"]["capabilities"], "CAP_SYS_ADMIN"));
   EXPECT_EQ(f["linux"]["capabilities"].size(), 41u);
   EXPECT_TRUE(f["hooks"].empty());
-  EXPECT_FALSE(f["linux"]["seccomp"]["enabled"].get<bool>());
+  EXPECT_TRUE(f["linux"]["seccomp"]["enabled"].get<bool>());
+  EXPECT_NE(std::find(f["linux"]["seccomp"]["actions"].begin(), f["linux"]["seccomp"]["actions"].end(), "SCMP_ACT_NOTIFY"),
+            f["linux"]["seccomp"]["actions"].end());
+  EXPECT_NE(std::find(f["linux"]["seccomp"]["archs"].begin(), f["linux"]["seccomp"]["archs"].end(), "SCMP_ARCH_X86_64"),
+            f["linux"]["seccomp"]["archs"].end());
   EXPECT_TRUE(f["linux"]["cgroup"]["v1"].get<bool>());
   EXPECT_TRUE(f["linux"]["cgroup"]["v2"].get<bool>());
 }

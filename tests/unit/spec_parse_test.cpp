@@ -137,8 +137,49 @@ INSTANTIATE_TEST_SUITE_P(
         // Fields capsa cannot honour are refused, never ignored.
         Case{"Hooks", [](auto& j) { j["hooks"] = {{"prestart", {{{"path", "/bin/true"}}}}}; },
              "hooks: hooks are not run by capsa yet"},
-        Case{"Seccomp", [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}}; },
-             "linux.seccomp: seccomp filters are not installed by capsa yet"},
+        Case{"SeccompNoDefault", [](auto& j) { j["linux"]["seccomp"] = nlohmann::json::object({{"syscalls", nlohmann::json::array()}}); },
+             "linux.seccomp.defaultAction: required field missing"},
+        Case{"SeccompUnknownAction", [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}}; },
+             "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_MAYBE\" (expected one of: SCMP_ACT_KILL,"},
+        Case{"SeccompNotifyDefault", [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOTIFY"}}; },
+             "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default"},
+        Case{"SeccompRetOnAllow",
+             [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"defaultErrnoRet", 1}}; },
+             "linux.seccomp.defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value"},
+        Case{"SeccompArch",
+             [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {"SCMP_ARCH_Z80"}}}; },
+             "linux.seccomp.architectures: [0]: unknown architecture \"SCMP_ARCH_Z80\""},
+        Case{"SeccompFlag",
+             [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"flags", {"SECCOMP_FILTER_FLAG_FAST"}}}; },
+             "linux.seccomp.flags: [0]: unsupported flag \"SECCOMP_FILTER_FLAG_FAST\""},
+        Case{"SeccompSyscallName",
+             [](auto& j) {
+               j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                        {"syscalls", {{{"names", {"mkdir", "Mk Dir"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+             },
+             "linux.seccomp.syscalls[0].names: [1]: \"Mk Dir\" is not a syscall name"},
+        Case{"SeccompArgIndex",
+             [](auto& j) {
+               j["linux"]["seccomp"] = {
+                   {"defaultAction", "SCMP_ACT_ALLOW"},
+                   {"syscalls",
+                    {{{"names", {"socket"}}, {"action", "SCMP_ACT_ERRNO"}, {"args", {{{"index", 6}, {"value", 2}, {"op", "SCMP_CMP_EQ"}}}}}}}};
+             },
+             "linux.seccomp.syscalls[0].args[0].index: value 6 out of range (at most 5)"},
+        Case{"SeccompArgOp",
+             [](auto& j) {
+               j["linux"]["seccomp"] = {
+                   {"defaultAction", "SCMP_ACT_ALLOW"},
+                   {"syscalls",
+                    {{{"names", {"socket"}}, {"action", "SCMP_ACT_ERRNO"}, {"args", {{{"index", 0}, {"value", 2}, {"op", "EQ"}}}}}}}};
+             },
+             "linux.seccomp.syscalls[0].args[0].op: unknown operator \"EQ\""},
+        Case{"SeccompNotifyNeedsListener",
+             [](auto& j) {
+               j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                        {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+             },
+             "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"},
         Case{"AppArmor", [](auto& j) { j["process"]["apparmorProfile"] = "docker-default"; },
              "process.apparmorProfile: AppArmor is not an active LSM here"},
         Case{"SelinuxLabel", [](auto& j) { j["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"; },

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "container/console_socket.h"
 #include "container/process_setup.h"
+#include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
 #include "state/process_probe.h"
 
@@ -38,7 +39,8 @@ ino_t ns_inode(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-[[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc) noexcept {
+[[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc,
+                                 const SeccompFilter* seccomp) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   reset_signals();
   std::vector<int> keep = {sync_fd};
@@ -53,8 +55,10 @@ ino_t ns_inode(const std::string& path) {
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
     apply_rlimits(proc);
     apply_oom_score_adj(proc);
+    if (seccomp && !proc.no_new_privileges) install_seccomp(sync_fd, *seccomp);
     apply_identity(proc);
     if (::chdir(proc.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + proc.cwd);
+    if (seccomp && proc.no_new_privileges) install_seccomp(sync_fd, *seccomp);
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
@@ -99,10 +103,13 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
     if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) != 0) throw_sys("join pid namespace " + base + "pid");
   }
 
+  std::optional<SeccompFilter> seccomp;
+  if (req.seccomp) seccomp.emplace(SeccompFilter::build(*req.seccomp, st.bundle + "/config.json"));
+
   auto sync = make_sync_pair();
   pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork");
-  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process);
+  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr);
   sync.init_end.reset();
   Executed out;
   out.pid = pid;
@@ -114,6 +121,10 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
       auto msg = recv_with_fd(sync.runtime_end.get());
       if (!msg) break;  // EOF: the program was exec'd
       if (msg->msg.rfind(kSyncErrorPrefix, 0) == 0) throw Error(msg->msg.substr(std::string(kSyncErrorPrefix).size()));
+      if (msg->msg == kSyncSeccomp && msg->fd) {
+        send_to_seccomp_listener(*req.seccomp, state::oci_state(st, state::Status::Running), pid, msg->fd.get());
+        continue;
+      }
       if (msg->msg.rfind(kSyncPty, 0) == 0 && msg->fd) {
         out.pty_master = std::move(msg->fd);
         pty_name = msg->msg.substr(std::string(kSyncPty).size() + 1);

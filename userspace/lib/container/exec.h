@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -16,6 +17,8 @@ struct ExecRequest {
   spec::Process process;
   std::string console_socket;  // receives the pty master when process.terminal
   bool foreground = false;     // the caller relays the pty itself
+  // The container's linux.seccomp: exec'd processes are filtered like its init.
+  std::optional<spec::Seccomp> seccomp;
 };
 
 struct Executed {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "container/rootfs.h"
+#include "container/seccomp_filter.h"
 #include "spec/spec.h"
 
 namespace capsa::container {
@@ -20,6 +21,7 @@ struct InitPlan {
   std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) to setns into
   bool new_cgroup_ns = false;                    // unshared after the cgroups are joined
   bool new_net_ns = false;
+  const SeccompFilter* seccomp = nullptr;        // linux.seccomp, built by the runtime
 };
 
 // Never returns: execs the container process or _exits after telling the

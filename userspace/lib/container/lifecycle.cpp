@@ -26,6 +26,7 @@
 #include "common/file_util.h"
 #include "container/console_socket.h"
 #include "container/init_process.h"
+#include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
 #include "daemon/control_socket.h"
 #include "spec/parse.h"
@@ -193,6 +194,12 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   UniqueFd fifo_fd(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
   if (!fifo_fd) throw_sys("open " + fifo);
 
+  std::optional<SeccompFilter> seccomp;
+  if (spec.linux->seccomp) {
+    seccomp.emplace(SeccompFilter::build(*spec.linux->seccomp, origin));
+    plan.seccomp = &*seccomp;
+  }
+
   auto sync = make_sync_pair();
   plan.spec = &spec;
   plan.rootfs = {rootfs, bundle, cgroup_fs_mounts(layout)};
@@ -220,6 +227,17 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     if (msg.rfind(kSyncPty, 0) == 0 && reply->fd) {
       out.pty_master = std::move(reply->fd);
       pty_name = msg.substr(std::string(kSyncPty).size() + 1);
+      continue;
+    }
+    if (msg == kSyncSeccomp && reply->fd) {
+      state::ContainerState creating;
+      creating.id = opts.id;
+      creating.init_pid = rollback.child;
+      creating.bundle = bundle;
+      creating.rootfs = rootfs;
+      creating.annotations = spec.annotations;
+      send_to_seccomp_listener(*spec.linux->seccomp, state::oci_state(creating, state::Status::Creating),
+                               rollback.child, reply->fd.get());
       continue;
     }
     if (msg == kSyncReady) break;

@@ -209,6 +209,15 @@ void setup_terminal(int sync_fd, const spec::Process& proc, bool bind_console) {
     throw Error("process.terminal: the runtime went away");
 }
 
+void install_seccomp(int sync_fd, const SeccompFilter& filter) {
+  int rc = filter.load();
+  if (rc < 0) throw Error("linux.seccomp: load the filter: " + errno_text(-rc), -rc);
+  if (!filter.uses_notify()) return;
+  UniqueFd fd(filter.notify_fd());
+  if (!fd) throw Error("linux.seccomp: the kernel gave no notify fd for SCMP_ACT_NOTIFY");
+  if (!send_with_fd(sync_fd, kSyncSeccomp, fd.get())) throw Error("linux.seccomp: the runtime went away");
+}
+
 void reset_signals() {
   sigset_t all;
   sigemptyset(&all);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "container/seccomp_filter.h"
 #include "spec/spec.h"
 
 namespace capsa::container {
@@ -23,6 +24,10 @@ void apply_oom_score_adj(const spec::Process& p);
 // (bounding set dropped first, ambient raised last), then umask and
 // no_new_privs. Without process.capabilities the current sets are kept.
 void apply_identity(const spec::Process& p);
+
+// Loads the filter; a notify fd goes to the runtime over sync_fd, which
+// hands it on to linux.seccomp.listenerPath.
+void install_seccomp(int sync_fd, const SeccompFilter& filter);
 
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to

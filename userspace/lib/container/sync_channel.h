@@ -33,6 +33,7 @@ std::optional<Received> recv_with_fd(int sock) noexcept;
 inline constexpr const char* kSyncGo = "go";        // runtime -> init: cgroups joined
 inline constexpr const char* kSyncReady = "ready";  // init -> runtime: waiting for start
 inline constexpr const char* kSyncPty = "pty";      // init -> runtime: pty master attached
+inline constexpr const char* kSyncSeccomp = "seccomp";  // init -> runtime: notify fd attached
 inline constexpr const char* kSyncErrorPrefix = "error:";
 
 }  // namespace capsa::container

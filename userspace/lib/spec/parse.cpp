@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "spec/json_reader.h"
+#include "spec/parse_seccomp.h"
 
 namespace capsa::spec {
 
@@ -248,6 +249,7 @@ void parse_linux(const JsonReader& r, Spec& s) {
     if (!absolute(p)) r.fail_field("maskedPaths", "\"" + p + "\" is not an absolute path");
   for (const auto& p : l.readonly_paths)
     if (!absolute(p)) r.fail_field("readonlyPaths", "\"" + p + "\" is not an absolute path");
+  if (auto sc = r.maybe("seccomp")) l.seccomp = parse_seccomp(*sc);
   l.rootfs_propagation = r.str_or("rootfsPropagation", "");
   bool ok = false;
   for (auto p : kPropagations) ok = ok || l.rootfs_propagation == p;
@@ -280,7 +282,6 @@ static void reject_unsupported(const nlohmann::json& j, const std::string& origi
   };
   static const Field kFields[] = {
       {nullptr, "hooks", "hooks are not run by capsa yet"},
-      {"linux", "seccomp", "seccomp filters are not installed by capsa yet"},
       {"linux", "intelRdt", "Intel RDT is not supported"},
       {"process", "apparmorProfile", "AppArmor is not an active LSM here"},
       {"process", "selinuxLabel", "SELinux is not an active LSM here"},

@@ -9,6 +9,12 @@ const Namespace* Spec::find_namespace(NamespaceType t) const {
   return nullptr;
 }
 
+bool Seccomp::uses_notify() const {
+  for (const auto& s : syscalls)
+    if (s.action == "SCMP_ACT_NOTIFY") return true;
+  return false;
+}
+
 bool Spec::has_namespace(NamespaceType t) const { return find_namespace(t) != nullptr; }
 
 const char* to_string(NamespaceType t) {

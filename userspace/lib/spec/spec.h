@@ -107,6 +107,34 @@ struct Resources {
   std::map<std::string, std::string> unified;  // cgroup v2 file -> value
 };
 
+// linux.seccomp, validated but not yet compiled: names are kept as written
+// (a profile may list syscalls this libseccomp does not know; runc skips them).
+struct SeccompArg {
+  uint32_t index = 0;  // 0..5
+  uint64_t value = 0;
+  uint64_t value_two = 0;
+  std::string op;  // SCMP_CMP_*
+};
+
+struct SeccompSyscall {
+  std::vector<std::string> names;
+  std::string action;  // SCMP_ACT_*
+  std::optional<uint32_t> errno_ret;
+  std::vector<SeccompArg> args;
+};
+
+struct Seccomp {
+  std::string default_action;
+  std::optional<uint32_t> default_errno_ret;
+  std::vector<std::string> architectures;  // SCMP_ARCH_*
+  std::vector<std::string> flags;          // SECCOMP_FILTER_FLAG_*
+  std::string listener_path;
+  std::string listener_metadata;
+  std::vector<SeccompSyscall> syscalls;
+
+  bool uses_notify() const;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
   std::vector<Device> devices;
@@ -115,6 +143,7 @@ struct Linux {
   std::map<std::string, std::string> sysctl;
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
+  std::optional<Seccomp> seccomp;
   std::string rootfs_propagation;  // "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
 };
 
