@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   busybox-static jq curl xz-utils iproute2 iputils-ping procps util-linux runc
   qemu-system-x86 seabios cpio kmod
+  podman containerd iptables
 )
 
 if [ "$(id -u)" -ne 0 ]; then
