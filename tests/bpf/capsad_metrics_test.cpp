@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
+#include "common/file_util.h"
 #include "test_env.h"
 
 namespace capsa::test {
@@ -65,6 +66,27 @@ TEST_F(CapsadMetrics, ContainerSyscallsAreCountedInTheKernelUnderItsId) {
   EXPECT_TRUE(sample_value(text, "capsa_build_info", "version=").has_value()) << text;
 }
 
+// CPU, memory and pids come from the container's own cgroup at scrape time.
+TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
+  start_capsad();
+  // Waits for /go, spins, then says so: the test reads CPU time before and after.
+  Bundle b({"/bin/sh", "-c",
+            "while [ ! -e /go ]; do sleep 0.05; done; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; "
+            "echo spun; exec sleep 300"});
+  std::string id = run_detached(b, "usage");
+  std::string label = "container_id=\"" + id + "\"";
+  auto value = [&](const char* name) { return sample_value(capsad_->metrics(), name, label).value_or(-1); };
+  ASSERT_TRUE(eventually([&] { return value("capsa_container_pids") >= 1; }, 5000)) << capsad_->metrics();
+  EXPECT_GT(value("capsa_container_memory_bytes"), 0) << capsad_->metrics();
+  double before = value("capsa_container_cpu_seconds_total");
+  EXPECT_GE(before, 0) << capsad_->metrics();
+  write_file_atomic(b.rootfs() + "/go", "");
+  ASSERT_TRUE(eventually([&] { return read_file_or_empty(b.path() + "/out").find("spun") != std::string::npos; }, 30000))
+      << read_file_or_empty(b.path() + "/out");
+  double after = value("capsa_container_cpu_seconds_total");
+  EXPECT_GT(after, before) << "before " << before << " after " << after;
+}
+
 TEST_F(CapsadMetrics, UncontainedProcessesAreNotAttributedToAContainer) {
   start_capsad();
   Bundle b({"/bin/sleep", "300"});
@@ -95,6 +117,9 @@ TEST_F(CapsadMetrics, DeletedContainersVanishFromMetrics) {
   Bundle b({"/bin/sleep", "300"});
   std::string id = run_detached(b, "vanish");
   ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 0; }, 5000)) << capsad_->metrics();
+  // The cgroup families too, so their vanishing below is checked as well.
+  ASSERT_TRUE(sample_value(capsad_->metrics(), "capsa_container_pids", "container_id=\"" + id + "\"").has_value())
+      << capsad_->metrics();
   ASSERT_EQ(capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id}).exit_code, 0);
   EXPECT_TRUE(eventually([&] { return capsad_->metrics().find("\"" + id + "\"") == std::string::npos; }, 5000))
       << capsad_->metrics();
