@@ -87,6 +87,26 @@ TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
   EXPECT_GT(after, before) << "before " << before << " after " << after;
 }
 
+// Kernel BPF stats of capsad's own programs, and its ring buffers' fill.
+TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
+  start_capsad();
+  Bundle b({"/bin/syscall_loop", "10000"});
+  run_detached(b, "progs");
+  auto runs = [&] {
+    return sample_value(capsad_->metrics(), "capsa_bpf_program_runs_total", "program=\"capsa_sys_enter\"").value_or(-1);
+  };
+  double n = 0;
+  EXPECT_TRUE(eventually([&] { return (n = runs()) >= 10000; }, 5000)) << "runs: " << n << "\n" << capsad_->metrics();
+  auto text = capsad_->metrics();
+  EXPECT_GT(sample_value(text, "capsa_bpf_program_run_seconds_total", "program=\"capsa_sys_enter\"").value_or(0), 0)
+      << text;
+  EXPECT_TRUE(sample_value(text, "capsa_bpf_program_runs_total", "program=\"capsa_policy_sys_enter\"").has_value())
+      << text;
+  EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
+  EXPECT_GE(sample_value(text, "capsa_bpf_ringbuf_used_bytes", "ring=\"events\"").value_or(-1), 0) << text;
+  EXPECT_TRUE(sample_value(text, "capsa_scrape_duration_seconds", "").has_value()) << text;
+}
+
 TEST_F(CapsadMetrics, UncontainedProcessesAreNotAttributedToAContainer) {
   start_capsad();
   Bundle b({"/bin/sleep", "300"});
