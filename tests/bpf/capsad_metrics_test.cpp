@@ -9,6 +9,7 @@
 
 #include "capsad_process.h"
 #include "common/file_util.h"
+#include "policy_fixture.h"
 #include "test_env.h"
 
 namespace capsa::test {
@@ -161,11 +162,21 @@ TEST_F(CapsadMetrics, CountingSurvivesKill9AndARestartResyncs) {
 
 // Every capsa_*/process_* metric a dashboard queries is one capsad exports
 // (with a container running, so the per-container families have samples).
+// A policy whose rule the container breaks, so the policy families have samples too.
 TEST_F(CapsadMetrics, DashboardsQueryOnlyMetricsCapsadExports) {
+  make_dirs(capsad_->policy_dir(), 0755);
+  write_file_atomic(capsad_->policy_dir() + "/sync.yaml",
+                    policy_yaml("nosync", "  syscalls:\n    rules:\n      - names: [sync]\n        action: kill\n"));
   start_capsad();
-  Bundle b({"/bin/sleep", "300"});
+  Bundle b({"/bin/sh", "-c", "while true; do sh -c sync; sleep 0.2; done"});
   std::string id = run_detached(b, "dash");
-  ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 0; }, 5000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sample_value(capsad_->metrics(), "capsa_policy_verdicts_total", "container_id=\"" + id + "\"")
+            .has_value();
+      },
+      10000))
+      << capsad_->metrics();
   std::string exported = capsad_->metrics();
   auto files = run_command({"/bin/sh", "-c", std::string("ls ") + CAPSA_SOURCE_DIR + "/dashboards/*.json"});
   ASSERT_EQ(files.exit_code, 0) << "no dashboards found";
