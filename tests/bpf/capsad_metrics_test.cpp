@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
+#include "cgroup/layout.h"
 #include "common/file_util.h"
 #include "policy_fixture.h"
 #include "test_env.h"
@@ -106,6 +107,47 @@ TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
   EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
   EXPECT_GE(sample_value(text, "capsa_bpf_ringbuf_used_bytes", "ring=\"events\"").value_or(-1), 0) << text;
   EXPECT_TRUE(sample_value(text, "capsa_scrape_duration_seconds", "").has_value()) << text;
+}
+
+// The same families on a pure cgroup v2 host, emulated as in
+// cgroup_layouts_test: a private mount namespace where /sys/fs/cgroup is the
+// cgroup2 hierarchy alone, with capsad and the runtime both inside it.
+TEST(CapsadMetricsPureV2, ContainerCgroupUsageIsReadFromCgroup2) {
+  CAPSA_REQUIRE_ROOT();
+  auto host = cgroup::detect_layout();
+  if (!host.unified) GTEST_SKIP() << "this host has no cgroup2 hierarchy to emulate a pure v2 host with";
+  TempDir root("capsa-root");
+  std::string pin_root = "/sys/fs/bpf/capsa-test-v2-" + std::to_string(::getpid());
+  Bundle b({"/bin/sh", "-c", "syscall_loop 200000; exec sleep 300"});
+  std::string id = unique_id("v2usage");
+  std::string port = std::to_string(free_tcp_port());
+  std::string capsa = std::string(CAPSA_BIN) + " --root " + root.path() + " --bpf-pin-root " + pin_root;
+  std::string label = "{container_id=\"" + id + "\"}";
+  // Whatever happens, the container goes and capsad stops, inside the namespace
+  // that knows their cgroup paths.
+  auto r = run_command(
+      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+       "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1; " + std::string(CAPSAD_BIN) +
+           " --listen 127.0.0.1:" + port + " --root " + root.path() + " --bpf-pin-root " + pin_root +
+           " --policy-dir " + root.path() + "/policies >" + root.path() + "/capsad.log 2>&1 & capsad=$!; "
+           "trap '" + capsa + " delete --force " + id + " >/dev/null 2>&1; kill $capsad; wait $capsad' EXIT; " +
+           capsa + " run -d --bundle " + b.path() + " " + id + " || exit 1; "
+           "for i in $(seq 200); do curl -sf 127.0.0.1:" + port + "/metrics >" + root.path() + "/m && "
+           "awk -v s='capsa_container_cpu_seconds_total" + label + "' '$1 == s && $2 > 0 {f = 1} END {exit !f}' " +
+           root.path() + "/m && break; "
+           "sleep 0.1; done; cat " + root.path() + "/m"},
+      60);
+  run_command({CAPSAD_BIN, "--unpin", "--bpf-pin-root", pin_root});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << read_file_or_empty(root.path() + "/capsad.log");
+  EXPECT_GT(sample_value(r.out, "capsa_container_cpu_seconds_total", "container_id=\"" + id + "\"").value_or(0), 0)
+      << r.out;
+  // Memory and pids are there only where the cgroup2 hierarchy has those
+  // controllers (on a hybrid host they stay with v1, so the emulation lacks them).
+  EXPECT_EQ(sample_value(r.out, "capsa_container_memory_bytes", "container_id=\"" + id + "\"").has_value(),
+            host.v2_has("memory"))
+      << r.out;
+  if (host.v2_has("pids"))
+    EXPECT_GE(sample_value(r.out, "capsa_container_pids", "container_id=\"" + id + "\"").value_or(0), 1) << r.out;
 }
 
 TEST_F(CapsadMetrics, UncontainedProcessesAreNotAttributedToAContainer) {
