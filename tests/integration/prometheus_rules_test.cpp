@@ -12,7 +12,8 @@ constexpr const char* kPromtool = "/usr/bin/promtool";
 
 TEST(PrometheusRules, PromtoolAcceptsTheRulesFile) {
   ASSERT_TRUE(path_exists(kPromtool)) << kPromtool << " missing: tools/install-deps.sh installs Debian's prometheus";
-  auto r = run_command({kPromtool, "check", "rules", std::string(CAPSA_SOURCE_DIR) + "/dashboards/prometheus/capsa-rules.yml"});
+  std::string rules = std::string(CAPSA_SOURCE_DIR) + "/dashboards/prometheus/capsa-rules.yml";
+  auto r = run_command({kPromtool, "check", "rules", rules});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("SUCCESS"), std::string::npos) << r.out << r.err;
 }

@@ -86,7 +86,8 @@ int serve(const Options& o) {
   daemon::register_policy_metrics(registry, policy_progs, enforcer, sync);
   daemon::register_bpf_program_metrics(registry, o.pin_root);
   metrics::register_process_collector(registry);
-  auto& scrape_seconds = registry.gauge("capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
+  auto& scrape_seconds = registry.gauge(
+      "capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
 
   daemon::EventLog events(o.events);

@@ -60,8 +60,8 @@ Usage read_usage(const Layout& layout, const ContainerCgroup& cg) {
   } else if (auto us = read_keyed(cg.unified_dir(), "cpu.stat", "usage_usec")) {
     u.cpu_seconds = *us / 1e6;
   }
-  bool v2_memory = layout.v2_has("memory");
-  u.memory_bytes = read_number(cg.controller_dir(layout, "memory"), v2_memory ? "memory.current" : "memory.usage_in_bytes");
+  const char* memory_file = layout.v2_has("memory") ? "memory.current" : "memory.usage_in_bytes";
+  u.memory_bytes = read_number(cg.controller_dir(layout, "memory"), memory_file);
   u.pids = read_number(cg.controller_dir(layout, "pids"), "pids.current");
   return u;
 }
