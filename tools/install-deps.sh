@@ -10,6 +10,8 @@ PACKAGES=(
   libyaml-cpp-dev libseccomp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   busybox-static jq curl xz-utils iproute2 iputils-ping procps util-linux runc
+  # prometheus: promtool and the server the metrics tests check capsad against
+  prometheus
   qemu-system-x86 seabios cpio kmod
   podman containerd iptables
 )

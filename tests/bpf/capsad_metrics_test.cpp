@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
+#include "cgroup/layout.h"
+#include "common/file_util.h"
+#include "policy_fixture.h"
 #include "test_env.h"
 
 namespace capsa::test {
@@ -65,6 +68,89 @@ TEST_F(CapsadMetrics, ContainerSyscallsAreCountedInTheKernelUnderItsId) {
   EXPECT_TRUE(sample_value(text, "capsa_build_info", "version=").has_value()) << text;
 }
 
+// CPU, memory and pids come from the container's own cgroup at scrape time.
+TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
+  start_capsad();
+  // Waits for /go, spins, then says so: the test reads CPU time before and after.
+  Bundle b({"/bin/sh", "-c",
+            "while [ ! -e /go ]; do sleep 0.05; done; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; "
+            "echo spun; exec sleep 300"});
+  std::string id = run_detached(b, "usage");
+  std::string label = "container_id=\"" + id + "\"";
+  auto value = [&](const char* name) { return sample_value(capsad_->metrics(), name, label).value_or(-1); };
+  ASSERT_TRUE(eventually([&] { return value("capsa_container_pids") >= 1; }, 5000)) << capsad_->metrics();
+  EXPECT_GT(value("capsa_container_memory_bytes"), 0) << capsad_->metrics();
+  double before = value("capsa_container_cpu_seconds_total");
+  EXPECT_GE(before, 0) << capsad_->metrics();
+  write_file_atomic(b.rootfs() + "/go", "");
+  ASSERT_TRUE(
+      eventually([&] { return read_file_or_empty(b.path() + "/out").find("spun") != std::string::npos; }, 30000))
+      << read_file_or_empty(b.path() + "/out");
+  double after = value("capsa_container_cpu_seconds_total");
+  EXPECT_GT(after, before) << "before " << before << " after " << after;
+}
+
+// Kernel BPF stats of capsad's own programs, and its ring buffers' fill.
+TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
+  start_capsad();
+  Bundle b({"/bin/syscall_loop", "10000"});
+  run_detached(b, "progs");
+  auto runs = [&] {
+    return sample_value(capsad_->metrics(), "capsa_bpf_program_runs_total", "program=\"capsa_sys_enter\"").value_or(-1);
+  };
+  double n = 0;
+  EXPECT_TRUE(eventually([&] { return (n = runs()) >= 10000; }, 5000)) << "runs: " << n << "\n" << capsad_->metrics();
+  auto text = capsad_->metrics();
+  EXPECT_GT(sample_value(text, "capsa_bpf_program_run_seconds_total", "program=\"capsa_sys_enter\"").value_or(0), 0)
+      << text;
+  EXPECT_TRUE(sample_value(text, "capsa_bpf_program_runs_total", "program=\"capsa_policy_sys_enter\"").has_value())
+      << text;
+  EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
+  EXPECT_GE(sample_value(text, "capsa_bpf_ringbuf_used_bytes", "ring=\"events\"").value_or(-1), 0) << text;
+  EXPECT_TRUE(sample_value(text, "capsa_scrape_duration_seconds", "").has_value()) << text;
+}
+
+// The same families on a pure cgroup v2 host, emulated as in
+// cgroup_layouts_test: a private mount namespace where /sys/fs/cgroup is the
+// cgroup2 hierarchy alone, with capsad and the runtime both inside it.
+TEST(CapsadMetricsPureV2, ContainerCgroupUsageIsReadFromCgroup2) {
+  CAPSA_REQUIRE_ROOT();
+  auto host = cgroup::detect_layout();
+  if (!host.unified) GTEST_SKIP() << "this host has no cgroup2 hierarchy to emulate a pure v2 host with";
+  TempDir root("capsa-root");
+  std::string pin_root = "/sys/fs/bpf/capsa-test-v2-" + std::to_string(::getpid());
+  Bundle b({"/bin/sh", "-c", "syscall_loop 200000; exec sleep 300"});
+  std::string id = unique_id("v2usage");
+  std::string port = std::to_string(free_tcp_port());
+  std::string capsa = std::string(CAPSA_BIN) + " --root " + root.path() + " --bpf-pin-root " + pin_root;
+  std::string label = "{container_id=\"" + id + "\"}";
+  // Whatever happens, the container goes and capsad stops, inside the namespace
+  // that knows their cgroup paths.
+  auto r = run_command(
+      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+       "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1; " + std::string(CAPSAD_BIN) +
+           " --listen 127.0.0.1:" + port + " --root " + root.path() + " --bpf-pin-root " + pin_root +
+           " --policy-dir " + root.path() + "/policies >" + root.path() + "/capsad.log 2>&1 & capsad=$!; "
+           "trap '" + capsa + " delete --force " + id + " >/dev/null 2>&1; kill $capsad; wait $capsad' EXIT; " +
+           capsa + " run -d --bundle " + b.path() + " " + id + " || exit 1; "
+           "for i in $(seq 200); do curl -sf 127.0.0.1:" + port + "/metrics >" + root.path() + "/m && "
+           "awk -v s='capsa_container_cpu_seconds_total" + label + "' '$1 == s && $2 > 0 {f = 1} END {exit !f}' " +
+           root.path() + "/m && break; "
+           "sleep 0.1; done; cat " + root.path() + "/m"},
+      60);
+  run_command({CAPSAD_BIN, "--unpin", "--bpf-pin-root", pin_root});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << read_file_or_empty(root.path() + "/capsad.log");
+  EXPECT_GT(sample_value(r.out, "capsa_container_cpu_seconds_total", "container_id=\"" + id + "\"").value_or(0), 0)
+      << r.out;
+  // Memory and pids are there only where the cgroup2 hierarchy has those
+  // controllers (on a hybrid host they stay with v1, so the emulation lacks them).
+  EXPECT_EQ(sample_value(r.out, "capsa_container_memory_bytes", "container_id=\"" + id + "\"").has_value(),
+            host.v2_has("memory"))
+      << r.out;
+  EXPECT_EQ(sample_value(r.out, "capsa_container_pids", "container_id=\"" + id + "\"").has_value(), host.v2_has("pids"))
+      << r.out;
+}
+
 TEST_F(CapsadMetrics, UncontainedProcessesAreNotAttributedToAContainer) {
   start_capsad();
   Bundle b({"/bin/sleep", "300"});
@@ -95,6 +181,9 @@ TEST_F(CapsadMetrics, DeletedContainersVanishFromMetrics) {
   Bundle b({"/bin/sleep", "300"});
   std::string id = run_detached(b, "vanish");
   ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 0; }, 5000)) << capsad_->metrics();
+  // The cgroup families too, so their vanishing below is checked as well.
+  ASSERT_TRUE(sample_value(capsad_->metrics(), "capsa_container_pids", "container_id=\"" + id + "\"").has_value())
+      << capsad_->metrics();
   ASSERT_EQ(capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id}).exit_code, 0);
   EXPECT_TRUE(eventually([&] { return capsad_->metrics().find("\"" + id + "\"") == std::string::npos; }, 5000))
       << capsad_->metrics();
@@ -116,11 +205,21 @@ TEST_F(CapsadMetrics, CountingSurvivesKill9AndARestartResyncs) {
 
 // Every capsa_*/process_* metric a dashboard queries is one capsad exports
 // (with a container running, so the per-container families have samples).
+// A policy whose rule the container breaks, so the policy families have samples too.
 TEST_F(CapsadMetrics, DashboardsQueryOnlyMetricsCapsadExports) {
+  make_dirs(capsad_->policy_dir(), 0755);
+  write_file_atomic(capsad_->policy_dir() + "/sync.yaml",
+                    policy_yaml("nosync", "  syscalls:\n    rules:\n      - names: [sync]\n        action: kill\n"));
   start_capsad();
-  Bundle b({"/bin/sleep", "300"});
+  Bundle b({"/bin/sh", "-c", "while true; do sh -c sync; sleep 0.2; done"});
   std::string id = run_detached(b, "dash");
-  ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 0; }, 5000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sample_value(capsad_->metrics(), "capsa_policy_verdicts_total", "container_id=\"" + id + "\"")
+            .has_value();
+      },
+      10000))
+      << capsad_->metrics();
   std::string exported = capsad_->metrics();
   auto files = run_command({"/bin/sh", "-c", std::string("ls ") + CAPSA_SOURCE_DIR + "/dashboards/*.json"});
   ASSERT_EQ(files.exit_code, 0) << "no dashboards found";

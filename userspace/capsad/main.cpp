@@ -22,6 +22,8 @@
 #include "common/cli_main.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
+#include "daemon/bpf_program_metrics.h"
+#include "daemon/cgroup_metrics.h"
 #include "daemon/container_catalog.h"
 #include "daemon/control_socket.h"
 #include "daemon/event_log.h"
@@ -79,9 +81,13 @@ int serve(const Options& o) {
   metrics::Registry registry;
   daemon::register_build_info(registry);
   daemon::register_telemetry_metrics(registry, telemetry, sync);
+  // After the telemetry collector: it syncs, so deleted containers are gone.
+  daemon::register_cgroup_metrics(registry, layout, sync);
   daemon::register_policy_metrics(registry, policy_progs, enforcer, sync);
+  daemon::register_bpf_program_metrics(registry, o.pin_root);
   metrics::register_process_collector(registry);
-  auto& scrape_seconds = registry.gauge("capsa_scrape_duration_seconds", "Time the last /metrics scrape took.", {});
+  auto& scrape_seconds = registry.gauge(
+      "capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
 
   daemon::EventLog events(o.events);

@@ -235,6 +235,19 @@ std::optional<std::string> ContainerCgroup::unified_dir() const {
   return it->second;
 }
 
+std::optional<std::string> ContainerCgroup::controller_dir(const Layout& layout, const std::string& controller) const {
+  std::string key;
+  if (layout.v2_has(controller))
+    key = kUnifiedKey;
+  else if (auto* h = layout.v1_with(controller))
+    key = h->key();
+  else
+    return std::nullopt;
+  auto it = dirs_.find(key);
+  if (it == dirs_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<pid_t> ContainerCgroup::pids() const {
   std::vector<pid_t> out;
   if (dirs_.empty()) return out;

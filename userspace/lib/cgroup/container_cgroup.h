@@ -40,6 +40,10 @@ public:
   void join(pid_t pid) const;
   // The cgroup2 directory (whose id the BPF programs see), if any.
   std::optional<std::string> unified_dir() const;
+  // Where `controller`'s files are: the cgroup2 directory when the controller
+  // lives there, else the one in its v1 hierarchy; nullopt when the host has
+  // no such controller (or the container predates that hierarchy).
+  std::optional<std::string> controller_dir(const Layout& layout, const std::string& controller) const;
   std::vector<pid_t> pids() const;
   // Kills what is left inside and removes every directory create() made.
   void destroy() const;

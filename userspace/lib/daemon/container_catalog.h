@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "state/state_store.h"
 
 namespace capsa::daemon {
@@ -21,6 +23,7 @@ struct KnownContainer {
   pid_t init_pid = 0;
   std::string rootfs;
   std::map<std::string, std::string> annotations;
+  nlohmann::json cgroup;  // the runtime's serialized cgroup::ContainerCgroup
 };
 
 class ContainerCatalog {
