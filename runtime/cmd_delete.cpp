@@ -27,8 +27,8 @@ void add_delete(CLI::App& app, Context ctx) {
         return 0;
       }
       auto status = dir->status(*st);
-      if (status == state::Status::Running && !o->force)
-        throw Error("cannot delete container " + o->id + " that is not stopped: running");
+      if ((status == state::Status::Running || status == state::Status::Paused) && !o->force)
+        throw Error("cannot delete container " + o->id + " that is not stopped: " + state::to_string(status));
       container::destroy_container(*dir, *st, g->bpf_pin_root);
       return 0;
     };

@@ -146,6 +146,7 @@ void add_exec(CLI::App& app, Context ctx) {
       auto dir = g->store().open(f->id, state::LockMode::Shared);
       auto st = dir.load();
       if (!st) throw Error("container " + f->id + " is still being created");
+      if (dir.status(*st) == state::Status::Paused) throw Error("cannot exec in a paused container");
       spec::Process proc = build_process(*f, *st);
       if (!f->detach) {
         sigset_t set = container::foreground_signals();

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   cli::add_exec(app, ctx);
   cli::add_ps(app, ctx);
   cli::add_features(app, ctx);
+  cli::add_pause(app, ctx);
+  cli::add_update(app, ctx);
 
   std::vector<std::string> args(argv, argv + argc);
   cli::mark_trailing_args(args);

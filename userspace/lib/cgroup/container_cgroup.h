@@ -45,6 +45,9 @@ public:
   // no such controller (or the container predates that hierarchy).
   std::optional<std::string> controller_dir(const Layout& layout, const std::string& controller) const;
   std::vector<pid_t> pids() const;
+  // Writes the resources that are set, leaving the others as they are
+  // (`capsa update`). Errors name the linux.resources field.
+  void update(const Layout& layout, const spec::Resources& r) const { apply(layout, r); }
   // Kills what is left inside and removes every directory create() made.
   void destroy() const;
 

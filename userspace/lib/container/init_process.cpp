@@ -74,9 +74,11 @@ void run_init(const InitPlan& plan) noexcept {
     sync_send(plan.sync_fd, std::string(kSyncErrorPrefix) + e.what());
     ::_exit(1);
   }
+  // Before "ready": once it has that, `create` exits at once, and a death
+  // signal still armed would kill us with it (seen under load via podman).
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (!sync_send(plan.sync_fd, kSyncReady)) ::_exit(1);
   ::close(plan.sync_fd);
-  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);  // `create` exits normally now
 
   // Blocks until `start` opens the fifo for reading.
   int fifo = ::open(fd_path(plan.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC);

@@ -22,6 +22,7 @@
 #include "bpf/cgroup_id.h"
 #include "bpf/container_map.h"
 #include "cgroup/container_cgroup.h"
+#include "cgroup/freezer.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "container/console_socket.h"
@@ -311,10 +312,25 @@ void signal_container(const state::ContainerDir& dir, const state::ContainerStat
   if (::kill(st.init_pid, sig) != 0) throw_sys("kill container init " + std::to_string(st.init_pid));
 }
 
+void pause_container(const state::ContainerDir& dir, const state::ContainerState& st) {
+  auto status = dir.status(st);
+  if (status == state::Status::Paused) throw Error("container " + st.id + " is already paused");
+  if (status != state::Status::Running && status != state::Status::Created) throw Error("container not running");
+  cgroup::set_frozen(cgroup::ContainerCgroup::from_json(st.cgroup), true);
+}
+
+void resume_container(const state::ContainerDir& dir, const state::ContainerState& st) {
+  if (dir.status(st) != state::Status::Paused) throw Error("container not paused");
+  cgroup::set_frozen(cgroup::ContainerCgroup::from_json(st.cgroup), false);
+}
+
 void destroy_container(const state::ContainerDir& dir, const state::ContainerState& st,
                        const std::string& bpf_pin_root) {
   if (state::process_alive(st.init_pid, st.init_start_time)) {
     ::kill(st.init_pid, SIGKILL);
+    // A v1-frozen task cannot act on SIGKILL until it is thawed.
+    auto cg = cgroup::ContainerCgroup::from_json(st.cgroup);
+    if (cgroup::is_frozen(cg)) cgroup::set_frozen(cg, false);
     if (!wait_gone(st.init_pid, st.init_start_time, std::chrono::seconds(10)))
       throw Error("container " + st.id + ": init " + std::to_string(st.init_pid) + " did not exit after SIGKILL");
   }

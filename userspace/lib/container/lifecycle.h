@@ -36,6 +36,11 @@ void start_container(const state::ContainerDir& dir, const state::ContainerState
 // Sends sig to the init (all=false) or to every process of the container.
 void signal_container(const state::ContainerDir& dir, const state::ContainerState& st, int sig, bool all);
 
+// Freezes every process of a running (or created) container / thaws a
+// paused one, with runc's errors for the wrong status.
+void pause_container(const state::ContainerDir& dir, const state::ContainerState& st);
+void resume_container(const state::ContainerDir& dir, const state::ContainerState& st);
+
 // Kills whatever still runs, removes cgroups, the BPF map entry and the state
 // directory. The caller holds the directory's exclusive lock.
 void destroy_container(const state::ContainerDir& dir, const state::ContainerState& st,

@@ -35,7 +35,8 @@ void delete_if(int fd, Pred drop) {
 // it has processes; the bundle's rootfs otherwise.
 UniqueFd open_container_root(const KnownContainer& c) {
   UniqueFd fd;
-  if (c.init_pid > 0 && (c.status == state::Status::Created || c.status == state::Status::Running))
+  if (c.init_pid > 0 && (c.status == state::Status::Created || c.status == state::Status::Running ||
+                         c.status == state::Status::Paused))
     fd.reset(::open(("/proc/" + std::to_string(c.init_pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd && !c.rootfs.empty()) fd.reset(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   return fd;

@@ -39,7 +39,7 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
     out.push_back(std::move(fam));
   }
 
-  std::map<std::string, double> by_status = {{"created", 0}, {"running", 0}, {"stopped", 0}};
+  std::map<std::string, double> by_status = {{"created", 0}, {"running", 0}, {"paused", 0}, {"stopped", 0}};
   for (const auto& c : containers) by_status[state::to_string(c.status)] += 1;
   Family states{"capsa_containers", "Containers under the runtime's state root, by status.", MetricType::Gauge, {}};
   for (const auto& [status, n] : by_status) states.samples.push_back({{{"status", status}}, n});

@@ -344,6 +344,16 @@ Process parse_process_json(std::string_view json_text, const std::string& origin
   return parse_process(JsonReader(j, "", origin));
 }
 
+Resources parse_resources_json(std::string_view json_text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0));
+  }
+  return parse_resources(JsonReader(j, "", origin));
+}
+
 Spec load_bundle_spec(const std::string& bundle_dir) {
   std::string path = bundle_dir + "/config.json";
   std::string text;

@@ -20,6 +20,9 @@ Spec load_bundle_spec(const std::string& bundle_dir);
 // A process object alone, as `capsa exec --process FILE` takes it.
 Process parse_process_json(std::string_view json_text, const std::string& origin);
 
+// A linux.resources object alone, as `capsa update --resources FILE` takes it.
+Resources parse_resources_json(std::string_view json_text, const std::string& origin);
+
 // Absolute path of the rootfs: root.path resolved against the bundle.
 std::string rootfs_path(const Spec& s, const std::string& bundle_dir);
 

@@ -13,6 +13,7 @@ const char* to_string(Status s) {
     case Status::Creating: return "creating";
     case Status::Created: return "created";
     case Status::Running: return "running";
+    case Status::Paused: return "paused";
     case Status::Stopped: return "stopped";
   }
   return "unknown";

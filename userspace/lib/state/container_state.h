@@ -12,7 +12,7 @@
 
 namespace capsa::state {
 
-enum class Status { Creating, Created, Running, Stopped };
+enum class Status { Creating, Created, Running, Paused, Stopped };
 const char* to_string(Status s);
 
 struct ContainerState {

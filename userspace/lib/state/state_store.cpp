@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "cgroup/freezer.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "state/process_probe.h"
@@ -129,7 +130,13 @@ void ContainerDir::save(const ContainerState& s) const {
 Status derive_status(const std::string& dir, const ContainerState& s) {
   if (!process_alive(s.init_pid, s.init_start_time)) return Status::Stopped;
   // The init waits on the fifo until `start` consumes and removes it.
-  return path_exists(dir + "/exec.fifo") ? Status::Created : Status::Running;
+  if (path_exists(dir + "/exec.fifo")) return Status::Created;
+  try {
+    if (cgroup::is_frozen(cgroup::ContainerCgroup::from_json(s.cgroup))) return Status::Paused;
+  } catch (const Error&) {
+    // A state written before its cgroup was known: not paused by us.
+  }
+  return Status::Running;
 }
 
 Status ContainerDir::status(const ContainerState& s) const { return derive_status(path_, s); }
