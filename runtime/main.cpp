@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   cli::add_features(app, ctx);
   cli::add_pause(app, ctx);
   cli::add_update(app, ctx);
+  cli::add_events(app, ctx);
 
   std::vector<std::string> args(argv, argv + argc);
   cli::mark_trailing_args(args);
