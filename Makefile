@@ -22,6 +22,7 @@ test: build
 bench: build
 	bash tools/bench/lifecycle
 	bash tools/bench/policy $(BUILD)
+	bash tools/bench/scrape $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 // capsad: loads and pins the BPF telemetry programs, keeps the kernel's view
 // of containers in sync with the runtime's state directory, and serves
 // Prometheus metrics. Kernel-side counting goes on while capsad is down.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <poll.h>
@@ -61,6 +62,12 @@ void on_signal(int) {
 
 int serve(const Options& o) {
   using namespace capsa;
+  // One malloc arena: glibc gives each thread that allocates (the HTTP pool's
+  // eight, the sync and event threads) an arena of its own, and each keeps the
+  // high-water mark of the scrapes it served; with 200 containers that was
+  // ~20 MB of RSS more than one arena needs. capsad allocates rarely and from
+  // few threads at once, so the shared lock costs nothing measurable.
+  ::mallopt(M_ARENA_MAX, 1);
   auto addr = daemon::parse_listen_address(o.listen, "--listen");
   bpf::ensure_bpffs_mounted();
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root);
