@@ -58,7 +58,8 @@ void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NON
   argv.push_back(nullptr);
   for (const auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  ::execve(h.path.c_str(), argv.data(), envp.data());
+  // runc (Go's exec.Cmd with a nil Env) hands a hook without env its own.
+  ::execve(h.path.c_str(), argv.data(), h.env.empty() ? environ : envp.data());
   std::fprintf(stderr, "exec %s: %s", h.path.c_str(), std::strerror(errno));
   ::_exit(127);
 }

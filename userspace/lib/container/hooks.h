@@ -18,7 +18,8 @@ const std::vector<std::string>& hook_kinds();
 
 // Runs the hooks in order; the first failure (exit status other than 0,
 // death by signal, timeout) throws an Error naming "hooks.<kind>[i] <path>"
-// with the reason and what the hook wrote to stderr.
+// with the reason and what the hook wrote to stderr. As under runc, a hook
+// without args gets argv {path}, one without env the caller's environment.
 void run_hooks(const std::vector<spec::Hook>& hooks, const std::string& kind, const nlohmann::json& state);
 
 // For poststart and poststop, whose failures the runtime-spec turns into
