@@ -8,6 +8,7 @@
 #include "cgroup/layout.h"
 #include "cli.h"
 #include "common/capabilities.h"
+#include "container/hooks.h"
 #include "container/mount_options.h"
 #include "spec/seccomp_names.h"
 
@@ -27,8 +28,7 @@ void add_features(CLI::App& app, Context ctx) {
       nlohmann::json f = {
           {"ociVersionMin", "1.0.0"},
           {"ociVersionMax", "1.2.0"},
-          // Hooks are not run yet: a config with hooks is refused.
-          {"hooks", nlohmann::json::array()},
+          {"hooks", container::hook_kinds()},
           {"mountOptions", container::known_mount_options()},
           {"linux",
            {

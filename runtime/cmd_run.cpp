@@ -38,6 +38,7 @@ void add_run(CLI::App& app, Context ctx) {
           throw;
         }
       }
+      container::run_poststart_hooks(st);
       if (o->detach) return 0;
       int code = container::wait_foreground(st.init_pid, created.pty_master ? created.pty_master.get() : -1);
       auto dir = store.open(o->id, state::LockMode::Exclusive);

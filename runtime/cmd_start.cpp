@@ -1,3 +1,5 @@
+#include <optional>
+
 #include "cli.h"
 #include "common/error.h"
 #include "container/lifecycle.h"
@@ -10,10 +12,14 @@ void add_start(CLI::App& app, Context ctx) {
   cmd->add_option("container-id", *id, "container id")->required();
   cmd->callback([id, ctx] {
     ctx.action = [id, g = &ctx.global] {
-      auto dir = g->store().open(*id, state::LockMode::Exclusive);
-      auto st = dir.load();
-      if (!st) throw Error("container " + *id + " is still being created");
-      container::start_container(dir, *st);
+      std::optional<state::ContainerState> st;
+      {
+        auto dir = g->store().open(*id, state::LockMode::Exclusive);
+        st = dir.load();
+        if (!st) throw Error("container " + *id + " is still being created");
+        container::start_container(dir, *st);
+      }
+      container::run_poststart_hooks(*st);
       return 0;
     };
   });

@@ -23,7 +23,8 @@ TEST(Features, ListsWhatCapsaImplementsInRuncsShape) {
   EXPECT_FALSE(has(f["linux"]["namespaces"], "user")) << "user namespaces are refused at create";
   EXPECT_TRUE(has(f["linux"]["capabilities"], "CAP_SYS_ADMIN"));
   EXPECT_EQ(f["linux"]["capabilities"].size(), 41u);
-  EXPECT_TRUE(f["hooks"].empty());
+  EXPECT_EQ(f["hooks"], nlohmann::json({"prestart", "createRuntime", "createContainer", "startContainer",
+                                          "poststart", "poststop"}));
   EXPECT_TRUE(f["linux"]["seccomp"]["enabled"].get<bool>());
   EXPECT_NE(std::find(f["linux"]["seccomp"]["actions"].begin(), f["linux"]["seccomp"]["actions"].end(), "SCMP_ACT_NOTIFY"),
             f["linux"]["seccomp"]["actions"].end());

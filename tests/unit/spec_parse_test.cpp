@@ -21,6 +21,32 @@ std::string error_of(const nlohmann::json& j) {
   }
 }
 
+TEST(SpecParse, HooksOfEveryKindParse) {
+  auto j = base();
+  j["hooks"] = nlohmann::json::parse(R"({
+    "prestart": [{"path": "/bin/pre"}],
+    "createRuntime": [{"path": "/bin/cr", "args": ["cr", "-v"], "env": ["A=1"], "timeout": 5}],
+    "createContainer": [{"path": "/bin/cc"}, {"path": "/bin/cc2"}],
+    "startContainer": [{"path": "/bin/sc"}],
+    "poststart": [{"path": "/bin/ps"}],
+    "poststop": [{"path": "/bin/pst", "timeout": 1}]
+  })");
+  Spec s = parse_spec(j.dump(), "config.json");
+  ASSERT_EQ(s.hooks.prestart.size(), 1u);
+  EXPECT_EQ(s.hooks.prestart[0].path, "/bin/pre");
+  EXPECT_FALSE(s.hooks.prestart[0].timeout);
+  ASSERT_EQ(s.hooks.create_runtime.size(), 1u);
+  EXPECT_EQ(s.hooks.create_runtime[0].args, (std::vector<std::string>{"cr", "-v"}));
+  EXPECT_EQ(s.hooks.create_runtime[0].env, std::vector<std::string>{"A=1"});
+  EXPECT_EQ(s.hooks.create_runtime[0].timeout, 5);
+  ASSERT_EQ(s.hooks.create_container.size(), 2u);
+  EXPECT_EQ(s.hooks.create_container[1].path, "/bin/cc2");
+  ASSERT_EQ(s.hooks.start_container.size(), 1u);
+  ASSERT_EQ(s.hooks.poststart.size(), 1u);
+  ASSERT_EQ(s.hooks.poststop.size(), 1u);
+  EXPECT_EQ(s.hooks.poststop[0].timeout, 1);
+}
+
 TEST(SpecParse, TheDefaultSpecParses) {
   Spec s = parse_spec(default_spec_json(), "config.json");
   EXPECT_EQ(s.root.path, "rootfs");
@@ -134,9 +160,32 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"DeviceTypeBad", [](auto& j) { j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "z"}}}; },
              "linux.devices[0].type: expected"},
         Case{"LinuxNotObject", [](auto& j) { j["linux"] = 3; }, "linux: expected object, got integer"},
+        Case{"HooksNotObject", [](auto& j) { j["hooks"] = 1; }, "hooks: expected object, got integer"},
+        Case{"HookListNotArray", [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"prestart": {"path": "/x"}})"); },
+             "hooks.prestart: expected array, got object"},
+        Case{"HookNotObject", [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"poststart": ["/x"]})"); },
+             "hooks.poststart[0]: expected object, got string"},
+        Case{"HookNoPath", [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"createRuntime": [{"args": ["x"]}]})"); },
+             "hooks.createRuntime[0].path: required field missing"},
+        Case{"HookRelativePath",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"prestart": [{"path": "/a"}, {"path": "bin/true"}]})"); },
+             "hooks.prestart[1].path: must be an absolute path, got \"bin/true\""},
+        Case{"HookArgsNotStrings",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"startContainer": [{"path": "/a", "args": [1]}]})"); },
+             "hooks.startContainer[0].args[0]: expected string, got integer"},
+        Case{"HookEnvWithoutEquals",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"createContainer": [{"path": "/a", "env": ["X"]}]})"); },
+             "hooks.createContainer[0].env: [0]: expected NAME=value, got \"X\""},
+        Case{"HookZeroTimeout",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"poststop": [{"path": "/a", "timeout": 0}]})"); },
+             "hooks.poststop[0].timeout: must be a positive number of seconds, got 0"},
+        Case{"HookNegativeTimeout",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"poststop": [{"path": "/a", "timeout": -3}]})"); },
+             "hooks.poststop[0].timeout: must be a positive number of seconds, got -3"},
+        Case{"HookTimeoutNotInteger",
+             [](auto& j) { j["hooks"] = nlohmann::json::parse(R"({"prestart": [{"path": "/a", "timeout": "5"}]})"); },
+             "hooks.prestart[0].timeout: expected integer, got string"},
         // Fields capsa cannot honour are refused, never ignored.
-        Case{"Hooks", [](auto& j) { j["hooks"] = {{"prestart", {{{"path", "/bin/true"}}}}}; },
-             "hooks: hooks are not run by capsa yet"},
         Case{"SeccompNoDefault", [](auto& j) { j["linux"]["seccomp"] = nlohmann::json::object({{"syscalls", nlohmann::json::array()}}); },
              "linux.seccomp.defaultAction: required field missing"},
         Case{"SeccompUnknownAction", [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}}; },

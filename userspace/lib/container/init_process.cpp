@@ -15,15 +15,31 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "container/hooks.h"
 #include "container/path_resolve.h"
 #include "container/process_setup.h"
 #include "container/sync_channel.h"
+#include "state/container_state.h"
 
 namespace capsa::container {
 
 namespace {
 
-void setup(const InitPlan& plan) {
+// Lets the runtime run prestart and createRuntime, then runs createContainer
+// here: in the container's namespaces, but before pivot_root, so the hook's
+// path resolves in the runtime's file system as runc does.
+nlohmann::json create_time_hooks(const InitPlan& plan) {
+  if (!sync_send(plan.sync_fd, kSyncHooks)) throw Error("runtime gone before the createRuntime hooks");
+  auto reply = sync_recv(plan.sync_fd);
+  std::string prefix = std::string(kSyncHooksDone) + " ";
+  // The runtime reports a failed hook itself, and kills us.
+  if (!reply || reply->rfind(prefix, 0) != 0) ::_exit(1);
+  nlohmann::json state = nlohmann::json::parse(reply->substr(prefix.size()));
+  run_hooks(plan.spec->hooks.create_container, "createContainer", state);
+  return state;
+}
+
+void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
   for (auto [fd, type] : plan.join_ns) {
@@ -36,7 +52,9 @@ void setup(const InitPlan& plan) {
   if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0)
     throw_sys("domainname: setdomainname");
 
-  prepare_rootfs(spec, plan.rootfs);
+  prepare_rootfs(spec, plan.rootfs, [&] {
+    if (plan.hook_sync) hook_state = create_time_hooks(plan);
+  });
   apply_sysctls(spec);  // before finish_rootfs makes /proc/sys read-only
   finish_rootfs(spec);
   if (plan.new_net_ns) bring_up_loopback();
@@ -66,8 +84,9 @@ void run_init(const InitPlan& plan) noexcept {
   if (!go || *go != kSyncGo) ::_exit(1);
 
   std::string exe;
+  nlohmann::json hook_state;
   try {
-    setup(plan);
+    setup(plan, hook_state);
     const auto& proc = *plan.spec->process;
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
@@ -86,8 +105,20 @@ void run_init(const InitPlan& plan) noexcept {
     std::fprintf(stderr, "capsa init: open exec fifo: %s\n", std::strerror(errno));
     ::_exit(1);
   }
-  ::close(fifo);
   ::close(plan.fifo_fd);
+  // `start` reads the fifo to EOF: our text there is its error, and the
+  // fifo's close on exec (O_CLOEXEC) tells it the program runs.
+  if (!plan.spec->hooks.start_container.empty()) {
+    hook_state["status"] = state::to_string(state::Status::Created);
+    try {
+      run_hooks(plan.spec->hooks.start_container, "startContainer", hook_state);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      ssize_t ignored = ::write(fifo, msg.data(), msg.size());
+      (void)ignored;
+      ::_exit(1);
+    }
+  }
 
   const auto& proc = *plan.spec->process;
   std::vector<char*> argv, envp;

@@ -22,6 +22,9 @@ struct InitPlan {
   bool new_cgroup_ns = false;                    // unshared after the cgroups are joined
   bool new_net_ns = false;
   const SeccompFilter* seccomp = nullptr;        // linux.seccomp, built by the runtime
+  // Stop before pivot_root for the runtime's prestart and createRuntime hooks
+  // and to get the state JSON for our own createContainer/startContainer hooks.
+  bool hook_sync = false;
 };
 
 // Never returns: execs the container process or _exits after telling the

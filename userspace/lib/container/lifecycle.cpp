@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "container/console_socket.h"
+#include "container/hooks.h"
 #include "container/init_process.h"
 #include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
@@ -206,6 +207,9 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.rootfs = {rootfs, bundle, cgroup_fs_mounts(layout)};
   plan.sync_fd = sync.init_end.get();
   plan.fifo_fd = fifo_fd.get();
+  const spec::Hooks& hooks = spec.hooks;
+  plan.hook_sync = !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||
+                   !hooks.start_container.empty();
 
   if (pid_ns_to_join && ::setns(pid_ns_to_join.get(), CLONE_NEWPID) != 0)
     throw_sys(origin + ": linux.namespaces: join pid namespace");
@@ -217,6 +221,14 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   sync.init_end.reset();
 
   cg->join(rollback.child);
+  // What the hooks and the seccomp listener are told while the init sets up.
+  state::ContainerState creating;
+  creating.id = opts.id;
+  creating.init_pid = rollback.child;
+  creating.bundle = bundle;
+  creating.rootfs = rootfs;
+  creating.created = state::now_rfc3339nano();
+  creating.annotations = spec.annotations;
   if (!sync_send(sync.runtime_end.get(), kSyncGo)) throw Error("container init exited before setup");
   Created out;
   std::string pty_name;
@@ -230,13 +242,16 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
       pty_name = msg.substr(std::string(kSyncPty).size() + 1);
       continue;
     }
+    if (msg == kSyncHooks) {
+      // A failure here leaves the rollback to kill the init and undo the create.
+      auto hook_state = state::oci_state(creating, state::Status::Creating);
+      run_hooks(hooks.prestart, "prestart", hook_state);
+      run_hooks(hooks.create_runtime, "createRuntime", hook_state);
+      if (!sync_send(sync.runtime_end.get(), std::string(kSyncHooksDone) + " " + hook_state.dump()))
+        throw Error("container init exited during setup");
+      continue;
+    }
     if (msg == kSyncSeccomp && reply->fd) {
-      state::ContainerState creating;
-      creating.id = opts.id;
-      creating.init_pid = rollback.child;
-      creating.bundle = bundle;
-      creating.rootfs = rootfs;
-      creating.annotations = spec.annotations;
       send_to_seccomp_listener(*spec.linux->seccomp, state::oci_state(creating, state::Status::Creating),
                                rollback.child, reply->fd.get());
       continue;
@@ -251,15 +266,10 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
 
   auto stat = state::read_proc_stat(rollback.child);
   if (!stat) throw Error("container init exited before it was started");
-  state::ContainerState st;
-  st.id = opts.id;
-  st.init_pid = rollback.child;
+  state::ContainerState st = creating;
   st.init_start_time = stat->start_time;
-  st.bundle = bundle;
-  st.rootfs = rootfs;
-  st.created = state::now_rfc3339nano();
-  st.annotations = spec.annotations;
   st.cgroup = cg->to_json();
+  st.hooks = hooks_to_save(hooks);
   if (auto dir2 = cg->unified_dir()) st.cgroup_id = bpf::cgroup_id_of(*dir2);
   dir.save(st);
 
@@ -299,6 +309,25 @@ void start_container(const state::ContainerDir& dir, const state::ContainerState
   char c;
   if (::read(fd.get(), &c, 1) != 1) throw_sys("read " + fifo);
   ::unlink(fifo.c_str());
+  // The init keeps the fifo open through its startContainer hooks: EOF means
+  // it exec'd (close-on-exec) or died; anything it wrote is why it died.
+  std::string failure;
+  for (;;) {
+    struct pollfd p {fd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, 100);
+    if (n < 0 && errno != EINTR) throw_sys("poll " + fifo);
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) break;
+    failure.append(buf, static_cast<size_t>(r));
+  }
+  if (!failure.empty()) throw Error("container " + st.id + ": " + failure);
+}
+
+void run_poststart_hooks(const state::ContainerState& st) {
+  run_hooks_warning_only(saved_hooks(st.hooks, "poststart"), "poststart", state::oci_state(st, state::Status::Running));
 }
 
 void signal_container(const state::ContainerDir& dir, const state::ContainerState& st, int sig, bool all) {
@@ -343,6 +372,7 @@ void destroy_container(const state::ContainerDir& dir, const state::ContainerSta
     }
   }
   dir.remove();
+  run_hooks_warning_only(saved_hooks(st.hooks, "poststop"), "poststop", state::oci_state(st, state::Status::Stopped));
 }
 
 }  // namespace capsa::container

@@ -30,8 +30,13 @@ struct Created {
 // `start`. On any error nothing is left behind (state dir, cgroups, init).
 Created create_container(const state::StateStore& store, const CreateOptions& opts);
 
-// Lets a created container's init exec its process.
+// Lets a created container's init run its startContainer hooks and exec its
+// process; returns once the process runs, throws when a hook failed.
 void start_container(const state::ContainerDir& dir, const state::ContainerState& st);
+
+// The poststart hooks; failures are warnings. Called with the container's
+// lock released: a hook may well ask `capsa state` about the container.
+void run_poststart_hooks(const state::ContainerState& st);
 
 // Sends sig to the init (all=false) or to every process of the container.
 void signal_container(const state::ContainerDir& dir, const state::ContainerState& st, int sig, bool all);
@@ -42,7 +47,8 @@ void pause_container(const state::ContainerDir& dir, const state::ContainerState
 void resume_container(const state::ContainerDir& dir, const state::ContainerState& st);
 
 // Kills whatever still runs, removes cgroups, the BPF map entry and the state
-// directory. The caller holds the directory's exclusive lock.
+// directory, then runs the poststop hooks (failures are warnings). The caller
+// holds the directory's exclusive lock.
 void destroy_container(const state::ContainerDir& dir, const state::ContainerState& st,
                        const std::string& bpf_pin_root);
 

@@ -205,12 +205,13 @@ void make_readonly(const std::string& path, const std::string& field) {
 
 }  // namespace
 
-void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan) {
+void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan, const std::function<void()>& before_pivot) {
   set_root_propagation(spec.linux ? spec.linux->rootfs_propagation : "");
   // pivot_root needs the new root to be a mount point.
   do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "", "bind the rootfs " + plan.rootfs);
   for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, plan);
   if (has_dev_tmpfs(spec)) populate_dev(spec, plan.rootfs);
+  if (before_pivot) before_pivot();
   pivot_into(plan.rootfs);
 }
 

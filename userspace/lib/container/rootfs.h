@@ -3,6 +3,7 @@
 // masked and read-only paths. Runs in the container's init before exec.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,9 @@ struct RootfsPlan {
 };
 
 // Everything up to and including pivot_root; afterwards "/" is the rootfs.
-void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan);
+// before_pivot runs once the mounts are in place but the host's file system is
+// still reachable: the moment of the createRuntime and createContainer hooks.
+void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan, const std::function<void()>& before_pivot);
 // After pivot_root: masked paths, read-only paths, read-only root.
 void finish_rootfs(const spec::Spec& spec);
 

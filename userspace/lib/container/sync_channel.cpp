@@ -62,7 +62,8 @@ bool send_with_fd(int sock, const std::string& msg, int fd) noexcept {
 }
 
 std::optional<Received> recv_with_fd(int sock) noexcept {
-  char buf[8192];
+  // Large enough for the state JSON (annotations included) sent for the hooks.
+  char buf[65536];
   FdMessage m(buf, sizeof buf);
   struct msghdr& mh = m.mh;
   ssize_t n;

@@ -123,6 +123,44 @@ void parse_mounts(const JsonReader& top, Spec& s) {
   }
 }
 
+std::vector<Hook> parse_hook_list(const JsonReader& hooks, const char* kind) {
+  std::vector<Hook> out;
+  auto list = hooks.maybe(kind);
+  if (!list) return out;
+  list->expect_array();
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto h = list->at(i);
+    h.expect_object();
+    Hook hook;
+    hook.path = h.str("path");
+    if (!absolute(hook.path)) h.fail_field("path", "must be an absolute path, got \"" + hook.path + "\"");
+    hook.args = h.strings("args");
+    hook.env = h.strings("env");
+    for (size_t k = 0; k < hook.env.size(); ++k)
+      if (hook.env[k].find('=') == std::string::npos || hook.env[k][0] == '=')
+        h.fail_field("env", "[" + std::to_string(k) + "]: expected NAME=value, got \"" + hook.env[k] + "\"");
+    if (h.has("timeout")) {
+      auto t = h.i64("timeout", INT64_MIN, INT32_MAX);
+      if (*t <= 0) h.fail_field("timeout", "must be a positive number of seconds, got " + std::to_string(*t));
+      hook.timeout = static_cast<int>(*t);
+    }
+    out.push_back(std::move(hook));
+  }
+  return out;
+}
+
+Hooks parse_hooks(const JsonReader& r) {
+  r.expect_object();
+  Hooks h;
+  h.prestart = parse_hook_list(r, "prestart");
+  h.create_runtime = parse_hook_list(r, "createRuntime");
+  h.create_container = parse_hook_list(r, "createContainer");
+  h.start_container = parse_hook_list(r, "startContainer");
+  h.poststart = parse_hook_list(r, "poststart");
+  h.poststop = parse_hook_list(r, "poststop");
+  return h;
+}
+
 std::optional<int64_t> limit_field(const JsonReader& r, const char* key) { return r.i64(key, -1, INT64_MAX); }
 
 Resources parse_resources(const JsonReader& r) {
@@ -281,7 +319,6 @@ static void reject_unsupported(const nlohmann::json& j, const std::string& origi
     const char* why;
   };
   static const Field kFields[] = {
-      {nullptr, "hooks", "hooks are not run by capsa yet"},
       {"linux", "intelRdt", "Intel RDT is not supported"},
       {"process", "apparmorProfile", "AppArmor is not an active LSM here"},
       {"process", "selinuxLabel", "SELinux is not an active LSM here"},
@@ -322,6 +359,7 @@ Spec parse_spec(std::string_view json_text, const std::string& origin) {
   s.domainname = top.str_or("domainname", "");
   parse_mounts(top, s);
   s.annotations = top.string_map("annotations");
+  if (auto h = top.maybe("hooks")) s.hooks = parse_hooks(*h);
   if (auto l = top.maybe("linux")) parse_linux(*l, s);
 
   reject_unsupported(j, origin);

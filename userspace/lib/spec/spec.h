@@ -147,6 +147,24 @@ struct Linux {
   std::string rootfs_propagation;  // "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
 };
 
+// One entry of hooks.<kind>: a program the runtime runs with the container's
+// state on stdin.
+struct Hook {
+  std::string path;               // absolute
+  std::vector<std::string> args;  // args[0] is argv[0]; empty: just path
+  std::vector<std::string> env;
+  std::optional<int> timeout;     // seconds, > 0; none: wait as long as it takes
+};
+
+struct Hooks {
+  std::vector<Hook> prestart;  // deprecated in favour of createRuntime, still run
+  std::vector<Hook> create_runtime;
+  std::vector<Hook> create_container;
+  std::vector<Hook> start_container;
+  std::vector<Hook> poststart;
+  std::vector<Hook> poststop;
+};
+
 struct Spec {
   std::string oci_version;
   Root root;
@@ -155,6 +173,7 @@ struct Spec {
   std::string domainname;
   std::vector<Mount> mounts;
   std::map<std::string, std::string> annotations;
+  Hooks hooks;
   std::optional<Linux> linux;
 
   bool has_namespace(NamespaceType t) const;

@@ -31,6 +31,7 @@ nlohmann::json to_json(const ContainerState& s) {
       {"annotations", s.annotations},
       {"cgroup", s.cgroup},
       {"cgroup_id", s.cgroup_id},
+      {"hooks", s.hooks},
   };
 }
 
@@ -47,6 +48,7 @@ ContainerState from_json(const nlohmann::json& j, const std::string& origin) {
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     s.cgroup = j.value("cgroup", nlohmann::json::object());
     s.cgroup_id = j.value("cgroup_id", uint64_t{0});
+    s.hooks = j.value("hooks", nlohmann::json::object());
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw Error(origin + ": corrupt container state: " + e.what());

@@ -27,6 +27,9 @@ struct ContainerState {
   std::map<std::string, std::string> annotations;
   nlohmann::json cgroup;  // serialized cgroup manager (directories per hierarchy)
   uint64_t cgroup_id = 0;  // cgroup v2 id, the key of the BPF containers map
+  // config.json's poststart and poststop hooks, taken at create like runc:
+  // the bundle may have changed or gone by start and delete.
+  nlohmann::json hooks = nlohmann::json::object();
 };
 
 nlohmann::json to_json(const ContainerState& s);
