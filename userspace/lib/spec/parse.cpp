@@ -308,6 +308,19 @@ std::string line_col(std::string_view text, size_t byte) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
+// Syntax errors give the line and column of the offending character.
+nlohmann::json parse_document(std::string_view json_text, const std::string& origin) {
+  try {
+    return nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string reason = e.what();
+    auto pos = reason.find("syntax error");
+    if (pos != std::string::npos) reason = reason.substr(pos);
+    // byte is one past the offending character.
+    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0) + ": " + reason);
+  }
+}
+
 }  // namespace
 
 // Fields capsa cannot honour yet, or that need a kernel feature this host
@@ -339,16 +352,7 @@ static void reject_unsupported(const nlohmann::json& j, const std::string& origi
 }
 
 Spec parse_spec(std::string_view json_text, const std::string& origin) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string reason = e.what();
-    auto pos = reason.find("syntax error");
-    if (pos != std::string::npos) reason = reason.substr(pos);
-    // byte is one past the offending character.
-    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0) + ": " + reason);
-  }
+  nlohmann::json j = parse_document(json_text, origin);
   JsonReader top(j, "", origin);
   top.expect_object();
   Spec s;
@@ -373,22 +377,12 @@ Spec parse_spec(std::string_view json_text, const std::string& origin) {
 }
 
 Process parse_process_json(std::string_view json_text, const std::string& origin) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0));
-  }
+  nlohmann::json j = parse_document(json_text, origin);
   return parse_process(JsonReader(j, "", origin));
 }
 
 Resources parse_resources_json(std::string_view json_text, const std::string& origin) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(origin + ": invalid JSON at " + line_col(json_text, e.byte ? e.byte - 1 : 0));
-  }
+  nlohmann::json j = parse_document(json_text, origin);
   return parse_resources(JsonReader(j, "", origin));
 }
 

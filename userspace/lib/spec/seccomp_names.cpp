@@ -37,11 +37,15 @@ const std::vector<std::pair<std::string_view, int>>& seccomp_operators() {
   return kOps;
 }
 
-std::optional<int> find_seccomp_operator(std::string_view name) {
-  for (const auto& [n, v] : seccomp_operators())
+namespace {
+std::optional<int> find_in(const std::vector<std::pair<std::string_view, int>>& table, std::string_view name) {
+  for (const auto& [n, v] : table)
     if (n == name) return v;
   return std::nullopt;
 }
+}  // namespace
+
+std::optional<int> find_seccomp_operator(std::string_view name) { return find_in(seccomp_operators(), name); }
 
 const std::vector<std::pair<std::string_view, int>>& seccomp_flags() {
   // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6; Debian 12 has 2.5.
@@ -53,11 +57,7 @@ const std::vector<std::pair<std::string_view, int>>& seccomp_flags() {
   return kFlags;
 }
 
-std::optional<int> find_seccomp_flag(std::string_view name) {
-  for (const auto& [n, v] : seccomp_flags())
-    if (n == name) return v;
-  return std::nullopt;
-}
+std::optional<int> find_seccomp_flag(std::string_view name) { return find_in(seccomp_flags(), name); }
 
 namespace {
 constexpr std::string_view kArchPrefix = "SCMP_ARCH_";
