@@ -45,8 +45,6 @@ void add_features(CLI::App& app, Context ctx);
 void add_pause(CLI::App& app, Context ctx);  // pause and resume
 void add_update(CLI::App& app, Context ctx);
 void add_events(CLI::App& app, Context ctx);
-// "512m" -> 536870912, as runc's update flags read sizes; "-1" is unlimited.
-int64_t parse_byte_size(const std::string& text, const std::string& flag);
 
 // runc's exec takes everything after the container id as the command, and
 // ps as ps(1)'s arguments: marks that spot with "--" so their flags are not

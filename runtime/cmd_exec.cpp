@@ -42,13 +42,12 @@ uint32_t parse_id(const std::string& s, const std::string& flag) {
 }
 
 // runc's rules: the container's own process is the template; flags override.
-spec::Process build_process(const ExecFlags& f, const state::ContainerState& st) {
+spec::Process build_process(const ExecFlags& f, const spec::Spec& config) {
   if (!f.process_file.empty()) {
     if (!f.command.empty()) throw Error("--process: a command cannot be given as well");
     return spec::parse_process_json(read_file(f.process_file), f.process_file);
   }
   if (f.command.empty()) throw Error("exec: a command is required (or --process FILE)");
-  spec::Spec config = spec::load_bundle_spec(st.bundle);
   spec::Process p = *config.process;
   p.args = f.command;
   p.terminal = f.tty;
@@ -147,13 +146,15 @@ void add_exec(CLI::App& app, Context ctx) {
       auto st = dir.load();
       if (!st) throw Error("container " + f->id + " is still being created");
       if (dir.status(*st) == state::Status::Paused) throw Error("cannot exec in a paused container");
-      spec::Process proc = build_process(*f, *st);
+      // The container's config: the template of the process, and its seccomp profile.
+      spec::Spec config = spec::load_bundle_spec(st->bundle);
+      spec::Process proc = build_process(*f, config);
       if (!f->detach) {
         sigset_t set = container::foreground_signals();
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
       }
       container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
-      if (auto config = spec::load_bundle_spec(st->bundle); config.linux) req.seccomp = config.linux->seccomp;
+      if (config.linux) req.seccomp = config.linux->seccomp;
       auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;

@@ -29,8 +29,6 @@ struct UpdateFlags {
   std::string cpuset_cpus, cpuset_mems, l3_cache_schema, mem_bw_schema;
 };
 
-}  // namespace
-
 // runc's sizes (docker's RAMInBytes): "1024", "512k", "64m", "1.5g", "2GiB";
 // binary multiples; "-1" means unlimited.
 int64_t parse_byte_size(const std::string& text, const std::string& flag) {
@@ -64,8 +62,6 @@ int64_t parse_byte_size(const std::string& text, const std::string& flag) {
   if (bytes >= 9.2e18) throw bad();
   return static_cast<int64_t>(bytes);
 }
-
-namespace {
 
 spec::Resources from_flags(const UpdateFlags& f) {
   if (f.blkio_weight) throw Error("--blkio-weight: blkio/io weights are not supported by capsa yet");
@@ -152,7 +148,7 @@ void add_update(CLI::App& app, Context ctx) {
       auto st = dir.load();
       if (!st) throw Error("container " + f->id + " is still being created");
       if (dir.status(*st) == state::Status::Stopped) throw Error("container not running");
-      cgroup::ContainerCgroup::from_json(st->cgroup).update(cgroup::detect_layout(), r);
+      cgroup::ContainerCgroup::from_json(st->cgroup).apply(cgroup::detect_layout(), r);
       return 0;
     };
   });

@@ -20,6 +20,10 @@ constexpr const char* kRunc = "/usr/sbin/runc";
 // containers.conf of its own. This host's open-files hard limit is 20000
 // without CAP_SYS_RESOURCE, so podman's default rlimits (1048576) fail under
 // runc as well; the conf asks for limits the host can grant.
+// ctest runs these tests side by side: each gets its own per-boot directory
+// and file locks in it, because podman's default shm lock table
+// (/dev/shm/libpod_lock) and /run/libpod are shared by every podman root and
+// two roots handing out the same lock number fail with "file exists".
 class Podman : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -27,7 +31,8 @@ protected:
     if (!executable("/usr/bin/podman")) GTEST_SKIP() << "podman is not installed (tools/install-deps.sh installs it)";
     write_file_atomic(dir_.path() + "/containers.conf",
                       "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
-                      "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
+                      "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"
+                      "lock_type = \"file\"\ntmp_dir = \"" + dir_.path() + "/tmp\"\n",
                       0644);
     Bundle b({"/bin/true"});
     ASSERT_EQ(run_command({"/bin/tar", "-C", b.rootfs(), "-cf", dir_.path() + "/rootfs.tar", "."}).exit_code, 0);

@@ -46,13 +46,12 @@ public:
   std::optional<std::string> controller_dir(const Layout& layout, const std::string& controller) const;
   std::vector<pid_t> pids() const;
   // Writes the resources that are set, leaving the others as they are
-  // (`capsa update`). Errors name the linux.resources field.
-  void update(const Layout& layout, const spec::Resources& r) const { apply(layout, r); }
+  // (create, and `capsa update`). Errors name the linux.resources field.
+  void apply(const Layout& layout, const spec::Resources& r) const;
   // Kills what is left inside and removes every directory create() made.
   void destroy() const;
 
 private:
-  void apply(const Layout& layout, const spec::Resources& r) const;
   // hierarchy key ("" = cgroup2) -> leaf directory
   std::map<std::string, std::string> dirs_;
   // every directory create() made, parents before children

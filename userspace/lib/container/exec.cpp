@@ -53,12 +53,7 @@ ino_t ns_inode(const std::string& path) {
     for (auto [fd, type] : ns)
       if (::setns(fd, type) != 0) throw_sys("join the container's namespaces (setns)");
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
-    apply_rlimits(proc);
-    apply_oom_score_adj(proc);
-    if (seccomp && !proc.no_new_privileges) install_seccomp(sync_fd, *seccomp);
-    apply_identity(proc);
-    if (::chdir(proc.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + proc.cwd);
-    if (seccomp && proc.no_new_privileges) install_seccomp(sync_fd, *seccomp);
+    become_process(sync_fd, proc, seccomp);
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());

@@ -60,14 +60,7 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   if (plan.new_net_ns) bring_up_loopback();
   if (proc.terminal) setup_terminal(plan.sync_fd, proc, true);
 
-  apply_rlimits(proc);
-  apply_oom_score_adj(proc);
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-  // identity change may drop; with it, as late as possible, as runc does.
-  if (plan.seccomp && !proc.no_new_privileges) install_seccomp(plan.sync_fd, *plan.seccomp);
-  apply_identity(proc);
-  if (::chdir(proc.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + proc.cwd);
-  if (plan.seccomp && proc.no_new_privileges) install_seccomp(plan.sync_fd, *plan.seccomp);
+  become_process(plan.sync_fd, proc, plan.seccomp);
 }
 
 }  // namespace

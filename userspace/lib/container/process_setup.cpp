@@ -209,6 +209,8 @@ void setup_terminal(int sync_fd, const spec::Process& proc, bool bind_console) {
     throw Error("process.terminal: the runtime went away");
 }
 
+namespace {
+
 void install_seccomp(int sync_fd, const SeccompFilter& filter) {
   int rc = filter.load();
   if (rc < 0) throw Error("linux.seccomp: load the filter: " + errno_text(-rc), -rc);
@@ -216,6 +218,19 @@ void install_seccomp(int sync_fd, const SeccompFilter& filter) {
   UniqueFd fd(filter.notify_fd());
   if (!fd) throw Error("linux.seccomp: the kernel gave no notify fd for SCMP_ACT_NOTIFY");
   if (!send_with_fd(sync_fd, kSyncSeccomp, fd.get())) throw Error("linux.seccomp: the runtime went away");
+}
+
+}  // namespace
+
+void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp) {
+  apply_rlimits(p);
+  apply_oom_score_adj(p);
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+  // identity change may drop; with it, as late as possible, as runc does.
+  if (seccomp && !p.no_new_privileges) install_seccomp(sync_fd, *seccomp);
+  apply_identity(p);
+  if (::chdir(p.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + p.cwd);
+  if (seccomp && p.no_new_privileges) install_seccomp(sync_fd, *seccomp);
 }
 
 void reset_signals() {

@@ -25,9 +25,10 @@ void apply_oom_score_adj(const spec::Process& p);
 // no_new_privs. Without process.capabilities the current sets are kept.
 void apply_identity(const spec::Process& p);
 
-// Loads the filter; a notify fd goes to the runtime over sync_fd, which
-// hands it on to linux.seccomp.listenerPath.
-void install_seccomp(int sync_fd, const SeccompFilter& filter);
+// The last steps of the init and of an exec'd process alike: rlimits,
+// oomScoreAdj, the seccomp filter (when given), identity, cwd. A notify fd
+// goes to the runtime over sync_fd, which hands it on to listenerPath.
+void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp);
 
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to

@@ -59,13 +59,13 @@ SeccompFilter SeccompFilter::build(const spec::Seccomp& profile, const std::stri
   }
 
   SeccompFilter out(nullptr);
+  out.notify_ = profile.uses_notify();
   for (size_t i = 0; i < profile.syscalls.size(); ++i) {
     const auto& call = profile.syscalls[i];
     std::string field = base + ".syscalls[" + std::to_string(i) + "]";
     uint32_t action = action_value(call.action, call.errno_ret);
     // The kernel would see no difference, and libseccomp refuses it.
     if (action == def) continue;
-    out.notify_ = out.notify_ || action == SCMP_ACT_NOTIFY;
     std::vector<scmp_arg_cmp> conds;
     std::set<uint32_t> indices;
     bool repeated = false;
