@@ -32,8 +32,7 @@ void add_features(CLI::App& app, Context ctx) {
           {"mountOptions", container::known_mount_options()},
           {"linux",
            {
-               // user and time namespaces are refused with a message.
-               {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+               {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
                {"capabilities", caps},
                {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
                {"seccomp",

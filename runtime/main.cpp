@@ -7,6 +7,7 @@
 #include "telemetry.h"
 #include "cli.h"
 #include "common/error.h"
+#include "common/build_info.h"
 #include "common/cli_main.h"
 
 int main(int argc, char** argv) {
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"capsa: OCI container runtime with eBPF-enforced isolation", "capsa"};
   app.set_version_flag("-v,--version",
-                       std::string("capsa version ") + CAPSA_VERSION + "\ncommit: " + CAPSA_GIT_COMMIT + "\nspec: 1.2.0");
+                       std::string("capsa version ") + capsa::kVersion + "\ncommit: " + capsa::kGitCommit + "\nspec: 1.2.0");
   app.add_option("--root", g.root, "root directory for storage of container state")->capture_default_str();
   add_log_flags(app, g.log);
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd for cgroups (not supported)");

@@ -20,7 +20,8 @@ TEST(Features, ListsWhatCapsaImplementsInRuncsShape) {
   EXPECT_TRUE(has(f["mountOptions"], "nosuid"));
   EXPECT_FALSE(has(f["mountOptions"], "rro")) << "rro is refused by the mount code";
   EXPECT_TRUE(has(f["linux"]["namespaces"], "cgroup"));
-  EXPECT_FALSE(has(f["linux"]["namespaces"], "user")) << "user namespaces are refused at create";
+  EXPECT_TRUE(has(f["linux"]["namespaces"], "user"));
+  EXPECT_TRUE(has(f["linux"]["namespaces"], "time"));
   EXPECT_TRUE(has(f["linux"]["capabilities"], "CAP_SYS_ADMIN"));
   EXPECT_EQ(f["linux"]["capabilities"].size(), 41u);
   EXPECT_EQ(f["hooks"], nlohmann::json({"prestart", "createRuntime", "createContainer", "startContainer",

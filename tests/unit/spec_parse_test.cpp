@@ -79,6 +79,24 @@ TEST(SpecParse, RootlessDefaultHasAUserNamespaceAndNoNetwork) {
   EXPECT_NO_THROW(parse_spec(j.dump(), "config.json"));
 }
 
+TEST(SpecParse, IdMappingsAndTimeOffsetsAreRead) {
+  auto j = base();
+  j["linux"]["namespaces"].push_back({{"type", "user"}});
+  j["linux"]["namespaces"].push_back({{"type", "time"}});
+  j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 1000}},
+                               {{"containerID", 1000}, {"hostID", 5000}, {"size", 1}}};
+  j["linux"]["timeOffsets"] = {{"monotonic", {{"secs", -3600}}}, {"boottime", {{"secs", 86400}, {"nanosecs", 5}}}};
+  auto s = parse_spec(j.dump(), "config.json");
+  ASSERT_EQ(s.linux->uid_mappings.size(), 1u);
+  EXPECT_EQ(s.linux->uid_mappings[0].host_id, 100000u);
+  EXPECT_EQ(s.linux->uid_mappings[0].size, 65536u);
+  ASSERT_EQ(s.linux->gid_mappings.size(), 2u);
+  EXPECT_EQ(s.linux->gid_mappings[1].container_id, 1000u);
+  EXPECT_EQ(s.linux->time_offsets.at("monotonic").secs, -3600);
+  EXPECT_EQ(s.linux->time_offsets.at("boottime").nanosecs, 5u);
+}
+
 TEST(SpecParse, ResourcesAreRead) {
   auto j = base();
   j["linux"]["resources"]["memory"] = {{"limit", 1 << 26}, {"swap", -1}, {"swappiness", 10}};
@@ -155,6 +173,52 @@ INSTANTIATE_TEST_SUITE_P(
              "linux.resources.pids.limit: must be positive"},
         Case{"BadCpus", [](auto& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "all"}}; },
              "linux.resources.cpu.cpus: expected a list"},
+        Case{"MappingsWithoutUserNs",
+             [](auto& j) { j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}}; },
+             "linux.uidMappings: set, but linux.namespaces has no new user namespace"},
+        Case{"UserNsWithoutGidMappings",
+             [](auto& j) {
+               j["linux"]["namespaces"].push_back({{"type", "user"}});
+               j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+             },
+             "linux.gidMappings: required with a new user namespace"},
+        Case{"MappingSizeZero",
+             [](auto& j) { j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 0}}}; },
+             "linux.uidMappings[0].size: required, at least 1"},
+        Case{"MappingPastTheLargestId",
+             [](auto& j) { j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 4294967000u}, {"size", 65536}}}; },
+             "linux.gidMappings[0].size: the range goes past the largest id"},
+        Case{"MappingsOverlap",
+             [](auto& j) {
+               j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 1000}},
+                                            {{"containerID", 500}, {"hostID", 300000}, {"size", 10}}};
+             },
+             "linux.uidMappings[1].containerID: overlaps the container range of entry 0"},
+        Case{"UserNotMapped",
+             [](auto& j) {
+               j["linux"]["namespaces"].push_back({{"type", "user"}});
+               j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 1000}}};
+               j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 1000}}};
+               j["process"]["user"] = {{"uid", 5000}, {"gid", 0}};
+             },
+             "process.user.uid: 5000 is not mapped by linux.uidMappings"},
+        Case{"AdditionalGidNotMapped",
+             [](auto& j) {
+               j["linux"]["namespaces"].push_back({{"type", "user"}});
+               j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 1000}}};
+               j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 1000}}};
+               j["process"]["user"] = {{"uid", 0}, {"gid", 0}, {"additionalGids", {10, 70000}}};
+             },
+             "process.user.additionalGids[1]: 70000 is not mapped by linux.gidMappings"},
+        Case{"TimeOffsetsWithoutTimeNs",
+             [](auto& j) { j["linux"]["timeOffsets"] = {{"monotonic", {{"secs", 86400}}}}; },
+             "linux.timeOffsets: set, but linux.namespaces has no new time namespace"},
+        Case{"UnknownClock",
+             [](auto& j) { j["linux"]["timeOffsets"] = {{"realtime", {{"secs", 1}}}}; },
+             "linux.timeOffsets.realtime: unknown clock (expected \"monotonic\" or \"boottime\")"},
+        Case{"NanosecsTooBig",
+             [](auto& j) { j["linux"]["timeOffsets"] = {{"boottime", {{"secs", 1}, {"nanosecs", 1000000000}}}}; },
+             "linux.timeOffsets.boottime.nanosecs:"},
         Case{"BadPropagation", [](auto& j) { j["linux"]["rootfsPropagation"] = "sideways"; },
              "linux.rootfsPropagation: unknown propagation \"sideways\""},
         Case{"DeviceTypeBad", [](auto& j) { j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "z"}}}; },

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "capsactl.h"
+#include "common/build_info.h"
 #include "common/cli_main.h"
 
 namespace {
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   Action action;
   CLI::App app{"capsactl: manage the security policies capsad enforces", "capsactl"};
   app.set_version_flag("-v,--version",
-                       std::string("capsactl version ") + CAPSA_VERSION + "\ncommit: " + CAPSA_GIT_COMMIT);
+                       std::string("capsactl version ") + capsa::kVersion + "\ncommit: " + capsa::kGitCommit);
   app.add_option("--root", o.root, "the runtime's state directory, where capsad's socket is")->capture_default_str();
   app.add_option("--socket", o.socket, "capsad's control socket (default <root>/capsad.sock)");
   app.add_option("--policy-dir", o.policy_dir, "the directory capsad loads policies from")->capture_default_str();

@@ -20,6 +20,7 @@
 #include "bpf/telemetry_loader.h"
 #include "cgroup/layout.h"
 #include "common/error.h"
+#include "common/build_info.h"
 #include "common/cli_main.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
@@ -236,7 +237,7 @@ int serve(const Options& o) {
   if (!server.bind_to_port(addr.host.c_str(), addr.port)) {
     throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
   }
-  spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", CAPSA_VERSION,
+  spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", capsa::kVersion,
                o.listen, o.root, o.pin_root);
   if (!g_stop) server.listen_after_bind();
   // Pins stay: the kernel keeps counting until capsad comes back (or --unpin).
@@ -248,7 +249,7 @@ int serve(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"capsad: capsa's daemon: BPF telemetry for containers, Prometheus metrics", "capsad"};
-  app.set_version_flag("-v,--version", std::string("capsad version ") + CAPSA_VERSION + "\ncommit: " + CAPSA_GIT_COMMIT);
+  app.set_version_flag("-v,--version", std::string("capsad version ") + capsa::kVersion + "\ncommit: " + capsa::kGitCommit);
   app.add_option("--listen", o.listen, "address for GET /metrics")->capture_default_str();
   app.add_option("--root", o.root, "the runtime's state directory (capsa --root)")->capture_default_str();
   app.add_option("--bpf-pin-root", o.pin_root, "bpffs directory for pinned maps and links")->capture_default_str();

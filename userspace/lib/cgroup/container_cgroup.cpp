@@ -229,8 +229,10 @@ void ContainerCgroup::join(pid_t pid) const {
   for (const auto& [key, dir] : dirs_) write_file(dir + "/cgroup.procs", std::to_string(pid));
 }
 
-std::optional<std::string> ContainerCgroup::unified_dir() const {
-  auto it = dirs_.find(kUnifiedKey);
+std::optional<std::string> ContainerCgroup::unified_dir() const { return hierarchy_dir(kUnifiedKey); }
+
+std::optional<std::string> ContainerCgroup::hierarchy_dir(const std::string& key) const {
+  auto it = dirs_.find(key);
   if (it == dirs_.end()) return std::nullopt;
   return it->second;
 }

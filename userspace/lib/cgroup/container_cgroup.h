@@ -44,6 +44,8 @@ public:
   // lives there, else the one in its v1 hierarchy; nullopt when the host has
   // no such controller (or the container predates that hierarchy).
   std::optional<std::string> controller_dir(const Layout& layout, const std::string& controller) const;
+  // The leaf directory in the hierarchy with this key ("" = cgroup2).
+  std::optional<std::string> hierarchy_dir(const std::string& key) const;
   std::vector<pid_t> pids() const;
   // Writes the resources that are set, leaving the others as they are
   // (create, and `capsa update`). Errors name the linux.resources field.

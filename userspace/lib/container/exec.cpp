@@ -29,10 +29,12 @@ struct NsEntry {
   const char* name;
   int type;
 };
+// User first: it owns the others, and joining them needs its capabilities.
 // Mount last: entering it changes our root, after which the others' /proc
 // paths would be the container's.
-constexpr NsEntry kNamespaces[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-                                   {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+constexpr NsEntry kNamespaces[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+                                   {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+                                   {"mnt", CLONE_NEWNS}};
 
 ino_t ns_inode(const std::string& path) {
   struct stat st;

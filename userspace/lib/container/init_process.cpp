@@ -1,6 +1,7 @@
 #include "container/init_process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -39,6 +40,24 @@ nlohmann::json create_time_hooks(const InitPlan& plan) {
   return state;
 }
 
+// Offsets can only be written before any process is in the namespace, so
+// it is unshared (which moves only future children), given its offsets, and
+// then entered through time_for_children.
+void enter_new_time_ns(const std::map<std::string, spec::TimeOffset>& offsets) {
+  if (::unshare(CLONE_NEWTIME) != 0) throw_sys("linux.namespaces: unshare the time namespace");
+  if (!offsets.empty()) {
+    std::string text;
+    for (const auto& [clock, o] : offsets)
+      text += clock + " " + std::to_string(o.secs) + " " + std::to_string(o.nanosecs) + "\n";
+    UniqueFd f(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+    if (!f) throw_sys("linux.timeOffsets: open /proc/self/timens_offsets");
+    if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      throw_sys("linux.timeOffsets: write /proc/self/timens_offsets");
+  }
+  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+  if (!ns || ::setns(ns.get(), CLONE_NEWTIME) != 0) throw_sys("linux.namespaces: enter the new time namespace");
+}
+
 void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
@@ -46,6 +65,14 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
     if (::setns(fd, type) != 0) throw_sys("linux.namespaces: setns");
     ::close(fd);
   }
+  // Files the init creates (/dev, mount points) must belong to a mapped id,
+  // or the kernel refuses them with EOVERFLOW: become the namespace's root.
+  if (plan.rootfs.in_user_ns) {
+    if (::setgroups(0, nullptr) != 0) throw_sys("user namespace: setgroups");
+    if (::setresgid(0, 0, 0) != 0) throw_sys("user namespace: setresgid 0 (is gid 0 mapped by linux.gidMappings?)");
+    if (::setresuid(0, 0, 0) != 0) throw_sys("user namespace: setresuid 0 (is uid 0 mapped by linux.uidMappings?)");
+  }
+  if (plan.new_time_ns) enter_new_time_ns(spec.linux->time_offsets);
   if (plan.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) throw_sys("unshare the cgroup namespace");
   if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
     throw_sys("hostname: sethostname");

@@ -21,6 +21,7 @@ struct InitPlan {
   std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) to setns into
   bool new_cgroup_ns = false;                    // unshared after the cgroups are joined
   bool new_net_ns = false;
+  bool new_time_ns = false;                      // linux.timeOffsets go in before the init enters it
   const SeccompFilter* seccomp = nullptr;        // linux.seccomp, built by the runtime
   // Stop before pivot_root for the runtime's prestart and createRuntime hooks
   // and to get the state JSON for our own createContainer/startContainer hooks.

@@ -53,11 +53,45 @@ void check_supported(const spec::Spec& s, const std::string& origin, const Creat
   if (!s.process->terminal && !opts.console_socket.empty())
     throw Error("--console-socket: process.terminal is false in " + origin + ", so there is no terminal to send");
   if (!s.linux) throw Error(origin + ": linux: required on Linux");
+  // A new user namespace owns the namespaces created with it; joining others
+  // (or a user namespace) by path needs runc's setns-then-unshare-then-fork
+  // dance, which capsa does not do yet.
+  auto user = s.find_namespace(spec::NamespaceType::User);
+  if (!user) return;
   for (size_t i = 0; i < s.linux->namespaces.size(); ++i) {
-    auto t = s.linux->namespaces[i].type;
-    if (t == spec::NamespaceType::User || t == spec::NamespaceType::Time)
-      throw Error(origin + ": linux.namespaces[" + std::to_string(i) + "].type: \"" + spec::to_string(t) +
-                  "\" namespaces are not supported by capsa yet");
+    const auto& ns = s.linux->namespaces[i];
+    if (ns.path.empty()) continue;
+    std::string field = origin + ": linux.namespaces[" + std::to_string(i) + "].path: ";
+    if (ns.type == spec::NamespaceType::User)
+      throw Error(field + "joining an existing user namespace is not supported by capsa yet");
+    throw Error(field + "joining a " + spec::to_string(ns.type) +
+                " namespace together with a new user namespace is not supported by capsa yet");
+  }
+}
+
+std::string id_map_text(const std::vector<spec::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
+// Only the runtime, outside the new user namespace, may write the maps; the
+// init waits for "go" before using any id.
+void write_id_maps(pid_t pid, const spec::Linux& l, const std::string& origin) {
+  std::string base = "/proc/" + std::to_string(pid) + "/";
+  struct Map {
+    const char* file;
+    const char* field;
+    const std::vector<spec::IdMapping>& maps;
+  };
+  for (const Map& m : {Map{"gid_map", "linux.gidMappings", l.gid_mappings}, Map{"uid_map", "linux.uidMappings", l.uid_mappings}}) {
+    std::string text = id_map_text(m.maps);
+    UniqueFd fd(::open((base + m.file).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) throw_sys(origin + ": " + m.field + ": open " + base + m.file);
+    // The kernel takes the whole map in one write, once.
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      throw_sys(origin + ": " + m.field + ": write " + base + m.file);
   }
 }
 
@@ -75,17 +109,18 @@ int clone_flag(spec::NamespaceType t) {
   return 0;
 }
 
-std::vector<CgroupFsMount> cgroup_fs_mounts(const cgroup::Layout& layout) {
+std::vector<CgroupFsMount> cgroup_fs_mounts(const cgroup::Layout& layout, const cgroup::ContainerCgroup& cg) {
   std::vector<CgroupFsMount> out;
   for (const auto& h : layout.v1) {
     auto slash = h.mount_point.rfind('/');
-    out.push_back({h.mount_point.substr(slash + 1), "cgroup", h.mount_options});
+    out.push_back({h.mount_point.substr(slash + 1), "cgroup", h.mount_options, cg.hierarchy_dir(h.key()).value_or("")});
   }
   if (layout.unified) {
+    std::string own = cg.hierarchy_dir(layout.unified->key()).value_or("");
     if (out.empty())
-      out.push_back({"", "cgroup2", ""});
+      out.push_back({"", "cgroup2", "", own});
     else
-      out.push_back({layout.unified->mount_point.substr(layout.unified->mount_point.rfind('/') + 1), "cgroup2", ""});
+      out.push_back({layout.unified->mount_point.substr(layout.unified->mount_point.rfind('/') + 1), "cgroup2", "", own});
   }
   return out;
 }
@@ -168,8 +203,11 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     if (ns.path.empty()) {
       if (ns.type == spec::NamespaceType::Cgroup)
         plan.new_cgroup_ns = true;
+      else if (ns.type == spec::NamespaceType::Time)
+        plan.new_time_ns = true;  // the init unshares it: offsets go in before anyone enters
       else
         clone_flags |= flag;
+      plan.rootfs.in_user_ns = plan.rootfs.in_user_ns || ns.type == spec::NamespaceType::User;
       plan.new_net_ns = plan.new_net_ns || ns.type == spec::NamespaceType::Network;
       continue;
     }
@@ -204,7 +242,9 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
 
   auto sync = make_sync_pair();
   plan.spec = &spec;
-  plan.rootfs = {rootfs, bundle, cgroup_fs_mounts(layout)};
+  plan.rootfs.rootfs = rootfs;
+  plan.rootfs.bundle = bundle;
+  plan.rootfs.cgroup_mounts = cgroup_fs_mounts(layout, *cg);
   plan.sync_fd = sync.init_end.get();
   plan.fifo_fd = fifo_fd.get();
   const spec::Hooks& hooks = spec.hooks;
@@ -219,6 +259,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   if (pid == 0) run_init(plan);
   rollback.child = static_cast<pid_t>(pid);
   sync.init_end.reset();
+  if (plan.rootfs.in_user_ns) write_id_maps(rollback.child, *spec.linux, origin);
 
   cg->join(rollback.child);
   // What the hooks and the seccomp listener are told while the init sets up.

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "container/mount_options.h"
 #include "container/path_resolve.h"
 
@@ -61,12 +62,25 @@ void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPl
   unsigned long flags = opts.flags & ~MS_REMOUNT;
   bool has_v1 = false;
   for (const auto& c : plan.cgroup_mounts) has_v1 = has_v1 || !c.subdir.empty();
-  if (!has_v1) {
-    for (const auto& c : plan.cgroup_mounts) {
-      auto fd = open_mount_target(plan.rootfs, dest, false);
+  // Inside a user namespace the kernel refuses cgroup mounts; the container
+  // sees its own cgroup directories instead, as under runc.
+  auto mount_hierarchy = [&](const CgroupFsMount& c, const std::string& target, const std::string& shown) {
+    auto fd = open_mount_target(plan.rootfs, target, false);
+    if (!plan.in_user_ns) {
       do_mount("cgroup", fd_path(fd.get()), c.fstype.c_str(), flags, c.options,
-               field + ": mount " + c.fstype + " on " + m.destination);
+               field + ": mount " + c.fstype + (c.options.empty() ? "" : " (" + c.options + ")") + " on " + shown);
+      return;
     }
+    if (c.own_dir.empty()) return;  // no directory of ours in this hierarchy
+    do_mount(c.own_dir, fd_path(fd.get()), nullptr, MS_BIND | MS_REC, "", field + ": bind " + c.own_dir + " on " + shown);
+    if (!(flags & MS_RDONLY)) return;
+    // Reopen: the fd still names the covered directory, not the new mount.
+    auto mounted = open_mount_target(plan.rootfs, target, false);
+    do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(target), "",
+             field + ": remount " + shown + " read-only");
+  };
+  if (!has_v1) {
+    for (const auto& c : plan.cgroup_mounts) mount_hierarchy(c, dest, m.destination);
     return;
   }
   // v1 or hybrid: a tmpfs holding one mount per hierarchy, as on the host.
@@ -75,17 +89,27 @@ void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPl
     do_mount("tmpfs", fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
              "mode=755", field + ": mount tmpfs on " + m.destination);
   }
-  for (const auto& c : plan.cgroup_mounts) {
-    std::string sub = dest + "/" + c.subdir;
-    auto fd = open_mount_target(plan.rootfs, sub, false);
-    do_mount("cgroup", fd_path(fd.get()), c.fstype.c_str(), flags, c.options,
-             field + ": mount " + c.fstype + " (" + c.options + ") on " + m.destination + "/" + c.subdir);
-  }
+  for (const auto& c : plan.cgroup_mounts) mount_hierarchy(c, dest + "/" + c.subdir, m.destination + "/" + c.subdir);
   if (flags & MS_RDONLY) {
     auto fd = open_mount_target(plan.rootfs, dest, false);
     do_mount("", fd_path(fd.get()), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(dest),
              "", field + ": remount " + m.destination + " read-only");
   }
+}
+
+// sysfs needs a network namespace owned by the container's user namespace;
+// without one the kernel refuses it and the host's /sys is bound instead, as
+// runc does.
+void mount_sysfs_in_user_ns(const std::string& where, const std::string& dest, const RootfsPlan& plan,
+                            const MountOptions& opts, const std::string& field) {
+  if (::mount("sysfs", where.c_str(), "sysfs", opts.flags & ~MS_REMOUNT, nullptr) == 0) return;
+  if (errno != EPERM) throw_sys(field + ": mount sysfs");
+  do_mount("/sys", where, nullptr, MS_BIND | MS_REC, "", field + ": bind the host's /sys (sysfs refused in a user namespace)");
+  unsigned long extra = opts.flags & kBindRemountable;
+  if (!extra) return;
+  auto mounted = open_mount_target(plan.rootfs, dest, false);
+  do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | extra | current_mount_flags(dest), "",
+           field + ": remount the bound /sys with its options");
 }
 
 void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
@@ -113,6 +137,8 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
                MS_REMOUNT | MS_BIND | extra | current_mount_flags(dest), "",
                field + ": remount " + m.destination + " with its options");
     }
+  } else if (m.type == "sysfs" && plan.in_user_ns) {
+    mount_sysfs_in_user_ns(where, dest, plan, opts, field);
   } else {
     std::string src = m.source.empty() ? m.type : m.source;
     do_mount(src, where, m.type.c_str(), opts.flags & ~MS_REMOUNT, opts.data,
@@ -134,6 +160,17 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
+// A user namespace may not mknod: the host's node at the same path is
+// bind-mounted onto an empty file instead, as runc does.
+void bind_host_device(const std::string& rootfs, const std::string& path, const std::string& field) {
+  std::string host = secure_join(rootfs, path);
+  make_dirs(host.substr(0, host.rfind('/')));
+  ::unlink(host.c_str());
+  UniqueFd f(::open(host.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000));
+  if (!f) throw_sys(field + ": create the mount point for " + path);
+  do_mount(path, fd_path(f.get()), nullptr, MS_BIND, "", field + ": bind the host's " + path + " (no mknod in a user namespace)");
+}
+
 void make_device(const std::string& rootfs, const std::string& path, mode_t type, unsigned major,
                  unsigned minor, mode_t mode, uid_t uid, gid_t gid, const std::string& field) {
   std::string host = secure_join(rootfs, path);
@@ -144,12 +181,20 @@ void make_device(const std::string& rootfs, const std::string& path, mode_t type
   if (::chown(host.c_str(), uid, gid) != 0) throw_sys(field + ": chown " + path);
 }
 
-void populate_dev(const spec::Spec& spec, const std::string& rootfs) {
-  for (const auto& d : kDefaultDevices)
-    make_device(rootfs, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0, "default device");
+void populate_dev(const spec::Spec& spec, const std::string& rootfs, bool in_user_ns) {
+  for (const auto& d : kDefaultDevices) {
+    if (in_user_ns)
+      bind_host_device(rootfs, d.path, "default device");
+    else
+      make_device(rootfs, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0, "default device");
+  }
   if (spec.linux) {
     for (size_t i = 0; i < spec.linux->devices.size(); ++i) {
       const auto& d = spec.linux->devices[i];
+      if (in_user_ns) {
+        bind_host_device(rootfs, d.path, "linux.devices[" + std::to_string(i) + "]");
+        continue;
+      }
       mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
       make_device(rootfs, d.path, type, static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor),
                   d.file_mode.value_or(0666) & 07777, d.uid.value_or(0), d.gid.value_or(0),
@@ -208,9 +253,15 @@ void make_readonly(const std::string& path, const std::string& field) {
 void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan, const std::function<void()>& before_pivot) {
   set_root_propagation(spec.linux ? spec.linux->rootfs_propagation : "");
   // pivot_root needs the new root to be a mount point.
-  do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "", "bind the rootfs " + plan.rootfs);
+  try {
+    do_mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, "", "bind the rootfs " + plan.rootfs);
+  } catch (const Error& e) {
+    if (!plan.in_user_ns || e.sys_errno() != EACCES) throw;
+    throw Error(std::string(e.what()) + " (with a user namespace, every directory up to the rootfs must be "
+                "searchable by the container's root, as under runc)", EACCES);
+  }
   for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, plan);
-  if (has_dev_tmpfs(spec)) populate_dev(spec, plan.rootfs);
+  if (has_dev_tmpfs(spec)) populate_dev(spec, plan.rootfs, plan.in_user_ns);
   if (before_pivot) before_pivot();
   pivot_into(plan.rootfs);
 }

@@ -17,12 +17,16 @@ struct CgroupFsMount {
   std::string subdir;   // "" for the mount point itself, else e.g. "memory"
   std::string fstype;   // "cgroup2" or "cgroup"
   std::string options;  // v1 controller list, e.g. "cpu" or "name=systemd"
+  // The container's own cgroup directory in this hierarchy: what a user
+  // namespace gets bind-mounted, since it may not mount cgroup file systems.
+  std::string own_dir;
 };
 
 struct RootfsPlan {
   std::string rootfs;  // canonical host path
   std::string bundle;
   std::vector<CgroupFsMount> cgroup_mounts;
+  bool in_user_ns = false;  // a new user namespace: no mknod, no sysfs or cgroup mounts of our own
 };
 
 // Everything up to and including pivot_root; afterwards "/" is the rootfs.

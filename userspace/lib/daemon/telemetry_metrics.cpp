@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "common/build_info.h"
+
 namespace capsa::daemon {
 
 namespace {
@@ -60,7 +62,7 @@ void register_telemetry_metrics(metrics::Registry& registry, bpf::Telemetry& tel
 void register_build_info(metrics::Registry& registry) {
   registry.add_collector([](std::vector<Family>& out) {
     out.push_back({"capsa_build_info", "Version and commit of the running capsad.", MetricType::Gauge,
-                   {{{{"version", CAPSA_VERSION}, {"commit", CAPSA_GIT_COMMIT}}, 1.0}}});
+                   {{{{"version", kVersion}, {"commit", kGitCommit}}, 1.0}}});
   });
 }
 

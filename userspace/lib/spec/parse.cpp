@@ -227,6 +227,40 @@ Resources parse_resources(const JsonReader& r) {
   return res;
 }
 
+std::vector<IdMapping> parse_id_mappings(const JsonReader& r, const char* key) {
+  std::vector<IdMapping> out;
+  auto ms = r.maybe(key);
+  if (!ms) return out;
+  ms->expect_array();
+  // The kernel's limit on lines in uid_map and gid_map.
+  if (ms->size() > 340) r.fail_field(key, "at most 340 mappings, got " + std::to_string(ms->size()));
+  for (size_t i = 0; i < ms->size(); ++i) {
+    auto m = ms->at(i);
+    m.expect_object();
+    IdMapping id;
+    auto cid = m.u64("containerID", UINT32_MAX - 1);
+    auto hid = m.u64("hostID", UINT32_MAX - 1);
+    auto size = m.u64("size", UINT32_MAX);
+    if (!cid) m.fail_field("containerID", "required");
+    if (!hid) m.fail_field("hostID", "required");
+    if (!size || *size == 0) m.fail_field("size", "required, at least 1");
+    if (*cid + *size > UINT32_MAX || *hid + *size > UINT32_MAX)
+      m.fail_field("size", "the range goes past the largest id 4294967294");
+    id.container_id = static_cast<uint32_t>(*cid);
+    id.host_id = static_cast<uint32_t>(*hid);
+    id.size = static_cast<uint32_t>(*size);
+    for (size_t j = 0; j < out.size(); ++j) {
+      auto overlap = [](uint32_t a, uint32_t b, uint32_t n, uint32_t m2) { return a < b + m2 && b < a + n; };
+      if (overlap(id.container_id, out[j].container_id, id.size, out[j].size))
+        m.fail_field("containerID", "overlaps the container range of entry " + std::to_string(j));
+      if (overlap(id.host_id, out[j].host_id, id.size, out[j].size))
+        m.fail_field("hostID", "overlaps the host range of entry " + std::to_string(j));
+    }
+    out.push_back(id);
+  }
+  return out;
+}
+
 void parse_linux(const JsonReader& r, Spec& s) {
   r.expect_object();
   Linux l;
@@ -247,6 +281,36 @@ void parse_linux(const JsonReader& r, Spec& s) {
       std::string path = n.str_or("path", "");
       if (!path.empty() && !absolute(path)) n.fail_field("path", "must be an absolute path, got \"" + path + "\"");
       l.namespaces.push_back({*t, path});
+    }
+  }
+  l.uid_mappings = parse_id_mappings(r, "uidMappings");
+  l.gid_mappings = parse_id_mappings(r, "gidMappings");
+  if (auto to = r.maybe("timeOffsets")) {
+    to->expect_object();
+    for (const auto& [clock, v] : to->json().items()) {
+      if (clock != "monotonic" && clock != "boottime")
+        to->fail_field(clock.c_str(), "unknown clock (expected \"monotonic\" or \"boottime\")");
+      auto o = to->child(clock.c_str());
+      o.expect_object();
+      TimeOffset off;
+      off.secs = o.i64("secs").value_or(0);
+      off.nanosecs = static_cast<uint32_t>(o.u64("nanosecs", 999999999).value_or(0));
+      l.time_offsets[clock] = off;
+    }
+  }
+  l.uid_mappings = parse_id_mappings(r, "uidMappings");
+  l.gid_mappings = parse_id_mappings(r, "gidMappings");
+  if (auto to = r.maybe("timeOffsets")) {
+    to->expect_object();
+    for (const auto& [clock, v] : to->json().items()) {
+      if (clock != "monotonic" && clock != "boottime")
+        to->fail_field(clock.c_str(), "unknown clock (expected \"monotonic\" or \"boottime\")");
+      auto o = to->child(clock.c_str());
+      o.expect_object();
+      TimeOffset off;
+      off.secs = o.i64("secs").value_or(0);
+      off.nanosecs = static_cast<uint32_t>(o.u64("nanosecs", 999999999).value_or(0));
+      l.time_offsets[clock] = off;
     }
   }
   if (auto ds = r.maybe("devices")) {
@@ -323,6 +387,39 @@ nlohmann::json parse_document(std::string_view json_text, const std::string& ori
 
 }  // namespace
 
+// As runc validates: mappings belong to a new user namespace (a joined one
+// has its own), offsets to a new time namespace, and the process's ids must
+// exist inside the namespace or setresuid fails later with a bare EINVAL.
+static void check_user_and_time(const Spec& s, const std::string& origin) {
+  const Linux& l = *s.linux;
+  auto user = s.find_namespace(NamespaceType::User);
+  bool new_user = user && user->path.empty();
+  bool has_maps = !l.uid_mappings.empty() || !l.gid_mappings.empty();
+  if (has_maps && !new_user)
+    throw Error(origin + ": linux.uidMappings: set, but linux.namespaces has no new user namespace");
+  if (new_user && (l.uid_mappings.empty() || l.gid_mappings.empty()))
+    throw Error(origin + ": linux." + (l.uid_mappings.empty() ? "uidMappings" : "gidMappings") +
+                ": required with a new user namespace");
+  auto time = s.find_namespace(NamespaceType::Time);
+  if (!l.time_offsets.empty() && !(time && time->path.empty()))
+    throw Error(origin + ": linux.timeOffsets: set, but linux.namespaces has no new time namespace");
+  if (!new_user || !s.process) return;
+  auto mapped = [](const std::vector<IdMapping>& maps, uint32_t id) {
+    for (const auto& m : maps)
+      if (id >= m.container_id && id - m.container_id < m.size) return true;
+    return false;
+  };
+  const auto& u = s.process->user;
+  if (!mapped(l.uid_mappings, u.uid))
+    throw Error(origin + ": process.user.uid: " + std::to_string(u.uid) + " is not mapped by linux.uidMappings");
+  if (!mapped(l.gid_mappings, u.gid))
+    throw Error(origin + ": process.user.gid: " + std::to_string(u.gid) + " is not mapped by linux.gidMappings");
+  for (size_t i = 0; i < u.additional_gids.size(); ++i)
+    if (!mapped(l.gid_mappings, u.additional_gids[i]))
+      throw Error(origin + ": process.user.additionalGids[" + std::to_string(i) + "]: " +
+                  std::to_string(u.additional_gids[i]) + " is not mapped by linux.gidMappings");
+}
+
 // Fields capsa cannot honour yet, or that need a kernel feature this host
 // lacks: refused with their name, never silently ignored.
 static void reject_unsupported(const nlohmann::json& j, const std::string& origin) {
@@ -373,6 +470,7 @@ Spec parse_spec(std::string_view json_text, const std::string& origin) {
   bool new_uts = uts && uts->path.empty();
   if (!s.hostname.empty() && !new_uts) throw Error(origin + ": hostname: requires a new uts namespace");
   if (!s.domainname.empty() && !new_uts) throw Error(origin + ": domainname: requires a new uts namespace");
+  if (s.linux) check_user_and_time(s, origin);
   return s;
 }
 

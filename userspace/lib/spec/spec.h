@@ -135,8 +135,24 @@ struct Seccomp {
   bool uses_notify() const;
 };
 
+// One line of /proc/PID/uid_map or gid_map.
+struct IdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 0;
+};
+
+// A clock's offset in a new time namespace (/proc/PID/timens_offsets).
+struct TimeOffset {
+  int64_t secs = 0;
+  uint32_t nanosecs = 0;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
+  std::vector<IdMapping> uid_mappings;
+  std::vector<IdMapping> gid_mappings;
+  std::map<std::string, TimeOffset> time_offsets;  // "monotonic" and/or "boottime"
   std::vector<Device> devices;
   std::string cgroups_path;  // empty: runtime default
   std::optional<Resources> resources;
