@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/build_info.h"
 #include "common/cli_main.h"
+#include "container/sealed_self.h"
 
 int main(int argc, char** argv) {
   using namespace capsa;
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
     if (g.rootless == "true") throw Error("--rootless: rootless containers are not supported by capsa yet");
     if (g.rootless != "false" && g.rootless != "auto")
       throw Error("--rootless: expected true, false or auto, got \"" + g.rootless + "\"");
+    // Only these put capsa's own processes inside a container.
+    for (const auto* sub : app.get_subcommands())
+      if (sub->get_name() == "create" || sub->get_name() == "run" || sub->get_name() == "exec")
+        container::reexec_from_sealed_copy(argv);
     return action ? action() : 0;
   });
 }

@@ -44,6 +44,9 @@ ino_t ns_inode(const std::string& path) {
 [[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc,
                                  const SeccompFilter* seccomp) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Until exec (which resets it) nobody in the container may ptrace us or
+  // open our /proc entries: we still hold runtime fds and memory.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   std::vector<int> keep = {sync_fd};
   for (auto [fd, type] : ns) keep.push_back(fd);

@@ -95,6 +95,9 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
 void run_init(const InitPlan& plan) noexcept {
   // The runtime dying before we are ready must not leave a half-built init.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Until exec (which resets it) nobody in the container may ptrace us or
+  // open our /proc entries: we still hold runtime fds and memory.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
   for (auto [fd, type] : plan.join_ns) keep.push_back(fd);

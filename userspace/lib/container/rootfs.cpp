@@ -51,6 +51,21 @@ void set_root_propagation(const std::string& propagation) {
   do_mount("", "/", nullptr, flags, "", "set propagation of / ");
 }
 
+// "/a//b/./c/" -> "/a/b/c"; ".." is left to secure_join, which also
+// resolves it, so a path with ".." never compares equal.
+std::string lexically_clean(const std::string& path) {
+  std::string out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (!part.empty() && part != ".") out += "/" + part;
+    i = j + 1;
+  }
+  return out;
+}
+
 bool is_dir_source(const std::string& src) {
   struct stat st;
   return ::stat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -123,6 +138,12 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
   if (bind && !path_exists(source)) throw Error(field + ": bind source " + source + ": No such file or directory", ENOENT);
 
   std::string dest = secure_join(plan.rootfs, m.destination);
+  // A /proc or /sys reached through a symlink would put the real one
+  // elsewhere, out of reach of maskedPaths and readonlyPaths
+  // (CVE-2019-16884, CVE-2023-27561): refused, as runc does.
+  if (!bind && (m.type == "proc" || m.type == "sysfs") && dest != plan.rootfs + lexically_clean(m.destination))
+    throw Error(field + ": " + m.type + " must be mounted on a real directory, but " + m.destination +
+                " goes through a symlink in the rootfs (to " + dest.substr(plan.rootfs.size()) + ")");
   auto target = open_mount_target(plan.rootfs, dest, bind && !is_dir_source(source));
   std::string where = fd_path(target.get());
 

@@ -1,0 +1,18 @@
+// CVE-2019-5736: a container that gets hold of the runtime's own executable
+// (through /proc/PID/exe of a runtime process that joined it, or by making
+// the runtime exec "#!/proc/self/exe") could overwrite the host's binary.
+// Commands that enter a container therefore run from a sealed in-memory copy
+// of the binary, which nothing can write, as runc and crun do.
+#pragma once
+
+namespace capsa::container {
+
+// True when /proc/self/exe is already a sealed copy.
+bool running_from_sealed_copy();
+
+// Copies /proc/self/exe into a sealed memfd and execs it with the same
+// arguments and environment. Returns only when already running from one;
+// throws (with errno text) when the copy cannot be made.
+void reexec_from_sealed_copy(char** argv);
+
+}  // namespace capsa::container
