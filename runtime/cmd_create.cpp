@@ -16,7 +16,8 @@ void add_create(CLI::App& app, Context ctx) {
     ctx.action = [o, g = &ctx.global] {
       check_create_flags(o->flags);
       container::create_container(
-          g->store(), {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, false});
+          g->store(), {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, false,
+                                  o->flags.preserve_fds});
       return 0;
     };
   });

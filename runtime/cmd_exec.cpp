@@ -136,12 +136,11 @@ void add_exec(CLI::App& app, Context ctx) {
   cmd->add_flag("--no-new-privs", f->no_new_privs, "set no_new_privs for the process");
   cmd->add_flag("-d,--detach", f->detach, "detach from the process");
   cmd->add_option("--pid-file", f->pid_file, "file to write the process id to");
-  cmd->add_option("--preserve-fds", f->preserve_fds, "pass N extra file descriptors (not supported yet)");
+  cmd->add_option("--preserve-fds", f->preserve_fds, "pass N additional file descriptors (3 .. 3+N-1) to the process");
   cmd->add_option("container-id", f->id, "container id")->required();
   cmd->add_option("command", f->command, "command and arguments");
   cmd->callback([f, ctx] {
     ctx.action = [f, g = &ctx.global] {
-      if (f->preserve_fds != 0) throw Error("--preserve-fds: passing extra file descriptors is not supported by capsa yet");
       auto dir = g->store().open(f->id, state::LockMode::Shared);
       auto st = dir.load();
       if (!st) throw Error("container " + f->id + " is still being created");
@@ -155,6 +154,7 @@ void add_exec(CLI::App& app, Context ctx) {
       }
       container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
       if (config.linux) req.seccomp = config.linux->seccomp;
+      req.preserve_fds = f->preserve_fds;
       auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;

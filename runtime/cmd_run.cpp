@@ -27,7 +27,8 @@ void add_run(CLI::App& app, Context ctx) {
 
       auto store = g->store();
       auto created = container::create_container(
-          store, {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, !o->detach});
+          store, {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, !o->detach,
+                  o->flags.preserve_fds});
       const auto& st = created.state;
       {
         auto dir = store.open(o->id, state::LockMode::Exclusive);

@@ -42,7 +42,7 @@ ino_t ns_inode(const std::string& path) {
 }
 
 [[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc,
-                                 const SeccompFilter* seccomp) noexcept {
+                                 const SeccompFilter* seccomp, const std::vector<int>& preserved) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Until exec (which resets it) nobody in the container may ptrace us or
   // open our /proc entries: we still hold runtime fds and memory.
@@ -50,7 +50,9 @@ ino_t ns_inode(const std::string& path) {
   reset_signals();
   std::vector<int> keep = {sync_fd};
   for (auto [fd, type] : ns) keep.push_back(fd);
+  keep.insert(keep.end(), preserved.begin(), preserved.end());
   close_fds_except(keep);
+  keep_across_exec(preserved);
   auto go = sync_recv(sync_fd);
   if (!go || *go != kSyncGo) ::_exit(1);
   std::string exe;
@@ -80,6 +82,8 @@ ino_t ns_inode(const std::string& path) {
 
 Executed exec_in_container(const state::ContainerState& st, const ExecRequest& req) {
   if (!state::process_alive(st.init_pid, st.init_start_time)) throw Error("cannot exec in a stopped container");
+  check_preserved_fds(req.preserve_fds);
+  std::vector<int> preserved = preserved_fds(req.preserve_fds);
   if (req.process.terminal && req.console_socket.empty() && !req.foreground)
     throw Error("--tty needs --console-socket when detached");
   if (!req.process.terminal && !req.console_socket.empty())
@@ -109,7 +113,7 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
   auto sync = make_sync_pair();
   pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork");
-  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr);
+  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr, preserved);
   sync.init_end.reset();
   Executed out;
   out.pid = pid;

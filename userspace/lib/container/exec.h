@@ -19,6 +19,7 @@ struct ExecRequest {
   bool foreground = false;     // the caller relays the pty itself
   // The container's linux.seccomp: exec'd processes are filtered like its init.
   std::optional<spec::Seccomp> seccomp;
+  int preserve_fds = 0;  // --preserve-fds: fds 3.. passed on to the process
 };
 
 struct Executed {

@@ -101,7 +101,9 @@ void run_init(const InitPlan& plan) noexcept {
   reset_signals();
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
   for (auto [fd, type] : plan.join_ns) keep.push_back(fd);
+  keep.insert(keep.end(), plan.preserved_fds.begin(), plan.preserved_fds.end());
   close_fds_except(keep);
+  keep_across_exec(plan.preserved_fds);
 
   auto go = sync_recv(plan.sync_fd);
   if (!go || *go != kSyncGo) ::_exit(1);

@@ -26,6 +26,7 @@ struct InitPlan {
   // Stop before pivot_root for the runtime's prestart and createRuntime hooks
   // and to get the state JSON for our own createContainer/startContainer hooks.
   bool hook_sync = false;
+  std::vector<int> preserved_fds;  // --preserve-fds
 };
 
 // Never returns: execs the container process or _exits after telling the

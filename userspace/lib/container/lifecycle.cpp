@@ -28,6 +28,7 @@
 #include "container/console_socket.h"
 #include "container/hooks.h"
 #include "container/init_process.h"
+#include "container/process_setup.h"
 #include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
 #include "daemon/control_socket.h"
@@ -185,6 +186,7 @@ void bind_policy(const state::StateStore& store, const std::string& id) {
 }  // namespace
 
 Created create_container(const state::StateStore& store, const CreateOptions& opts) {
+  check_preserved_fds(opts.preserve_fds);
   std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "--bundle");
   spec::Spec spec = spec::load_bundle_spec(bundle);
   std::string origin = bundle + "/config.json";
@@ -246,6 +248,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.rootfs.bundle = bundle;
   plan.rootfs.cgroup_mounts = cgroup_fs_mounts(layout, *cg);
   plan.sync_fd = sync.init_end.get();
+  plan.preserved_fds = preserved_fds(opts.preserve_fds);
   plan.fifo_fd = fifo_fd.get();
   const spec::Hooks& hooks = spec.hooks;
   plan.hook_sync = !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||

@@ -18,6 +18,7 @@ struct CreateOptions {
   std::string bpf_pin_root;    // where capsad pins the containers map
   std::string console_socket;  // where the pty master goes for process.terminal
   bool foreground = false;     // `run` without --detach: the caller relays the pty
+  int preserve_fds = 0;        // --preserve-fds: fds 3.. passed on to the container
 };
 
 struct Created {

@@ -15,6 +15,13 @@ void reset_signals();
 // Nothing of the runtime may reach the container: not its lock files (a held
 // flock would block `start`), log files or sockets. Keeps 0-2 and `keep`.
 void close_fds_except(std::vector<int> keep);
+// --preserve-fds N: the runtime's fds 3 .. 3+N-1 go on to the container's
+// process, as with runc. check_preserved_fds throws naming the first that is
+// not open; preserved_fds lists them for close_fds_except; keep_across_exec
+// clears their close-on-exec flag in the child.
+void check_preserved_fds(int count);
+std::vector<int> preserved_fds(int count);
+void keep_across_exec(const std::vector<int>& fds) noexcept;
 
 void apply_sysctls(const spec::Spec& spec);
 void bring_up_loopback();
