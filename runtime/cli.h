@@ -61,7 +61,5 @@ struct CreateFlags {
   int preserve_fds = 0;
 };
 void add_create_flags(CLI::App& cmd, CreateFlags& f);
-// Rejects flags capsa cannot honour with a message naming them.
-void check_create_flags(const CreateFlags& f);
 
 }  // namespace capsa::cli

@@ -14,10 +14,9 @@ void add_create(CLI::App& app, Context ctx) {
   cmd->add_option("container-id", o->id, "container id")->required();
   cmd->callback([o, ctx] {
     ctx.action = [o, g = &ctx.global] {
-      check_create_flags(o->flags);
       container::create_container(
           g->store(), {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, false,
-                                  o->flags.preserve_fds});
+                                  o->flags.preserve_fds, o->flags.no_pivot});
       return 0;
     };
   });

@@ -19,7 +19,6 @@ void add_run(CLI::App& app, Context ctx) {
   cmd->add_option("container-id", o->id, "container id")->required();
   cmd->callback([o, ctx] {
     ctx.action = [o, g = &ctx.global] {
-      check_create_flags(o->flags);
       // Blocked from here on so no signal is lost between create and wait;
       // the init unblocks everything before it execs.
       sigset_t set = container::foreground_signals();
@@ -28,7 +27,7 @@ void add_run(CLI::App& app, Context ctx) {
       auto store = g->store();
       auto created = container::create_container(
           store, {o->id, o->flags.bundle, o->flags.pid_file, g->bpf_pin_root, o->flags.console_socket, !o->detach,
-                  o->flags.preserve_fds});
+                  o->flags.preserve_fds, o->flags.no_pivot});
       const auto& st = created.state;
       {
         auto dir = store.open(o->id, state::LockMode::Exclusive);

@@ -57,6 +57,19 @@ TEST_F(Isolation, RootIsTheBundleRootfsAndHostFilesAreUnreachable) {
   EXPECT_EQ(r.out, "from the bundle\nown-root\n1\n");
 }
 
+TEST_F(Isolation, NoPivotMovesTheRootfsOverSlashAndChroots) {
+  std::string secret = "/tmp/capsa-host-secret-np-" + std::to_string(::getpid());
+  write_file_atomic(secret, "host only");
+  Bundle b({"/bin/sh", "-c",
+            "cat /bundle-marker; test -e " + secret + " && echo LEAK; "
+            "ls /proc/1/root/ | grep -qx bundle-marker && echo own-root; echo done"});
+  write_file_atomic(b.rootfs() + "/bundle-marker", "from the bundle\n");
+  auto r = capsa(root_.path(), {"run", "--no-pivot", "--bundle", b.path(), unique_id("nopivot")});
+  ::unlink(secret.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "from the bundle\nown-root\ndone\n");
+}
+
 TEST_F(Isolation, ArgsEnvCwdAndUserAreApplied) {
   auto r = sh("echo \"$FOO\"; pwd; id -u; id -g", [](nlohmann::json& c) {
     c["process"]["env"].push_back("FOO=bar baz");

@@ -4,24 +4,11 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/mountinfo.h"
 
 namespace capsa::cgroup {
 
 namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && isdigit(static_cast<unsigned char>(s[i + 1]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -60,20 +47,11 @@ Layout parse_layout(const std::string& mountinfo,
                     const std::function<std::string(const std::string&)>& read_controllers) {
   Layout layout;
   std::set<std::string> seen_v1;
-  std::istringstream in(mountinfo);
-  for (std::string line; std::getline(in, line);) {
-    auto fields = split(line, ' ');
-    size_t dash = 0;
-    for (size_t i = 6; i < fields.size(); ++i)
-      if (fields[i] == "-") {
-        dash = i;
-        break;
-      }
-    if (dash == 0 || dash + 3 >= fields.size()) continue;
-    const std::string& root = fields[3];
-    std::string mount_point = unescape(fields[4]);
-    const std::string& fstype = fields[dash + 1];
-    const std::string& super = fields[dash + 3];
+  for (const auto& m : parse_mountinfo(mountinfo)) {
+    const std::string& root = m.root;
+    const std::string& mount_point = m.mount_point;
+    const std::string& fstype = m.fstype;
+    const std::string& super = m.super_options;
     if (root != "/") continue;  // a bind of a sub-cgroup, not the hierarchy's root
     if (fstype == "cgroup2") {
       if (layout.unified) continue;

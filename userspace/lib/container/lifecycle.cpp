@@ -246,6 +246,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.spec = &spec;
   plan.rootfs.rootfs = rootfs;
   plan.rootfs.bundle = bundle;
+  plan.rootfs.no_pivot = opts.no_pivot;
   plan.rootfs.cgroup_mounts = cgroup_fs_mounts(layout, *cg);
   plan.sync_fd = sync.init_end.get();
   plan.preserved_fds = preserved_fds(opts.preserve_fds);

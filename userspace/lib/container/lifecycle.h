@@ -19,6 +19,7 @@ struct CreateOptions {
   std::string console_socket;  // where the pty master goes for process.terminal
   bool foreground = false;     // `run` without --detach: the caller relays the pty
   int preserve_fds = 0;        // --preserve-fds: fds 3.. passed on to the container
+  bool no_pivot = false;       // --no-pivot
 };
 
 struct Created {

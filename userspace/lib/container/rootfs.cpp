@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/mountinfo.h"
 #include "common/unique_fd.h"
 #include "container/mount_options.h"
 #include "container/path_resolve.h"
@@ -242,6 +243,24 @@ bool has_dev_tmpfs(const spec::Spec& spec) {
   return false;
 }
 
+// --no-pivot (a rootfs on ramfs, where pivot_root fails): the host's other
+// mounts are detached first, then the rootfs is moved over "/" and chrooted
+// into, as runc does. Weaker than pivot_root: the old root stays beneath.
+void move_into(const std::string& rootfs) {
+  std::vector<std::string> others;
+  for (const auto& m : parse_mountinfo(read_file("/proc/self/mountinfo"))) {
+    const std::string& point = m.mount_point;
+    if (point == "/" || point == rootfs || point.rfind(rootfs + "/", 0) == 0) continue;
+    others.push_back(point);
+  }
+  // Deepest first; a mount already gone with its parent is not an error.
+  for (auto it = others.rbegin(); it != others.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+  if (::chdir(rootfs.c_str()) != 0) throw_sys("chdir " + rootfs);
+  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_sys("--no-pivot: move " + rootfs + " over /");
+  if (::chroot(".") != 0) throw_sys("--no-pivot: chroot " + rootfs);
+  if (::chdir("/") != 0) throw_sys("chdir /");
+}
+
 void pivot_into(const std::string& rootfs) {
   if (::chdir(rootfs.c_str()) != 0) throw_sys("chdir " + rootfs);
   // pivot_root(".", ".") stacks the old root on top of the new one; detaching
@@ -284,7 +303,10 @@ void prepare_rootfs(const spec::Spec& spec, const RootfsPlan& plan, const std::f
   for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, plan);
   if (has_dev_tmpfs(spec)) populate_dev(spec, plan.rootfs, plan.in_user_ns);
   if (before_pivot) before_pivot();
-  pivot_into(plan.rootfs);
+  if (plan.no_pivot)
+    move_into(plan.rootfs);
+  else
+    pivot_into(plan.rootfs);
 }
 
 void finish_rootfs(const spec::Spec& spec) {
