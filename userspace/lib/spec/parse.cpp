@@ -298,21 +298,6 @@ void parse_linux(const JsonReader& r, Spec& s) {
       l.time_offsets[clock] = off;
     }
   }
-  l.uid_mappings = parse_id_mappings(r, "uidMappings");
-  l.gid_mappings = parse_id_mappings(r, "gidMappings");
-  if (auto to = r.maybe("timeOffsets")) {
-    to->expect_object();
-    for (const auto& [clock, v] : to->json().items()) {
-      if (clock != "monotonic" && clock != "boottime")
-        to->fail_field(clock.c_str(), "unknown clock (expected \"monotonic\" or \"boottime\")");
-      auto o = to->child(clock.c_str());
-      o.expect_object();
-      TimeOffset off;
-      off.secs = o.i64("secs").value_or(0);
-      off.nanosecs = static_cast<uint32_t>(o.u64("nanosecs", 999999999).value_or(0));
-      l.time_offsets[clock] = off;
-    }
-  }
   if (auto ds = r.maybe("devices")) {
     ds->expect_array();
     for (size_t i = 0; i < ds->size(); ++i) {
