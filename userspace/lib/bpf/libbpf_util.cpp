@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 
@@ -71,6 +72,43 @@ int possible_cpus() {
   int n = libbpf_num_possible_cpus();
   if (n <= 0) throw_bpf("count possible CPUs", n);
   return n;
+}
+
+void for_each_entry(int fd, size_t key_size, size_t value_stride,
+                    const std::function<void(const void* key, const void* value)>& fn, const std::string& what) {
+  __u32 chunk = 256;
+  std::vector<char> keys(chunk * key_size), values(chunk * value_stride);
+  // Hash maps take a bucket index as the batch position; 8 bytes hold any.
+  uint64_t in = 0, out = 0;
+  bool first = true;
+  for (;;) {
+    __u32 n = chunk;
+    int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in, &out, keys.data(), values.data(), &n, nullptr);
+    int err = rc ? errno : 0;
+    if (err == ENOSPC && n == 0) {
+      // One bucket holds more entries than fit: ask again with more room.
+      chunk *= 2;
+      keys.resize(chunk * key_size);
+      values.resize(chunk * value_stride);
+      continue;
+    }
+    if (err && err != ENOENT) {
+      if (first && (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS)) break;
+      throw_sys("read BPF map " + what, err);
+    }
+    for (__u32 i = 0; i < n; ++i) fn(keys.data() + i * key_size, values.data() + i * value_stride);
+    if (err == ENOENT) return;  // that was the last batch
+    in = out;
+    first = false;
+  }
+  // No batch lookups here: a key walk, one lookup per key.
+  std::vector<char> key(key_size), next(key_size), value(value_stride);
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+    key = next;
+    prev = key.data();
+    if (bpf_map_lookup_elem(fd, key.data(), value.data()) == 0) fn(key.data(), value.data());
+  }
 }
 
 }  // namespace capsa::bpf

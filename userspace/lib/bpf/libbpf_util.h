@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,13 @@ void for_each_key(int fd, F&& fn) {
     fn(next);
   }
 }
+
+// Calls fn(key, value) for every entry of the hash map behind fd, fetched in
+// batches: one syscall per few hundred entries where a key walk takes two
+// per entry. value_stride is the bytes of one value as the kernel copies it
+// out (per-CPU maps: the value rounded up to 8 bytes, times possible CPUs).
+// Walks the keys instead on kernels without batch lookups. Errors name `what`.
+void for_each_entry(int fd, size_t key_size, size_t value_stride,
+                    const std::function<void(const void* key, const void* value)>& fn, const std::string& what);
 
 }  // namespace capsa::bpf

@@ -66,20 +66,25 @@ Telemetry::~Telemetry() {
 }
 
 std::map<uint64_t, capsa_counters> Telemetry::read_counters() const {
+  static_assert(sizeof(capsa_counters) % 8 == 0, "per-CPU values must be 8-byte multiples");
   std::map<uint64_t, capsa_counters> out;
-  int fd = bpf_map__fd(skel_->maps.counters);
-  auto values = percpu_buffer<capsa_counters>();
-  for_each_key<uint64_t>(fd, [&](uint64_t cgid) {
-    if (bpf_map_lookup_elem(fd, &cgid, values.data()) != 0) return;
-    capsa_counters sum{};
-    for (const auto& v : values) {
-      sum.syscalls += v.syscalls;
-      sum.execs += v.execs;
-      sum.forks += v.forks;
-      sum.exits += v.exits;
-    }
-    out[cgid] = sum;
-  });
+  const size_t cpus = static_cast<size_t>(possible_cpus());
+  for_each_entry(bpf_map__fd(skel_->maps.counters), sizeof(uint64_t), cpus * sizeof(capsa_counters),
+                 [&](const void* key, const void* value) {
+                   uint64_t cgid;
+                   std::memcpy(&cgid, key, sizeof cgid);
+                   capsa_counters sum{};
+                   for (size_t cpu = 0; cpu < cpus; ++cpu) {
+                     capsa_counters v;
+                     std::memcpy(&v, static_cast<const char*>(value) + cpu * sizeof v, sizeof v);
+                     sum.syscalls += v.syscalls;
+                     sum.execs += v.execs;
+                     sum.forks += v.forks;
+                     sum.exits += v.exits;
+                   }
+                   out[cgid] = sum;
+                 },
+                 "counters");
   return out;
 }
 
@@ -101,7 +106,13 @@ void Telemetry::forget_cgroup(uint64_t cgroup_id) {
 
 std::vector<uint64_t> Telemetry::container_cgroups() const {
   std::vector<uint64_t> out;
-  for_each_key<uint64_t>(bpf_map__fd(skel_->maps.containers), [&](uint64_t id) { out.push_back(id); });
+  for_each_entry(bpf_map__fd(skel_->maps.containers), sizeof(uint64_t), bpf_map__value_size(skel_->maps.containers),
+                 [&](const void* key, const void*) {
+                   uint64_t cgid;
+                   std::memcpy(&cgid, key, sizeof cgid);
+                   out.push_back(cgid);
+                 },
+                 "containers");
   return out;
 }
 

@@ -22,11 +22,13 @@ std::optional<Freezer> find_freezer(const ContainerCgroup& cg) {
   return std::nullopt;
 }
 
-// v2: "frozen 1" in cgroup.events; v1: freezer.state reads FROZEN (it reads
-// FREEZING while tasks are still on their way).
+FreezerProbe probe_of(const Freezer& f) {
+  return f.v2 ? FreezerProbe{f.dir + "/cgroup.events", true} : FreezerProbe{f.dir + "/freezer.state", false};
+}
+
 bool reads_frozen(const Freezer& f) {
-  if (f.v2) return read_file(f.dir + "/cgroup.events").find("frozen 1") != std::string::npos;
-  return read_file(f.dir + "/freezer.state").rfind("FROZEN", 0) == 0;
+  auto p = probe_of(f);
+  return p.frozen(read_file(p.file));
 }
 
 void request(const Freezer& f, bool frozen) {
@@ -37,6 +39,19 @@ void request(const Freezer& f, bool frozen) {
 }
 
 }  // namespace
+
+// v2: "frozen 1" in cgroup.events; v1: freezer.state reads FROZEN (it reads
+// FREEZING while tasks are still on their way).
+bool FreezerProbe::frozen(std::string_view content) const {
+  if (v2) return content.find("frozen 1") != std::string_view::npos;
+  return content.rfind("FROZEN", 0) == 0;
+}
+
+std::optional<FreezerProbe> freezer_probe(const ContainerCgroup& cg) {
+  auto f = find_freezer(cg);
+  if (!f) return std::nullopt;
+  return probe_of(*f);
+}
 
 void set_frozen(const ContainerCgroup& cg, bool frozen) {
   auto f = find_freezer(cg);

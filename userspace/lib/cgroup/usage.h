@@ -3,7 +3,9 @@
 // legacy hosts).
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "cgroup/container_cgroup.h"
 #include "cgroup/layout.h"
@@ -22,5 +24,10 @@ struct Usage {
 // A field is nullopt when the host lacks its controller or the cgroup is gone
 // (the container was deleted while we read). Other failures throw Error.
 Usage read_usage(const Layout& layout, const ContainerCgroup& cg);
+
+// A file's text, nullopt when it (or its cgroup) does not exist.
+using ReadControlFile = std::function<std::optional<std::string>(const std::string& path)>;
+// The same with the files read through `read` (capsad keeps them open).
+Usage read_usage(const Layout& layout, const ContainerCgroup& cg, const ReadControlFile& read);
 
 }  // namespace capsa::cgroup

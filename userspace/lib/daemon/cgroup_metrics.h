@@ -9,7 +9,8 @@
 namespace capsa::daemon {
 
 // Registers a collector reading the containers of sync's last pass; a deleted
-// container (state or cgroup gone) has no series.
+// container (state or cgroup gone) has no series. The usage files stay open
+// from one scrape to the next, and are closed once their container is gone.
 void register_cgroup_metrics(metrics::Registry& registry, cgroup::Layout layout, KernelSync& sync);
 
 }  // namespace capsa::daemon

@@ -6,17 +6,17 @@
 
 namespace capsa::daemon {
 
-std::vector<KnownContainer> KernelSync::sync() {
+SyncResult KernelSync::sync() {
   std::lock_guard lock(mu_);
   // The map is read before the directory: the runtime writes state.json
   // before it adds a key, so every key seen here has its state file already
   // and a fresh container is never mistaken for a stale one.
   auto registered = telemetry_.container_cgroups();
   auto counted = telemetry_.read_counters();
-  auto containers = catalog_.scan();
+  auto containers = std::make_shared<const std::vector<KnownContainer>>(catalog_.scan());
 
   std::set<uint64_t> wanted;
-  for (const auto& c : containers)
+  for (const auto& c : *containers)
     if (c.cgroup_id) wanted.insert(c.cgroup_id);
   std::set<uint64_t> have(registered.begin(), registered.end());
 
@@ -37,14 +37,19 @@ std::vector<KnownContainer> KernelSync::sync() {
       spdlog::warn("unregister cgroup {}: {}", id, e.what());
     }
   }
-  for (const auto& [id, counters] : counted) {
-    if (!wanted.count(id)) telemetry_.forget_cgroup(id);
+  for (auto it = counted.begin(); it != counted.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    telemetry_.forget_cgroup(it->first);
+    it = counted.erase(it);
   }
   last_ = containers;
-  return containers;
+  return {std::move(containers), std::move(counted)};
 }
 
-std::vector<KnownContainer> KernelSync::last() const {
+ContainerList KernelSync::last() const {
   std::lock_guard lock(mu_);
   return last_;
 }

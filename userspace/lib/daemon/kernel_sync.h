@@ -3,6 +3,8 @@
 // deleted meanwhile (and their counters).
 #pragma once
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -11,21 +13,30 @@
 
 namespace capsa::daemon {
 
+using ContainerList = std::shared_ptr<const std::vector<KnownContainer>>;
+
+struct SyncResult {
+  ContainerList containers;
+  // The kernel's counters as this pass read them, of these containers only:
+  // a scrape reports them instead of reading the map a second time.
+  std::map<uint64_t, capsa_counters> counters;
+};
+
 class KernelSync {
 public:
   KernelSync(bpf::Telemetry& telemetry, ContainerCatalog catalog)
       : telemetry_(telemetry), catalog_(std::move(catalog)) {}
 
-  // One reconciliation pass; returns the containers it saw. Thread-safe.
-  std::vector<KnownContainer> sync();
-  // What the last pass saw.
-  std::vector<KnownContainer> last() const;
+  // One reconciliation pass. Thread-safe.
+  SyncResult sync();
+  // What the last pass saw (shared, not copied: callers only read it).
+  ContainerList last() const;
 
 private:
   bpf::Telemetry& telemetry_;
   ContainerCatalog catalog_;
   mutable std::mutex mu_;
-  std::vector<KnownContainer> last_;
+  ContainerList last_ = std::make_shared<const std::vector<KnownContainer>>();
 };
 
 }  // namespace capsa::daemon

@@ -14,7 +14,7 @@ std::string tier_label(const std::string& tier) { return tier.substr(0, tier.fin
 
 void collect(std::vector<Family>& out, bpf::PolicyProgs& progs, PolicyEnforcer& enforcer, KernelSync& sync) {
   std::map<uint64_t, std::string> container_of;
-  for (const auto& c : sync.last())
+  for (const auto& c : *sync.last())
     if (c.cgroup_id) container_of[c.cgroup_id] = c.id;
 
   Family verdicts{"capsa_policy_verdicts_total",

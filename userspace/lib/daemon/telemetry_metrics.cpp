@@ -26,12 +26,14 @@ constexpr CounterField kPerContainer[] = {
 };
 
 void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sync) {
-  auto containers = sync.sync();
-  auto counters = telemetry.read_counters();
+  auto pass = sync.sync();
+  const auto& containers = *pass.containers;
+  const auto& counters = pass.counters;
   auto stats = telemetry.read_stats();
 
   for (const auto& f : kPerContainer) {
     Family fam{f.name, f.help, MetricType::Counter, {}};
+    fam.samples.reserve(containers.size());
     for (const auto& c : containers) {
       if (!c.cgroup_id) continue;
       auto it = counters.find(c.cgroup_id);

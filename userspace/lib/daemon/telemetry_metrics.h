@@ -8,7 +8,8 @@
 
 namespace capsa::daemon {
 
-// Registers a collector on `registry` that syncs, then reads counters.
+// Registers a collector on `registry` that syncs and reports the counters
+// that pass read.
 void register_telemetry_metrics(metrics::Registry& registry, bpf::Telemetry& telemetry, KernelSync& sync);
 
 // capsa_build_info{version,commit} 1

@@ -124,24 +124,42 @@ std::vector<Family> Registry::collect() const {
   for (auto& f : raw) {
     validate_metric_name(f.name);
     auto [it, inserted] = merged.try_emplace(f.name, Family{f.name, f.help, f.type, {}});
-    if (!inserted && it->second.type != f.type)
+    if (inserted) {
+      it->second.samples = std::move(f.samples);
+      continue;
+    }
+    if (it->second.type != f.type)
       throw Error("metric \"" + f.name + "\" collected both as a counter and as a gauge");
     for (auto& s : f.samples) it->second.samples.push_back(std::move(s));
   }
 
   std::vector<Family> out;
   out.reserve(merged.size());
+  auto by_labels = [](const Sample& a, const Sample& b) { return a.labels < b.labels; };
   for (auto& [name, f] : merged) {
     // A series given twice (in any label order) would make the scrape invalid.
-    std::set<Labels> seen;
-    for (const auto& s : f.samples) {
-      Labels key = canonical(s.labels);
-      validate_labels(name, key);
-      if (!seen.insert(std::move(key)).second)
-        throw Error("series " + series_name(name, s.labels) + " collected twice");
+    // Collectors give labels in name order: then equal series sort next to
+    // each other, and no canonical copy of each sample's labels is needed.
+    bool canonical_order = std::all_of(f.samples.begin(), f.samples.end(), [](const Sample& s) {
+      return std::is_sorted(s.labels.begin(), s.labels.end(),
+                            [](const auto& a, const auto& b) { return a.first < b.first; });
+    });
+    if (canonical_order) {
+      for (const auto& s : f.samples) validate_labels(name, s.labels);
+      std::stable_sort(f.samples.begin(), f.samples.end(), by_labels);
+      auto dup = std::adjacent_find(f.samples.begin(), f.samples.end(),
+                                    [](const Sample& a, const Sample& b) { return a.labels == b.labels; });
+      if (dup != f.samples.end()) throw Error("series " + series_name(name, dup->labels) + " collected twice");
+    } else {
+      std::set<Labels> seen;
+      for (const auto& s : f.samples) {
+        Labels key = canonical(s.labels);
+        validate_labels(name, key);
+        if (!seen.insert(std::move(key)).second)
+          throw Error("series " + series_name(name, s.labels) + " collected twice");
+      }
+      std::stable_sort(f.samples.begin(), f.samples.end(), by_labels);
     }
-    std::stable_sort(f.samples.begin(), f.samples.end(),
-                     [](const Sample& a, const Sample& b) { return a.labels < b.labels; });
     out.push_back(std::move(f));
   }
   return out;
