@@ -140,6 +140,11 @@ void add_update(CLI::App& app, Context ctx) {
           text = read_file(f->resources_file);
         }
         r = spec::parse_resources_json(text, origin);
+        // containerd sends the whole linux.resources, devices included; runc
+        // skips them on update too, so warn instead of refusing.
+        if (!r.devices.empty())
+          spdlog::warn("{}: devices: ignored, as by runc: device rules are fixed when the "
+                       "container is created", origin);
       } else {
         if (!any_flag(*f)) throw Error("update: nothing to update (give resource flags or --resources FILE)");
         r = from_flags(*f);

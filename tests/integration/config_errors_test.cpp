@@ -96,6 +96,32 @@ INSTANTIATE_TEST_SUITE_P(
                     b.save();
                   },
                   "linux.resources.cpu.cpus"},
+        BadConfig{"DeviceRuleType",
+                  [](Bundle& b) {
+                    auto& d = b.config()["linux"]["resources"]["devices"];
+                    d.push_back({{"allow", true}, {"type", "c"}, {"access", "r"}});
+                    d.push_back({{"allow", true}, {"type", "x"}, {"access", "r"}});
+                    b.save();
+                  },
+                  "linux.resources.devices[2].type: expected \"a\", \"c\" or \"b\", got \"x\""},
+        BadConfig{"DeviceRuleAccess",
+                  [](Bundle& b) {
+                    auto& d = b.config()["linux"]["resources"]["devices"];
+                    d.push_back({{"allow", true}, {"type", "c"}, {"access", "r"}});
+                    d.push_back({{"allow", true}, {"type", "c"}, {"access", "rwz"}});
+                    b.save();
+                  },
+                  "linux.resources.devices[2].access: expected a combination of r, w and m, got \"rwz\""},
+        // Passes the parser, fails the reduction: the devices controller
+        // cannot take one device out of an earlier wildcard.
+        BadConfig{"DeviceRuleHoleInWildcard",
+                  [](Bundle& b) {
+                    auto& d = b.config()["linux"]["resources"]["devices"];
+                    d.push_back({{"allow", true}, {"type", "b"}, {"major", 7}, {"access", "rw"}});
+                    d.push_back({{"allow", false}, {"type", "b"}, {"major", 7}, {"minor", 1}, {"access", "r"}});
+                    b.save();
+                  },
+                  "linux.resources.devices[2]: denying b 7:1 r (linux.resources.devices[2]) after allowing b 7:* rw"},
         BadConfig{"MissingConfig", [](Bundle& b) { ::unlink((b.path() + "/config.json").c_str()); },
                   "config.json"}),
     [](const auto& info) { return std::string(info.param.name); });

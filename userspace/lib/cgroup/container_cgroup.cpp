@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/device_filter.h"
 #include "common/error.h"
 #include "common/file_util.h"
 
@@ -62,7 +63,7 @@ uint64_t shares_to_weight(uint64_t shares) {
 }
 
 ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
-                                        const spec::Resources* resources) {
+                                        const spec::Resources* resources, const DevicePolicy* devices) {
   if (layout.kind() == LayoutKind::None) throw Error("no cgroup file system is mounted on this host");
   auto self = parse_proc_cgroup(read_file("/proc/self/cgroup"));
   ContainerCgroup cg;
@@ -129,6 +130,7 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
       }
     }
     if (resources) cg.apply(layout, *resources);
+    if (devices) cg.apply_devices(layout, *devices);
   } catch (...) {
     try {
       cg.destroy();
@@ -223,6 +225,30 @@ void ContainerCgroup::apply(const Layout& layout, const spec::Resources& r) cons
     for (const auto& [file, value] : r.unified)
       write_control(dirs_.at(kUnifiedKey), file, value, res + "unified[\"" + file + "\"]");
   }
+}
+
+void ContainerCgroup::apply_devices(const Layout& layout, const DevicePolicy& policy) const {
+  const std::string field = "linux.resources.devices";
+  if (auto* h = layout.v1_with("devices")) {
+    const std::string& dir = dirs_.at(h->key());
+    // The reset first: it clears whatever the new cgroup inherited.
+    const char* reset_file = policy.default_allow ? "devices.allow" : "devices.deny";
+    const char* exception_file = policy.default_allow ? "devices.deny" : "devices.allow";
+    write_control(dir, reset_file, "a", field + ": \"a\"");
+    for (const auto& e : policy.exceptions)
+      write_control(dir, exception_file, e.to_string(), field + ": \"" + e.to_string() + "\"");
+    return;
+  }
+  if (auto dir = unified_dir()) {
+    auto filter = bpf::DeviceFilter::load(policy);
+    filter.attach(*dir);
+    spdlog::debug("device access program {} attached to {}", filter.prog_id(), *dir);
+    return;
+  }
+  // Neither mechanism (a v1 host without the devices hierarchy mounted):
+  // the defaults alone are not worth refusing the container for.
+  if (policy.user_rules) throw Error(field + ": this host has neither a devices cgroup (v1) nor a cgroup v2 hierarchy");
+  spdlog::warn("no devices cgroup and no cgroup v2 on this host: device access is not restricted");
 }
 
 void ContainerCgroup::join(pid_t pid) const {

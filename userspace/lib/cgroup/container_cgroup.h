@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/device_rules.h"
 #include "cgroup/layout.h"
 #include "spec/spec.h"
 
@@ -30,10 +31,10 @@ uint64_t shares_to_weight(uint64_t shares);
 
 class ContainerCgroup {
 public:
-  // Creates the directories and applies the resources; on failure removes
-  // whatever it created before rethrowing.
+  // Creates the directories and applies the resources and device rules; on
+  // failure removes whatever it created before rethrowing.
   static ContainerCgroup create(const Layout& layout, const std::string& cgroups_path, const std::string& id,
-                                const spec::Resources* resources);
+                                const spec::Resources* resources, const DevicePolicy* devices = nullptr);
   static ContainerCgroup from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;
 
@@ -50,6 +51,11 @@ public:
   // Writes the resources that are set, leaving the others as they are
   // (create, and `capsa update`). Errors name the linux.resources field.
   void apply(const Layout& layout, const spec::Resources& r) const;
+  // Device access, before any task joins: v1's devices controller where the
+  // host has one, else a cgroup/dev BPF program on the cgroup2 directory
+  // (which goes with the directory). Not for `capsa update`: as in runc,
+  // device rules are fixed at create.
+  void apply_devices(const Layout& layout, const DevicePolicy& policy) const;
   // Kills what is left inside and removes every directory create() made.
   void destroy() const;
 

@@ -223,12 +223,21 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     }
   }
 
+  // A rule the devices controller cannot express is a config error, found
+  // before anything exists.
+  cgroup::DevicePolicy devices;
+  try {
+    devices = cgroup::device_policy(spec);
+  } catch (const Error& e) {
+    throw Error(origin + ": " + e.what(), e.sys_errno());
+  }
+
   state::ContainerDir dir = store.create(opts.id);
   std::optional<cgroup::ContainerCgroup> cg;
   CreateRollback rollback{&dir, &cg};
 
   cg = cgroup::ContainerCgroup::create(layout, spec.linux->cgroups_path, opts.id,
-                                       spec.linux->resources ? &*spec.linux->resources : nullptr);
+                                       spec.linux->resources ? &*spec.linux->resources : nullptr, &devices);
 
   std::string fifo = dir.exec_fifo();
   if (::mkfifo(fifo.c_str(), 0622) != 0) throw_sys("mkfifo " + fifo);

@@ -180,6 +180,8 @@ Resources parse_resources(const JsonReader& r) {
       rule.major = d.i64("major", -1, UINT32_MAX);
       rule.minor = d.i64("minor", -1, UINT32_MAX);
       rule.access = d.str_or("access", "rwm");
+      // runc refuses an empty access too: it would grant or take away nothing.
+      if (rule.access.empty()) d.fail_field("access", "must not be empty (a combination of r, w and m)");
       if (rule.access.find_first_not_of("rwm") != std::string::npos)
         d.fail_field("access", "expected a combination of r, w and m, got \"" + rule.access + "\"");
       res.devices.push_back(rule);
