@@ -126,9 +126,8 @@ TEST(CapsadMetricsPureV2, ContainerCgroupUsageIsReadFromCgroup2) {
   std::string label = "{container_id=\"" + id + "\"}";
   // Whatever happens, the container goes and capsad stops, inside the namespace
   // that knows their cgroup paths.
-  auto r = run_command(
-      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-       "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1; " + std::string(CAPSAD_BIN) +
+  auto r = on_pure_cgroup_v2(
+       std::string(CAPSAD_BIN) +
            " --listen 127.0.0.1:" + port + " --root " + root.path() + " --bpf-pin-root " + pin_root +
            " --policy-dir " + root.path() + "/policies >" + root.path() + "/capsad.log 2>&1 & capsad=$!; "
            "trap '" + capsa + " delete --force " + id + " >/dev/null 2>&1; kill $capsad; wait $capsad' EXIT; " +
@@ -136,7 +135,7 @@ TEST(CapsadMetricsPureV2, ContainerCgroupUsageIsReadFromCgroup2) {
            "for i in $(seq 200); do curl -sf 127.0.0.1:" + port + "/metrics >" + root.path() + "/m && "
            "awk -v s='capsa_container_cpu_seconds_total" + label + "' '$1 == s && $2 > 0 {f = 1} END {exit !f}' " +
            root.path() + "/m && break; "
-           "sleep 0.1; done; cat " + root.path() + "/m"},
+           "sleep 0.1; done; cat " + root.path() + "/m",
       60);
   run_command({CAPSAD_BIN, "--unpin", "--bpf-pin-root", pin_root});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << read_file_or_empty(root.path() + "/capsad.log");

@@ -23,16 +23,15 @@ TEST_F(OciDevicesWithPolicy, PureV2BothProgramsMustAllow) {
   std::string id = unique_id("devpol");
   std::string capsa_cmd = std::string(CAPSA_BIN) + " --root " + root_.path() + " --bpf-pin-root " + pin_root_;
   std::string exec = capsa_cmd + " exec " + id + " /bin/sh -c ";
-  auto r = run_command(
-      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-       "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && " + capsa_cmd + " run -d --bundle " +
+  auto r = on_pure_cgroup_v2(
+       capsa_cmd + " run -d --bundle " +
            b.path() + " " + id + " || exit 1\n" +
            // random: the OCI rules allow it, capsad's policy denies it.
            exec + "'head -c 1 /dev/random >/dev/null' 2>&1 | grep -q 'not permitted' && echo random-denied\n" +
            exec + "'head -c 1 /dev/urandom | wc -c'\n" +
            // loop1: capsad has no rule for it, the OCI rules deny it.
            exec + "'mknod /dev/loop1 b 7 1 && head -c 1 /dev/loop1' 2>&1 | grep -q 'not permitted' && echo loop1-denied\n" +
-           capsa_cmd + " delete --force " + id + "\n"});
+           capsa_cmd + " delete --force " + id + "\n");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "random-denied\n1\nloop1-denied\n") << r.err;
 }

@@ -17,11 +17,6 @@ class CgroupLayouts : public ::testing::Test {
 protected:
   void SetUp() override { CAPSA_REQUIRE_ROOT(); }
 
-  // Runs `script` with only cgroup2 mounted at /sys/fs/cgroup.
-  CommandResult on_pure_v2(const std::string& script) {
-    return run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-                        "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && " + script});
-  }
   std::string capsa_cmd() const { return std::string(CAPSA_BIN) + " --root " + root_.path(); }
   TempDir root_{"capsa-root"};
 };
@@ -31,7 +26,7 @@ TEST_F(CgroupLayouts, PureV2ContainerGetsItsOwnCgroup2AndDeleteRemovesIt) {
             "grep '^0::' /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.controllers && echo v2-mounted; "
             "test -d /sys/fs/cgroup/memory || echo no-v1-dirs"});
   std::string id = unique_id("v2");
-  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id +
+  auto r = on_pure_cgroup_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id +
                       " && test ! -e /sys/fs/cgroup/capsa/" + id + " && echo cgroup-removed");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // The cgroup namespace roots the container at its own cgroup.
@@ -46,7 +41,7 @@ TEST_F(CgroupLayouts, PureV2LimitWithoutItsControllerFailsNamingTheFieldAndLeave
   b.config()["linux"]["resources"]["pids"] = {{"limit", 10}};
   b.save();
   std::string id = unique_id("v2lim");
-  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id + "; echo rc=$?; test -e /sys/fs/cgroup/capsa/" +
+  auto r = on_pure_cgroup_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id + "; echo rc=$?; test -e /sys/fs/cgroup/capsa/" +
                       id + " && echo LEFTOVER; true");
   EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(r.out.find("LEFTOVER"), std::string::npos) << r.out;

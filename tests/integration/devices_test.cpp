@@ -59,10 +59,6 @@ protected:
     b.save();
   }
 
-  CommandResult on_pure_v2(const std::string& script) {
-    return run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-                        "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && " + script});
-  }
   std::string capsa_cmd() const { return std::string(CAPSA_BIN) + " --root " + root_.path(); }
   TempDir root_{"capsa-root"};
 };
@@ -95,7 +91,7 @@ TEST_F(Devices, PureV2EnforcesTheSameRulesWithABpfProgram) {
   Bundle b({"/bin/sh", "-c", kProbe});
   configure(b);
   std::string id = unique_id("devv2");
-  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id);
+  auto r = on_pure_cgroup_v2(capsa_cmd() + " run --bundle " + b.path() + " " + id);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, kVerdicts) << r.err;
 }
@@ -105,7 +101,7 @@ TEST_F(Devices, PureV2ProgramIsAttachedToTheContainerCgroupAndGoesWithIt) {
   configure(b);
   std::string id = unique_id("devprog");
   std::string dir = "/sys/fs/cgroup/capsa/" + id;
-  auto r = on_pure_v2(
+  auto r = on_pure_cgroup_v2(
       capsa_cmd() + " create --bundle " + b.path() + " " + id + " >/dev/null || exit 1\n" +
       "bpftool cgroup list " + dir + " | tail -n +2\n" +
       "prog=$(bpftool -j cgroup list " + dir + " | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p')\n" +
@@ -130,7 +126,7 @@ TEST_F(Devices, PureV2BadRuleFailsCreateNamingTheFieldAndLeavesNothing) {
   d.push_back({{"allow", false}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "w"}});
   b.save();
   std::string id = unique_id("devbad");
-  auto r = on_pure_v2(capsa_cmd() + " create --bundle " + b.path() + " " + id +
+  auto r = on_pure_cgroup_v2(capsa_cmd() + " create --bundle " + b.path() + " " + id +
                       "; echo rc=$?; test -e /sys/fs/cgroup/capsa/" + id + " && echo LEFTOVER; true");
   EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(r.out.find("LEFTOVER"), std::string::npos) << r.out;
@@ -145,7 +141,7 @@ TEST_F(Devices, PureV2LoadsAFullRuleMap) {
   auto& d = b.config()["linux"]["resources"]["devices"];
   for (int i = 0; i < 246; ++i) d.push_back({{"allow", true}, {"type", "c"}, {"major", 240}, {"minor", i}, {"access", "r"}});
   b.save();
-  auto r = on_pure_v2(capsa_cmd() + " run --bundle " + b.path() + " " + unique_id("devfull"));
+  auto r = on_pure_cgroup_v2(capsa_cmd() + " run --bundle " + b.path() + " " + unique_id("devfull"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n") << r.err;
 }

@@ -134,4 +134,10 @@ std::vector<std::string> mounts_mentioning(const std::string& needle) {
   return out;
 }
 
+CommandResult on_pure_cgroup_v2(const std::string& script, int timeout_s) {
+  return run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                      "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1\n" + script},
+                     timeout_s);
+}
+
 }  // namespace capsa::test

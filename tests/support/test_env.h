@@ -70,6 +70,11 @@ bool eventually(const std::function<bool()>& fn, int timeout_ms = 5000);
 // The file's text, or "" when it cannot be read.
 std::string read_file_or_empty(const std::string& path);
 
+// Runs `sh -c script` in a private mount namespace where /sys/fs/cgroup is
+// the cgroup2 hierarchy alone: a pure cgroup v2 host, as capsa sees it
+// (layout detection reads mountinfo).
+CommandResult on_pure_cgroup_v2(const std::string& script, int timeout_s = 120);
+
 // Lines of /proc/self/mountinfo that mention `needle`.
 std::vector<std::string> mounts_mentioning(const std::string& needle);
 

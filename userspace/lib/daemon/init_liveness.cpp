@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "daemon/fd_budget.h"
+#include "daemon/mark_sweep.h"
 #include "state/process_probe.h"
 
 namespace capsa::daemon {
@@ -61,15 +62,6 @@ void InitLiveness::refresh() {
   }
 }
 
-void InitLiveness::sweep() {
-  for (auto it = procs_.begin(); it != procs_.end();) {
-    if (!it->second.used) {
-      it = procs_.erase(it);
-    } else {
-      it->second.used = false;
-      ++it;
-    }
-  }
-}
+void InitLiveness::sweep() { sweep_unused(procs_); }
 
 }  // namespace capsa::daemon

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "daemon/fd_budget.h"
+#include "daemon/mark_sweep.h"
 
 namespace capsa::daemon {
 
@@ -59,15 +60,6 @@ std::optional<std::string> OpenFileCache::read(const std::string& path) {
   return out;
 }
 
-void OpenFileCache::sweep() {
-  for (auto it = files_.begin(); it != files_.end();) {
-    if (!it->second.used) {
-      it = files_.erase(it);
-    } else {
-      it->second.used = false;
-      ++it;
-    }
-  }
-}
+void OpenFileCache::sweep() { sweep_unused(files_); }
 
 }  // namespace capsa::daemon

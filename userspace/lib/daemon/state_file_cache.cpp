@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "daemon/mark_sweep.h"
 
 namespace capsa::daemon {
 
@@ -91,15 +92,6 @@ std::shared_ptr<const ParsedState> StateFileCache::get(const std::string& key, i
   return parsed;
 }
 
-void StateFileCache::sweep() {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (!it->second.used) {
-      it = entries_.erase(it);
-    } else {
-      it->second.used = false;
-      ++it;
-    }
-  }
-}
+void StateFileCache::sweep() { sweep_unused(entries_); }
 
 }  // namespace capsa::daemon
