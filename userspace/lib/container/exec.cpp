@@ -82,7 +82,6 @@ ino_t ns_inode(const std::string& path) {
 
 Executed exec_in_container(const state::ContainerState& st, const ExecRequest& req) {
   if (!state::process_alive(st.init_pid, st.init_start_time)) throw Error("cannot exec in a stopped container");
-  check_preserved_fds(req.preserve_fds);
   std::vector<int> preserved = preserved_fds(req.preserve_fds);
   if (req.process.terminal && req.console_socket.empty() && !req.foreground)
     throw Error("--tty needs --console-socket when detached");

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "container/hooks.h"
 #include "container/path_resolve.h"
@@ -49,10 +50,11 @@ void enter_new_time_ns(const std::map<std::string, spec::TimeOffset>& offsets) {
     std::string text;
     for (const auto& [clock, o] : offsets)
       text += clock + " " + std::to_string(o.secs) + " " + std::to_string(o.nanosecs) + "\n";
-    UniqueFd f(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-    if (!f) throw_sys("linux.timeOffsets: open /proc/self/timens_offsets");
-    if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-      throw_sys("linux.timeOffsets: write /proc/self/timens_offsets");
+    try {
+      write_file("/proc/self/timens_offsets", text);
+    } catch (const Error& e) {
+      throw Error(std::string("linux.timeOffsets: ") + e.what(), e.sys_errno());
+    }
   }
   UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
   if (!ns || ::setns(ns.get(), CLONE_NEWTIME) != 0) throw_sys("linux.namespaces: enter the new time namespace");

@@ -87,12 +87,12 @@ void write_id_maps(pid_t pid, const spec::Linux& l, const std::string& origin) {
     const std::vector<spec::IdMapping>& maps;
   };
   for (const Map& m : {Map{"gid_map", "linux.gidMappings", l.gid_mappings}, Map{"uid_map", "linux.uidMappings", l.uid_mappings}}) {
-    std::string text = id_map_text(m.maps);
-    UniqueFd fd(::open((base + m.file).c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_sys(origin + ": " + m.field + ": open " + base + m.file);
     // The kernel takes the whole map in one write, once.
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-      throw_sys(origin + ": " + m.field + ": write " + base + m.file);
+    try {
+      write_file(base + m.file, id_map_text(m.maps));
+    } catch (const Error& e) {
+      throw Error(origin + ": " + m.field + ": " + e.what(), e.sys_errno());
+    }
   }
 }
 
@@ -186,7 +186,8 @@ void bind_policy(const state::StateStore& store, const std::string& id) {
 }  // namespace
 
 Created create_container(const state::StateStore& store, const CreateOptions& opts) {
-  check_preserved_fds(opts.preserve_fds);
+  // Checked first: a preserved fd that is not open fails before anything exists.
+  std::vector<int> preserved = preserved_fds(opts.preserve_fds);
   std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "--bundle");
   spec::Spec spec = spec::load_bundle_spec(bundle);
   std::string origin = bundle + "/config.json";
@@ -258,7 +259,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.rootfs.no_pivot = opts.no_pivot;
   plan.rootfs.cgroup_mounts = cgroup_fs_mounts(layout, *cg);
   plan.sync_fd = sync.init_end.get();
-  plan.preserved_fds = preserved_fds(opts.preserve_fds);
+  plan.preserved_fds = std::move(preserved);
   plan.fifo_fd = fifo_fd.get();
   const spec::Hooks& hooks = spec.hooks;
   plan.hook_sync = !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||

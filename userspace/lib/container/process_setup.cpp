@@ -254,16 +254,14 @@ void close_fds_except(std::vector<int> keep) {
   ::syscall(SYS_close_range, from, ~0U, 0);
 }
 
-void check_preserved_fds(int count) {
+std::vector<int> preserved_fds(int count) {
   if (count < 0) throw Error("--preserve-fds: expected a count of 0 or more, got " + std::to_string(count));
-  for (int fd : preserved_fds(count))
+  std::vector<int> out;
+  for (int fd = 3; fd < 3 + count; ++fd) {
     if (::fcntl(fd, F_GETFD) < 0)
       throw Error("--preserve-fds " + std::to_string(count) + ": fd " + std::to_string(fd) + " is not open", EBADF);
-}
-
-std::vector<int> preserved_fds(int count) {
-  std::vector<int> out;
-  for (int i = 0; i < count; ++i) out.push_back(3 + i);
+    out.push_back(fd);
+  }
   return out;
 }
 

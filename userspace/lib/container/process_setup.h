@@ -16,10 +16,9 @@ void reset_signals();
 // flock would block `start`), log files or sockets. Keeps 0-2 and `keep`.
 void close_fds_except(std::vector<int> keep);
 // --preserve-fds N: the runtime's fds 3 .. 3+N-1 go on to the container's
-// process, as with runc. check_preserved_fds throws naming the first that is
-// not open; preserved_fds lists them for close_fds_except; keep_across_exec
-// clears their close-on-exec flag in the child.
-void check_preserved_fds(int count);
+// process, as with runc. preserved_fds lists them for close_fds_except and
+// throws naming the first that is not open; keep_across_exec clears their
+// close-on-exec flag in the child.
 std::vector<int> preserved_fds(int count);
 void keep_across_exec(const std::vector<int>& fds) noexcept;
 

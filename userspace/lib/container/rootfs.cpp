@@ -72,6 +72,20 @@ bool is_dir_source(const std::string& src) {
   return ::stat(src.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Binds source on `where` (an fd path for dest). Flags such as ro or nosuid
+// need a second, remounting call, which repeats the locked flags already on
+// the mount and goes through a fresh fd: the first still names the covered
+// directory, not the new mount.
+void bind_and_remount(const RootfsPlan& plan, const std::string& source, const std::string& where,
+                      const std::string& dest, bool as_file, bool recursive, unsigned long remount_flags,
+                      const std::string& field, const std::string& shown) {
+  do_mount(source, where, nullptr, MS_BIND | (recursive ? MS_REC : 0), "", field + ": bind " + source + " on " + shown);
+  if (!remount_flags) return;
+  auto mounted = open_mount_target(plan.rootfs, dest, as_file);
+  do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | remount_flags | current_mount_flags(dest), "",
+           field + ": remount " + shown + " with its options");
+}
+
 void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPlan& plan,
                   const std::string& field) {
   std::string dest = secure_join(plan.rootfs, m.destination);
@@ -88,12 +102,7 @@ void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPl
       return;
     }
     if (c.own_dir.empty()) return;  // no directory of ours in this hierarchy
-    do_mount(c.own_dir, fd_path(fd.get()), nullptr, MS_BIND | MS_REC, "", field + ": bind " + c.own_dir + " on " + shown);
-    if (!(flags & MS_RDONLY)) return;
-    // Reopen: the fd still names the covered directory, not the new mount.
-    auto mounted = open_mount_target(plan.rootfs, target, false);
-    do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(target), "",
-             field + ": remount " + shown + " read-only");
+    bind_and_remount(plan, c.own_dir, fd_path(fd.get()), target, false, true, flags & MS_RDONLY, field, shown);
   };
   if (!has_v1) {
     for (const auto& c : plan.cgroup_mounts) mount_hierarchy(c, dest, m.destination);
@@ -117,15 +126,10 @@ void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPl
 // without one the kernel refuses it and the host's /sys is bound instead, as
 // runc does.
 void mount_sysfs_in_user_ns(const std::string& where, const std::string& dest, const RootfsPlan& plan,
-                            const MountOptions& opts, const std::string& field) {
+                            const MountOptions& opts, const std::string& field, const std::string& shown) {
   if (::mount("sysfs", where.c_str(), "sysfs", opts.flags & ~MS_REMOUNT, nullptr) == 0) return;
   if (errno != EPERM) throw_sys(field + ": mount sysfs");
-  do_mount("/sys", where, nullptr, MS_BIND | MS_REC, "", field + ": bind the host's /sys (sysfs refused in a user namespace)");
-  unsigned long extra = opts.flags & kBindRemountable;
-  if (!extra) return;
-  auto mounted = open_mount_target(plan.rootfs, dest, false);
-  do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | extra | current_mount_flags(dest), "",
-           field + ": remount the bound /sys with its options");
+  bind_and_remount(plan, "/sys", where, dest, false, true, opts.flags & kBindRemountable, field, shown);
 }
 
 void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
@@ -149,18 +153,10 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
   std::string where = fd_path(target.get());
 
   if (bind) {
-    do_mount(source, where, nullptr, MS_BIND | (opts.recursive ? MS_REC : 0), "",
-             field + ": bind " + source + " on " + m.destination);
-    unsigned long extra = opts.flags & kBindRemountable;
-    if (extra) {
-      // Reopen: the fd still names the covered directory, not the new mount.
-      auto mounted = open_mount_target(plan.rootfs, dest, !is_dir_source(source));
-      do_mount("", fd_path(mounted.get()), nullptr,
-               MS_REMOUNT | MS_BIND | extra | current_mount_flags(dest), "",
-               field + ": remount " + m.destination + " with its options");
-    }
+    bind_and_remount(plan, source, where, dest, !is_dir_source(source), opts.recursive, opts.flags & kBindRemountable,
+                     field, m.destination);
   } else if (m.type == "sysfs" && plan.in_user_ns) {
-    mount_sysfs_in_user_ns(where, dest, plan, opts, field);
+    mount_sysfs_in_user_ns(where, dest, plan, opts, field, m.destination);
   } else {
     std::string src = m.source.empty() ? m.type : m.source;
     do_mount(src, where, m.type.c_str(), opts.flags & ~MS_REMOUNT, opts.data,

@@ -35,17 +35,11 @@ UniqueFd make_memfd() {
 
 }  // namespace
 
-bool running_from_sealed_copy() {
-  UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-  if (!self) return false;
-  int seals = ::fcntl(self.get(), F_GET_SEALS);
-  return seals >= 0 && (seals & kSeals) == kSeals;
-}
-
 void reexec_from_sealed_copy(char** argv) {
-  if (running_from_sealed_copy()) return;
   UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!self) throw_sys("sealed copy of capsa: open /proc/self/exe");
+  int seals = ::fcntl(self.get(), F_GET_SEALS);
+  if (seals >= 0 && (seals & kSeals) == kSeals) return;  // this is the copy
   struct stat st;
   if (::fstat(self.get(), &st) != 0) throw_sys("sealed copy of capsa: stat /proc/self/exe");
   UniqueFd copy = make_memfd();

@@ -7,9 +7,6 @@
 
 namespace capsa::container {
 
-// True when /proc/self/exe is already a sealed copy.
-bool running_from_sealed_copy();
-
 // Copies /proc/self/exe into a sealed memfd and execs it with the same
 // arguments and environment. Returns only when already running from one;
 // throws (with errno text) when the copy cannot be made.
