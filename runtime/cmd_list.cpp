@@ -1,7 +1,7 @@
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "cli.h"
 #include "common/error.h"
@@ -15,11 +15,25 @@ struct Row {
   std::string owner;
 };
 
+// /etc/passwd read directly, as runc's user.LookupUid does: capsa is linked
+// statically, and glibc's NSS would need its shared modules at run time.
+std::string user_name(uid_t uid) {
+  std::ifstream in("/etc/passwd");
+  for (std::string line; std::getline(in, line);) {
+    auto name_end = line.find(':');
+    auto pw_end = name_end == std::string::npos ? name_end : line.find(':', name_end + 1);
+    if (pw_end == std::string::npos) continue;
+    auto uid_end = line.find(':', pw_end + 1);
+    if (uid_end == std::string::npos) continue;
+    if (line.compare(pw_end + 1, uid_end - pw_end - 1, std::to_string(uid)) == 0) return line.substr(0, name_end);
+  }
+  return "#" + std::to_string(uid);
+}
+
 std::string owner_of(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return "";
-  if (auto* pw = ::getpwuid(st.st_uid)) return pw->pw_name;
-  return "#" + std::to_string(st.st_uid);
+  return user_name(st.st_uid);
 }
 
 // Go's text/tabwriter with runc's settings (minwidth 12, padding 3): every

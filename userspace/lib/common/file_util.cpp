@@ -11,13 +11,11 @@
 
 namespace capsa {
 
-std::string read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_sys("open " + path);
+static std::string read_all(int fd, const std::string& path) {
   std::string out;
   char buf[8192];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_sys("read " + path);
@@ -26,6 +24,26 @@ std::string read_file(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_sys("open " + path);
+  return read_all(fd.get(), path);
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT || errno == ESRCH) return std::nullopt;
+    throw_sys("open " + path);
+  }
+  try {
+    return read_all(fd.get(), path);
+  } catch (const Error& e) {
+    if (e.sys_errno() == ESRCH) return std::nullopt;  // the process exited while we read
+    throw;
+  }
 }
 
 static void write_all(int fd, std::string_view data, const std::string& path) {

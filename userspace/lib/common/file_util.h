@@ -1,12 +1,17 @@
 // Small file helpers that report failures as capsa::Error with the path.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace capsa {
 
 std::string read_file(const std::string& path);
+// The file's text, or nullopt when it does not exist (ENOENT; ESRCH for a
+// /proc entry of a process that is gone). Other errors throw. For paths whose
+// absence is normal: an exception there costs more than the read.
+std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes without O_CREAT|O_TRUNC semantics beyond what the kernel file needs:
 // used for cgroup and proc control files.
 void write_file(const std::string& path, std::string_view data);

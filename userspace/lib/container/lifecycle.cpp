@@ -172,14 +172,13 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds timeout
 void bind_policy(const state::StateStore& store, const std::string& id) {
   std::string sock = daemon::default_control_socket(store.root());
   try {
-    auto reply = daemon::control_request(sock, {{"cmd", "sync"}}, 5000);
-    if (!reply.value("ok", false))
-      spdlog::warn("container {}: capsad could not bind its policy: {}", id, reply.value("error", reply.dump()));
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT || e.sys_errno() == ECONNREFUSED)
+    auto reply = daemon::control_request_if_listening(sock, {{"cmd", "sync"}}, 5000);
+    if (!reply)
       spdlog::debug("container {}: no capsad at {}: no policy bound", id, sock);
-    else
-      spdlog::warn("container {}: policy not bound by capsad: {}", id, e.what());
+    else if (!reply->value("ok", false))
+      spdlog::warn("container {}: capsad could not bind its policy: {}", id, reply->value("error", reply->dump()));
+  } catch (const Error& e) {
+    spdlog::warn("container {}: policy not bound by capsad: {}", id, e.what());
   }
 }
 

@@ -103,20 +103,50 @@ void ControlServer::serve() {
   }
 }
 
-nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms) {
+namespace {
+
+// The connected socket, or an invalid fd with connect's errno in err.
+UniqueFd connect_to(const std::string& path, int& err) {
   auto addr = address_of(path);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_sys("control socket: socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw_sys("connect to capsad at " + path);
+  err = 0;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    err = errno;
+    return UniqueFd();
+  }
+  return fd;
+}
+
+nlohmann::json exchange(int fd, const std::string& path, const nlohmann::json& request, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  write_all(fd.get(), request.dump() + "\n");
-  auto line = read_line(fd.get(), deadline);
+  write_all(fd, request.dump() + "\n");
+  auto line = read_line(fd, deadline);
   try {
     return nlohmann::json::parse(line);
   } catch (const std::exception& e) {
     throw Error("capsad at " + path + " sent a reply that is not JSON: " + e.what());
   }
+}
+
+}  // namespace
+
+nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms) {
+  int err;
+  UniqueFd fd = connect_to(path, err);
+  if (!fd) throw_sys("connect to capsad at " + path, err);
+  return exchange(fd.get(), path, request, timeout_ms);
+}
+
+std::optional<nlohmann::json> control_request_if_listening(const std::string& path, const nlohmann::json& request,
+                                                           int timeout_ms) {
+  int err;
+  UniqueFd fd = connect_to(path, err);
+  if (!fd) {
+    if (err == ENOENT || err == ECONNREFUSED) return std::nullopt;
+    throw_sys("connect to capsad at " + path, err);
+  }
+  return exchange(fd.get(), path, request, timeout_ms);
 }
 
 }  // namespace capsa::daemon

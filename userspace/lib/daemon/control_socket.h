@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -39,5 +40,9 @@ private:
 // Sends one request and returns the reply. Throws Error carrying errno
 // (ENOENT / ECONNREFUSED when no capsad listens) or a protocol message.
 nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms = 5000);
+// The same, but nullopt when no capsad listens at path (no socket file, or
+// nobody accepting): that is the normal case for the runtime without capsad.
+std::optional<nlohmann::json> control_request_if_listening(const std::string& path, const nlohmann::json& request,
+                                                           int timeout_ms = 5000);
 
 }  // namespace capsa::daemon

@@ -10,12 +10,9 @@
 namespace capsa::state {
 
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  std::string text;
-  try {
-    text = read_file("/proc/" + std::to_string(pid) + "/stat");
-  } catch (...) {
-    return std::nullopt;
-  }
+  auto read = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  if (!read) return std::nullopt;
+  const std::string& text = *read;
   // comm (field 2) may hold spaces and parentheses: parse after the last ')'.
   auto close = text.rfind(')');
   if (close == std::string::npos || close + 2 >= text.size()) return std::nullopt;
