@@ -60,7 +60,15 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 	return 0;
 }
 
-/* ------------------------------------------------------------- syscalls */
+/* ------------------------------------------------------------- syscalls
+ *
+ * A raw sys_enter or sys_exit program runs on every system call of every
+ * task on the host. So file checks hang on the exits of the calls that open
+ * a file only, and capsad attaches the two raw programs below only while a
+ * policy in force needs them: capsa_policy_sys_enter while one has syscall
+ * rules, capsa_policy_doomed while one has a kill rule a cgroup hook
+ * decides. Their links are pinned like the others: a capsad killed with -9
+ * leaves the kernel enforcing what was in force. */
 
 SEC("raw_tracepoint/sys_enter")
 int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
@@ -91,15 +99,18 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
  * "..", /proc magic links and handles already resolved), before the process
  * gets to use the descriptor: a kill sent here lands on the way back to
  * user space. */
-static __always_inline void opened(const struct governed *g, struct pt_regs *regs, long nr, long fd)
+static __always_inline void opened(const struct governed *g, long nr, long fd)
 {
 	struct capsa_policy_event *ev;
 	struct capsa_verdict v = {};
-	struct file *file = fd_file(fd);
+	struct file *file;
 	__u32 fmode, acc = 0;
 	__u8 kind;
 
-	if (!file || lsm_decides_files())
+	if (lsm_decides_files())
+		return;
+	file = fd_file(fd);
+	if (!file)
 		return;
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (fmode & FMODE_READ)
@@ -111,6 +122,7 @@ static __always_inline void opened(const struct governed *g, struct pt_regs *reg
 		return;
 	ev = report(g, &v, kind);
 	if (ev) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 		const char *name = NULL;
 
 		ev->access = acc;
@@ -128,30 +140,67 @@ static __always_inline void opened(const struct governed *g, struct pt_regs *reg
 		bpf_send_signal(SIGKILL);
 }
 
-/* Kills what a cgroup hook condemned, and decides opened files, as the
- * syscall returns. */
+static __always_inline int open_exit(struct syscall_trace_exit *ctx)
+{
+	struct governed g;
+
+	if (ctx->ret >= 0 && governed_task(&g))
+		opened(&g, ctx->nr, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int capsa_exit_open(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int capsa_exit_creat(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int capsa_exit_openat(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int capsa_exit_openat2(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
+int capsa_exit_open_by_handle(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+/* Kills what a cgroup hook condemned, as the syscall returns. */
+static __always_inline int kill_doomed(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_lookup_elem(&pol_doomed, &pid_tgid))
+		return 0;
+	bpf_map_delete_elem(&pol_doomed, &pid_tgid);
+	bpf_send_signal(SIGKILL);
+	return 1;
+}
+
+SEC("raw_tracepoint/sys_exit")
+int capsa_policy_doomed(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct governed g;
+
+	if (governed_task(&g))
+		kill_doomed();
+	return 0;
+}
+
+/* Where the per-syscall tracepoints cannot be attached (no tracefs): the
+ * doomed kill and the open check in one program on every syscall exit. */
 SEC("raw_tracepoint/sys_exit")
 int capsa_policy_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = (long)ctx->args[1];
-	__u64 pid_tgid;
 	struct governed g;
 	long nr;
 
-	if (!governed_task(&g))
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (bpf_map_lookup_elem(&pol_doomed, &pid_tgid)) {
-		bpf_map_delete_elem(&pol_doomed, &pid_tgid);
-		bpf_send_signal(SIGKILL);
-		return 0;
-	}
-	if (ret < 0)
+	if (!governed_task(&g) || kill_doomed() || ret < 0)
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
 	if (nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_creat || nr == NR_open_by_handle_at)
-		opened(&g, regs, nr, ret);
+		opened(&g, nr, ret);
 	return 0;
 }
 

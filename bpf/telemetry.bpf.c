@@ -19,11 +19,37 @@ struct {
 } containers SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct capsa_container_mark);
+} container_cgroups SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, CAPSA_MAX_CONTAINERS);
 	__type(key, __u64);
 	__type(value, struct capsa_counters);
 } counters SEC(".maps");
+
+/* Allocated when a container makes its first system call (4 KiB per CPU),
+ * not for every possible container up front. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CAPSA_MAX_CONTAINERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct capsa_syscall_counts);
+} syscall_counts SEC(".maps");
+
+/* Never written: the zero value a new `syscall_counts` entry starts from
+ * (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capsa_syscall_counts);
+} syscall_counts_zero SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -86,13 +112,38 @@ static __always_inline void event_submit(struct capsa_event *ev)
 	stat_inc(CAPSA_STAT_EVENTS_SENT);
 }
 
-SEC("raw_tracepoint/sys_enter")
-int capsa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* Runs on every system call of every task on the host: for a host task,
+ * one look at its cgroup's storage (measured at ~5 ns against ~100 ns for a
+ * lookup of the cgroup id in `containers`); for a container's, one hash
+ * lookup more, its count by syscall number, which is also its total (user
+ * space sums it). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 {
-	struct capsa_counters *c = container_counters(bpf_get_current_cgroup_id());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct capsa_container_mark *mark;
+	struct capsa_syscall_counts *c;
+	__u64 nr = (__u64)id;
 
-	if (c)
-		c->syscalls++;
+	mark = bpf_cgrp_storage_get(&container_cgroups, task->cgroups->dfl_cgrp, 0, 0);
+	if (!mark)
+		return 0;
+	if (nr >= CAPSA_SYSCALL_OTHER)
+		nr = CAPSA_SYSCALL_OTHER;
+	c = bpf_map_lookup_elem(&syscall_counts, &mark->cgroup_id);
+	if (!c) {
+		__u32 zero = 0;
+		struct capsa_syscall_counts *z = bpf_map_lookup_elem(&syscall_counts_zero, &zero);
+		__u64 cgid = mark->cgroup_id;
+
+		if (!z)
+			return 0;
+		bpf_map_update_elem(&syscall_counts, &cgid, z, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&syscall_counts, &cgid);
+		if (!c)
+			return 0;
+	}
+	c->n[nr]++;
 	return 0;
 }
 

@@ -20,12 +20,35 @@ struct capsa_container {
 	__u32 reserved;
 };
 
-/* Value of the per-CPU `counters` hash map, keyed by cgroup v2 id. */
+/* Value of the `container_cgroups` cgroup-storage map: present on exactly
+ * the cgroups that are in `containers` (same writers, same moments; the
+ * kernel drops it with the cgroup). The per-syscall program asks this map,
+ * not the hash: a cgroup's storage is a pointer or two away, where a hash
+ * lookup costs a hash and a bucket walk on every system call of every task
+ * on the host. */
+struct capsa_container_mark {
+	__u64 cgroup_id;
+};
+
+/* Value of the per-CPU `counters` hash map, keyed by cgroup v2 id. The
+ * kernel no longer counts `syscalls` here (it is the sum of the container's
+ * `syscall_counts`, filled in by user space): one map update per system call
+ * instead of two. */
 struct capsa_counters {
 	__u64 syscalls;
 	__u64 execs;
 	__u64 forks;
 	__u64 exits;
+};
+
+/* Value of the per-CPU `syscall_counts` hash map, keyed by cgroup v2 id:
+ * system calls entered, indexed by this architecture's syscall number. A
+ * number at or above CAPSA_SYSCALL_OTHER (none on x86-64 or arm64 today, or
+ * a negative one from a tracer) is counted in that last slot. */
+#define CAPSA_SYSCALL_SLOTS 512
+#define CAPSA_SYSCALL_OTHER (CAPSA_SYSCALL_SLOTS - 1)
+struct capsa_syscall_counts {
+	__u64 n[CAPSA_SYSCALL_SLOTS];
 };
 
 enum capsa_event_type {
@@ -57,5 +80,6 @@ enum capsa_stat {
 #define CAPSA_PIN_MAPS_DIR "maps"
 #define CAPSA_PIN_LINKS_DIR "links"
 #define CAPSA_MAP_CONTAINERS "containers"
+#define CAPSA_MAP_CONTAINER_CGROUPS "container_cgroups"
 
 #endif

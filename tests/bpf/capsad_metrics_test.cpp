@@ -68,6 +68,43 @@ TEST_F(CapsadMetrics, ContainerSyscallsAreCountedInTheKernelUnderItsId) {
   EXPECT_TRUE(sample_value(text, "capsa_build_info", "version=").has_value()) << text;
 }
 
+// The same count by syscall name: getpid at least as often as the loop
+// called it, and the container's series adding up to its total.
+TEST_F(CapsadMetrics, ContainerSyscallsAreCountedByName) {
+  start_capsad();
+  constexpr long kCalls = 100000;
+  Bundle b({"/bin/syscall_loop", std::to_string(kCalls), "--pause"});
+  std::string id = run_detached(b, "byname");
+  ASSERT_TRUE(eventually([&] { return read_file_or_empty(b.path() + "/out").find("done") != std::string::npos; }, 20000))
+      << read_file_or_empty(b.path() + "/out");
+  const std::string label = "container_id=\"" + id + "\"";
+  constexpr const char* kByName = "capsa_container_syscalls_by_name_total";
+  double getpid = 0;
+  EXPECT_TRUE(eventually(
+      [&] { return (getpid = sample_value(capsad_->metrics(), kByName, label + ",syscall=\"getpid\"").value_or(-1)) >= kCalls; },
+      5000))
+      << "getpid counted: " << getpid << "\n" << capsad_->metrics();
+
+  // One scrape: both families come from the same read of the kernel's counts.
+  auto text = capsad_->metrics();
+  double total = sample_value(text, kSyscalls, label).value_or(-1);
+  double sum = 0;
+  size_t series = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(std::string(kByName) + "{") || line.find(label) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+    ++series;
+  }
+  EXPECT_EQ(sum, total) << text;
+  EXPECT_LE(series, 21u) << "at most 20 named series plus other";
+  EXPECT_TRUE(sample_value(text, kByName, label + ",syscall=\"other\"").has_value()) << text;
+
+  capsa(root_.path(), {"delete", "--force", id});
+  EXPECT_TRUE(eventually([&] { return capsad_->metrics().find(label) == std::string::npos; }, 5000))
+      << "series outlived the container:\n" << capsad_->metrics();
+}
+
 // CPU, memory and pids come from the container's own cgroup at scrape time.
 TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
   start_capsad();
@@ -103,7 +140,7 @@ TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
   auto text = capsad_->metrics();
   EXPECT_GT(sample_value(text, "capsa_bpf_program_run_seconds_total", "program=\"capsa_sys_enter\"").value_or(0), 0)
       << text;
-  EXPECT_TRUE(sample_value(text, "capsa_bpf_program_runs_total", "program=\"capsa_policy_sys_enter\"").has_value())
+  EXPECT_TRUE(sample_value(text, "capsa_bpf_program_runs_total", "program=\"capsa_exit_openat\"").has_value())
       << text;
   EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
   EXPECT_GE(sample_value(text, "capsa_bpf_ringbuf_used_bytes", "ring=\"events\"").value_or(-1), 0) << text;

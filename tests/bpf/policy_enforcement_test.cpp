@@ -276,3 +276,64 @@ TEST_F(PolicyEnforcement, AnnotationSelectsItsPolicyOverTheDefault) {
 
 }  // namespace
 }  // namespace capsa::test
+
+namespace capsa::test {
+namespace {
+
+// capsad's hooks that run on every system call of every task are attached
+// only while a policy in force needs them, and are pinned like the rest.
+class EverySyscallHooks : public PolicyFixture {
+protected:
+  bool hooked(const std::string& prog) { return ::access((pin_root_ + "/links/" + prog).c_str(), F_OK) == 0; }
+};
+
+TEST_F(EverySyscallHooks, TheSyscallRuleCheckRunsOnlyWhileAPolicyHasSyscallRules) {
+  write_policy("sys.yaml", policy_yaml("sys", ""));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "hooks");
+  ASSERT_TRUE(bound(id));
+  EXPECT_FALSE(hooked("capsa_policy_sys_enter"));
+  EXPECT_TRUE(hooked("capsa_exit_openat")) << "file checks hang on the open calls' exits";
+  EXPECT_FALSE(hooked("capsa_policy_sys_exit")) << "no raw sys_exit where the per-syscall exits attach";
+  EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=0\n");
+
+  write_policy("sys.yaml", policy_yaml("sys", "  syscalls:\n    rules:\n      - names: [sync]\n        action: kill\n"));
+  ASSERT_TRUE(eventually([&] { return hooked("capsa_policy_sys_enter"); }, 5000)) << status().dump(2);
+  EXPECT_TRUE(eventually([&] { return exec_in(id, "sync; echo rc=$?").out == "rc=137\n"; }, 5000));
+
+  // The kernel keeps the hook, and the rule, while capsad is gone.
+  capsad_->kill_hard();
+  EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=137\n");
+  ASSERT_TRUE(capsad_->start()) << capsad_->error();
+  EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=137\n") << "the restarted capsad opened a gap";
+
+  write_policy("sys.yaml", policy_yaml("sys", ""));
+  EXPECT_TRUE(eventually([&] { return !hooked("capsa_policy_sys_enter"); }, 5000)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=0\n");
+}
+
+TEST_F(EverySyscallHooks, ACgroupHookKillLandsOnTheSyscallExitWhileAKillRuleIsInForce) {
+  const std::string dev_rule =
+      "  devices:\n    rules:\n      - type: c\n        major: 1\n        minor: 8\n        access: r\n        action: ";
+  write_policy("dev.yaml", policy_yaml("dev", dev_rule + "deny\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "doomed");
+  ASSERT_TRUE(bound(id));
+  EXPECT_FALSE(hooked("capsa_policy_doomed")) << "a deny rule needs no kill on the way out";
+  auto r = exec_in(id, "head -c 1 /dev/random >/dev/null; echo rc=$?");
+  EXPECT_EQ(r.out, "rc=1\n") << r.err;
+
+  write_policy("dev.yaml", policy_yaml("dev", dev_rule + "kill\n"));
+  ASSERT_TRUE(eventually([&] { return hooked("capsa_policy_doomed"); }, 5000)) << status().dump(2);
+  EXPECT_TRUE(eventually([&] { return exec_in(id, "head -c 1 /dev/random >/dev/null; echo rc=$?").out == "rc=137\n"; },
+                         5000));
+
+  write_policy("dev.yaml", policy_yaml("dev", dev_rule + "deny\n"));
+  EXPECT_TRUE(eventually([&] { return !hooked("capsa_policy_doomed"); }, 5000)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, "head -c 1 /dev/random >/dev/null; echo rc=$?").out, "rc=1\n");
+}
+
+}  // namespace
+}  // namespace capsa::test

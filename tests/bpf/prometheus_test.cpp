@@ -227,7 +227,7 @@ TEST_F(PrometheusCheck, EveryFamilyDashboardQueryAndRuleWorksInARealPrometheus) 
   for (std::sregex_iterator it(exposition.begin(), exposition.end(), type_line), end; it != end; ++it)
     families.insert((*it)[1]);
   for (const char* f :
-       {"capsa_container_syscalls_total", "capsa_container_execs_total", "capsa_container_forks_total",
+       {"capsa_container_syscalls_total", "capsa_container_syscalls_by_name_total", "capsa_container_execs_total", "capsa_container_forks_total",
         "capsa_container_exits_total", "capsa_container_cpu_seconds_total", "capsa_container_memory_bytes",
         "capsa_container_pids", "capsa_policy_verdicts_total", "capsa_bpf_program_runs_total",
         "capsa_bpf_program_run_seconds_total", "capsa_bpf_ringbuf_used_bytes", "capsa_scrape_duration_seconds",

@@ -1,5 +1,7 @@
 // The runtime's side of the telemetry: registering a container's cgroup in
-// the `containers` map capsad pinned. Loads no programs.
+// the `containers` map capsad pinned, and marking it in the
+// `container_cgroups` cgroup storage the per-syscall program asks. Loads no
+// programs.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,14 @@
 
 namespace capsa::bpf {
 
+// The cgroup v2 directory with this id, opened through a kernfs file handle
+// on the cgroup2 mount (maps keyed by cgroup take its fd).
+UniqueFd open_cgroup_by_id(uint64_t cgroup_id);
+// Sets / removes the cgroup's entry in the `container_cgroups` map behind
+// map_fd. Unmarking a cgroup that is gone is no error (its storage went with it).
+void mark_container_cgroup(int map_fd, uint64_t cgroup_id);
+void unmark_container_cgroup(int map_fd, uint64_t cgroup_id);
+
 class ContainerMap {
 public:
   // nullopt when no capsad has pinned the map: containers run without it.
@@ -18,8 +28,9 @@ public:
   void remove(uint64_t cgroup_id) const;
 
 private:
-  explicit ContainerMap(UniqueFd fd) : fd_(std::move(fd)) {}
+  ContainerMap(UniqueFd fd, UniqueFd marks) : fd_(std::move(fd)), marks_(std::move(marks)) {}
   UniqueFd fd_;
+  UniqueFd marks_;  // absent when an older capsad pinned the maps
 };
 
 }  // namespace capsa::bpf

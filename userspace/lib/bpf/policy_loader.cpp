@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -29,7 +31,94 @@ bool is_cgroup_program(bpf_program* prog) {
   }
 }
 
+// Attached by set_syscall_hooks() while a policy needs them.
+bool is_on_demand(const std::string& name) {
+  return name == "capsa_policy_sys_enter" || name == "capsa_policy_doomed";
+}
+
+// The raw sys_exit program that stands in for the per-syscall exits.
+constexpr const char* kRawSysExit = "capsa_policy_sys_exit";
+
+bool is_open_exit(bpf_program* prog) { return bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT; }
+
+bool pinned(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
 }  // namespace
+
+// The open calls' exit tracepoints, all of them or (where tracefs is
+// missing) the raw sys_exit program instead. Pins of whichever is not in
+// use, left by an earlier capsad, are removed once the other is attached.
+void PolicyProgs::attach_exits(const std::string& links_dir) {
+  std::vector<std::pair<bpf_link*, std::string>> attached;
+  std::string failure;
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    if (!is_open_exit(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      failure = std::string(bpf_program__name(prog)) + ": " + errno_text(errno);
+      break;
+    }
+    attached.emplace_back(link, bpf_program__name(prog));
+  }
+  std::vector<std::string> stale;
+  if (failure.empty()) {
+    for (auto& [link, name] : attached) {
+      links_.push_back(link);
+      pin_link(link, links_dir, name);
+    }
+    stale.push_back(kRawSysExit);
+  } else {
+    for (auto& [link, name] : attached) bpf_link__destroy(link);
+    spdlog::warn("per-syscall exit tracepoints unavailable ({}): opened files are decided on every syscall exit",
+                 failure);
+    tiers_.per_syscall_exits = false;
+    bpf_link* link = bpf_program__attach(skel_->progs.capsa_policy_sys_exit);
+    if (!link) throw_bpf(std::string("attach BPF program ") + kRawSysExit, -errno);
+    links_.push_back(link);
+    pin_link(link, links_dir, kRawSysExit);
+    bpf_object__for_each_program(prog, skel_->obj) if (is_open_exit(prog)) stale.push_back(bpf_program__name(prog));
+  }
+  for (const auto& name : stale) ::unlink((links_dir + "/" + name).c_str());
+}
+
+void PolicyProgs::hook(bpf_program* prog, bpf_link*& link, bool on) {
+  std::string name = bpf_program__name(prog);
+  std::string path = links_dir_ + "/" + name;
+  if (on && !link) {
+    bpf_link* l = bpf_program__attach(prog);
+    if (!l) throw_bpf("attach BPF program " + name, -errno);
+    try {
+      pin_link(l, links_dir_, name);
+    } catch (...) {
+      bpf_link__destroy(l);
+      throw;
+    }
+    link = l;
+    spdlog::info("attached {}: a policy in force needs it", name);
+  } else if (!on && (link || pinned(path))) {
+    // The pin first: once our fd goes too, nothing holds the link.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_sys("unpin BPF link " + path);
+    if (link) bpf_link__destroy(std::exchange(link, nullptr));
+    spdlog::info("detached {}: no policy in force needs it", name);
+  }
+}
+
+void PolicyProgs::set_syscall_hooks(bool syscall_rules, bool doomed_kills) {
+  hook(skel_->progs.capsa_policy_sys_enter, sys_enter_, syscall_rules);
+  // The raw sys_exit fallback kills condemned tasks itself.
+  bool want_doomed = doomed_kills && tiers_.per_syscall_exits;
+  bool had_doomed = doomed_ != nullptr;
+  hook(skel_->progs.capsa_policy_doomed, doomed_, want_doomed);
+  if (had_doomed && !doomed_) {
+    // Entries left now would kill whichever task reuses the id once the
+    // hook is back.
+    int fd = bpf_map__fd(skel_->maps.pol_doomed);
+    std::vector<uint64_t> keys;
+    for_each_key<uint64_t>(fd, [&](uint64_t k) { keys.push_back(k); });
+    for (auto k : keys) bpf_map_delete_elem(fd, &k);
+  }
+}
 
 // Loads and attaches the BPF-LSM programs over the maps policy.bpf.c pinned.
 // Throws (leaving nothing attached) where the kernel refuses them.
@@ -87,10 +176,12 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   }
   p.tiers_.tracepoints = "tracepoint-kill";
 
+  p.links_dir_ = dirs.links;
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, p.skel_->obj) {
     std::string name = bpf_program__name(prog);
     struct bpf_link* link = nullptr;
+    if (is_on_demand(name) || is_open_exit(prog) || name == kRawSysExit) continue;
     if (is_cgroup_program(prog)) {
       if (!cgroup_root) continue;
       link = bpf_program__attach_cgroup(prog, cgroup_root.get());
@@ -101,6 +192,16 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.links_.push_back(link);
     pin_link(link, dirs.links, name);
   }
+  // An earlier capsad's raw sys_exit (which also killed condemned tasks)
+  // is replaced by the per-syscall exits below.
+  bool had_raw_exit = pinned(dirs.links + "/" + kRawSysExit);
+  p.attach_exits(dirs.links);
+  // An earlier capsad's on-demand hooks stay in force (ours replace them
+  // without a gap) until the first set_syscall_hooks() decides.
+  if (pinned(dirs.links + "/capsa_policy_sys_enter"))
+    p.hook(p.skel_->progs.capsa_policy_sys_enter, p.sys_enter_, true);
+  if (pinned(dirs.links + "/capsa_policy_doomed") || had_raw_exit || !p.tiers_.per_syscall_exits)
+    p.hook(p.skel_->progs.capsa_policy_doomed, p.doomed_, p.tiers_.per_syscall_exits);
   try {
     p.load_lsm(dirs.maps, dirs.links);
     p.tiers_.lsm = true;
@@ -120,10 +221,15 @@ PolicyProgs::PolicyProgs(PolicyProgs&& o) noexcept
       lsm_skel_(std::exchange(o.lsm_skel_, nullptr)),
       ring_(std::move(o.ring_)),
       links_(std::move(o.links_)),
+      links_dir_(std::move(o.links_dir_)),
+      sys_enter_(std::exchange(o.sys_enter_, nullptr)),
+      doomed_(std::exchange(o.doomed_, nullptr)),
       tiers_(std::move(o.tiers_)) {}
 
 PolicyProgs::~PolicyProgs() {
   ring_.reset();
+  if (sys_enter_) links_.push_back(sys_enter_);
+  if (doomed_) links_.push_back(doomed_);
   release_links(links_);
   if (lsm_skel_) policy_lsm_bpf__destroy(lsm_skel_);
   if (skel_) policy_bpf__destroy(skel_);

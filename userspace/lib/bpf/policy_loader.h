@@ -27,6 +27,10 @@ namespace capsa::bpf {
 struct EnforcementTiers {
   std::string cgroup_hooks;  // "cgroup-bpf", or "none: <reason>"
   std::string tracepoints;   // "tracepoint-kill", or "none: <reason>"
+  // Opened files are decided on the exits of the open calls alone; false
+  // where those tracepoints could not be attached (no tracefs): a raw
+  // sys_exit program then decides them on every syscall exit.
+  bool per_syscall_exits = true;
   bool lsm = false;          // BPF-LSM programs attached: files, exec, confinement refused with EPERM
   std::string lsm_error;     // why not, when !lsm
 };
@@ -47,6 +51,17 @@ public:
   ~PolicyProgs();
 
   const EnforcementTiers& tiers() const { return tiers_; }
+
+  // The programs that run on every system call of every task, attached only
+  // while a policy in force needs them: the syscall-rule check (syscall
+  // rules) and the kill of a task a cgroup hook condemned (kill rules on
+  // network, sysctls or devices). Attaching pins the link (the kernel goes
+  // on enforcing through a capsad restart or kill -9); detaching unpins it.
+  // A capsad starting over pins of an earlier one takes them over attached,
+  // until its first call here says otherwise. Idempotent.
+  void set_syscall_hooks(bool syscall_rules, bool doomed_kills);
+  bool syscall_rules_hooked() const { return sys_enter_ != nullptr; }
+  bool doomed_kills_hooked() const { return doomed_ != nullptr || !tiers_.per_syscall_exits; }
 
   int bindings_fd() const;
   int defaults_fd() const;
@@ -69,11 +84,17 @@ private:
   PolicyProgs() = default;
   void load_lsm(const std::string& maps_dir, const std::string& links_dir);
   void set_config(uint32_t flags);
+  void attach_exits(const std::string& links_dir);
+  // Attaches (or detaches) `prog` under its pin name; `link` is its link.
+  void hook(bpf_program* prog, bpf_link*& link, bool on);
 
   policy_bpf* skel_ = nullptr;
   policy_lsm_bpf* lsm_skel_ = nullptr;
   std::unique_ptr<EventRing<capsa_policy_event>> ring_;
   std::vector<bpf_link*> links_;
+  std::string links_dir_;
+  bpf_link* sys_enter_ = nullptr;  // on demand, see set_syscall_hooks()
+  bpf_link* doomed_ = nullptr;
   EnforcementTiers tiers_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/container_map.h"
 #include "bpf/libbpf_util.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -65,7 +66,7 @@ Telemetry::~Telemetry() {
   if (skel_) telemetry_bpf__destroy(skel_);
 }
 
-std::map<uint64_t, capsa_counters> Telemetry::read_counters() const {
+std::map<uint64_t, capsa_counters> Telemetry::read_counters(std::map<uint64_t, SyscallCounts>* by_nr) const {
   static_assert(sizeof(capsa_counters) % 8 == 0, "per-CPU values must be 8-byte multiples");
   std::map<uint64_t, capsa_counters> out;
   const size_t cpus = static_cast<size_t>(possible_cpus());
@@ -85,6 +86,20 @@ std::map<uint64_t, capsa_counters> Telemetry::read_counters() const {
                    out[cgid] = sum;
                  },
                  "counters");
+  for_each_entry(bpf_map__fd(skel_->maps.syscall_counts), sizeof(uint64_t), cpus * sizeof(capsa_syscall_counts),
+                 [&](const void* key, const void* value) {
+                   uint64_t cgid;
+                   std::memcpy(&cgid, key, sizeof cgid);
+                   SyscallCounts sum(CAPSA_SYSCALL_SLOTS);
+                   const auto* slots = static_cast<const uint64_t*>(value);
+                   for (size_t cpu = 0; cpu < cpus; ++cpu)
+                     for (size_t nr = 0; nr < CAPSA_SYSCALL_SLOTS; ++nr) sum[nr] += slots[cpu * CAPSA_SYSCALL_SLOTS + nr];
+                   uint64_t total = 0;
+                   for (auto n : sum) total += n;
+                   out[cgid].syscalls = total;
+                   if (by_nr) (*by_nr)[cgid] = std::move(sum);
+                 },
+                 "syscall_counts");
   return out;
 }
 
@@ -102,6 +117,8 @@ std::array<uint64_t, CAPSA_STAT_MAX> Telemetry::read_stats() const {
 void Telemetry::forget_cgroup(uint64_t cgroup_id) {
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.counters), &cgroup_id) != 0 && errno != ENOENT)
     throw_sys("delete cgroup " + std::to_string(cgroup_id) + " from BPF map counters");
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_counts), &cgroup_id) != 0 && errno != ENOENT)
+    throw_sys("delete cgroup " + std::to_string(cgroup_id) + " from BPF map syscall_counts");
 }
 
 std::vector<uint64_t> Telemetry::container_cgroups() const {
@@ -120,9 +137,15 @@ void Telemetry::add_container(uint64_t cgroup_id) {
   capsa_container value{};
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.containers), &cgroup_id, &value, BPF_ANY) != 0)
     throw_sys("add cgroup " + std::to_string(cgroup_id) + " to BPF map containers");
+  mark_container(cgroup_id);
+}
+
+void Telemetry::mark_container(uint64_t cgroup_id) {
+  mark_container_cgroup(bpf_map__fd(skel_->maps.container_cgroups), cgroup_id);
 }
 
 void Telemetry::remove_container(uint64_t cgroup_id) {
+  unmark_container_cgroup(bpf_map__fd(skel_->maps.container_cgroups), cgroup_id);
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.containers), &cgroup_id) != 0 && errno != ENOENT)
     throw_sys("remove cgroup " + std::to_string(cgroup_id) + " from BPF map containers");
   forget_cgroup(cgroup_id);

@@ -34,14 +34,22 @@ public:
   Telemetry(const Telemetry&) = delete;
   ~Telemetry();
 
-  // Per-cgroup counters summed over CPUs.
-  std::map<uint64_t, capsa_counters> read_counters() const;
+  // System calls of one container by syscall number (index
+  // CAPSA_SYSCALL_OTHER: numbers beyond the table).
+  using SyscallCounts = std::vector<uint64_t>;
+
+  // Per-cgroup counters summed over CPUs; `syscalls` is the sum of the
+  // cgroup's counts by syscall number, which by_nr receives when given.
+  std::map<uint64_t, capsa_counters> read_counters(std::map<uint64_t, SyscallCounts>* by_nr = nullptr) const;
   std::array<uint64_t, CAPSA_STAT_MAX> read_stats() const;
   void forget_cgroup(uint64_t cgroup_id);
 
   std::vector<uint64_t> container_cgroups() const;
   void add_container(uint64_t cgroup_id);
   void remove_container(uint64_t cgroup_id);
+  // The cgroup's mark in `container_cgroups` alone (add_container sets it
+  // too): for containers a runtime registered without it.
+  void mark_container(uint64_t cgroup_id);
 
   // Waits up to timeout_ms for events and hands each to fn; returns how many.
   int poll_events(int timeout_ms, const std::function<void(const capsa_event&)>& fn);

@@ -12,7 +12,8 @@ SyncResult KernelSync::sync() {
   // before it adds a key, so every key seen here has its state file already
   // and a fresh container is never mistaken for a stale one.
   auto registered = telemetry_.container_cgroups();
-  auto counted = telemetry_.read_counters();
+  std::map<uint64_t, bpf::Telemetry::SyscallCounts> by_nr;
+  auto counted = telemetry_.read_counters(&by_nr);
   auto containers = std::make_shared<const std::vector<KnownContainer>>(catalog_.scan());
 
   std::set<uint64_t> wanted;
@@ -21,14 +22,21 @@ SyncResult KernelSync::sync() {
   std::set<uint64_t> have(registered.begin(), registered.end());
 
   for (uint64_t id : wanted) {
-    if (have.count(id)) continue;
+    if (marked_.count(id)) continue;
     try {
-      telemetry_.add_container(id);
-      spdlog::info("registered cgroup {} found in the state directory", id);
+      // A runtime older than the mark registered it without one.
+      if (have.count(id)) {
+        telemetry_.mark_container(id);
+      } else {
+        telemetry_.add_container(id);
+        spdlog::info("registered cgroup {} found in the state directory", id);
+      }
+      marked_.insert(id);
     } catch (const std::exception& e) {
       spdlog::warn("register cgroup {}: {}", id, e.what());
     }
   }
+  std::erase_if(marked_, [&](uint64_t id) { return !wanted.count(id); });
   for (uint64_t id : have) {
     if (wanted.count(id)) continue;
     try {
@@ -43,10 +51,11 @@ SyncResult KernelSync::sync() {
       continue;
     }
     telemetry_.forget_cgroup(it->first);
+    by_nr.erase(it->first);
     it = counted.erase(it);
   }
   last_ = containers;
-  return {std::move(containers), std::move(counted)};
+  return {std::move(containers), std::move(counted), std::move(by_nr)};
 }
 
 ContainerList KernelSync::last() const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "bpf/telemetry_loader.h"
@@ -20,6 +21,8 @@ struct SyncResult {
   // The kernel's counters as this pass read them, of these containers only:
   // a scrape reports them instead of reading the map a second time.
   std::map<uint64_t, capsa_counters> counters;
+  // Their system calls by syscall number, from the same read.
+  std::map<uint64_t, bpf::Telemetry::SyscallCounts> syscalls_by_nr;
 };
 
 class KernelSync {
@@ -37,6 +40,8 @@ private:
   ContainerCatalog catalog_;
   mutable std::mutex mu_;
   ContainerList last_ = std::make_shared<const std::vector<KnownContainer>>();
+  // Containers whose `container_cgroups` mark this capsad has set.
+  std::set<uint64_t> marked_;
 };
 
 }  // namespace capsa::daemon

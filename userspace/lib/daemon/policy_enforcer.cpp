@@ -69,6 +69,7 @@ ReloadReport PolicyEnforcer::reload() {
       ++next_id_;
       names_[id] = {p.name, compiled.rules};
       next[file] = Version{std::move(p), std::move(compiled)};
+      needs_[id] = hook_needs(next[file]);
     } catch (const std::exception& e) {
       report.errors.push_back(e.what());
       if (old != versions_.end()) next[file] = old->second;
@@ -101,9 +102,36 @@ void PolicyEnforcer::write_static_entries(const policy::CompiledPolicy& c) {
   put(progs_.defaults_fd(), c.id, c.defaults, "pol_defaults");
 }
 
+PolicyEnforcer::HookNeeds PolicyEnforcer::hook_needs(const Version& v) {
+  const auto& c = v.compiled;
+  HookNeeds n;
+  for (const auto& [k, verdict] : c.syscalls) n.syscall_rules |= verdict.action != CAPSA_ACT_ALLOW;
+  // Only a kill condemns a task in a cgroup hook, and audit mode never does.
+  if (v.policy.mode == policy::Mode::Audit) return n;
+  auto kill = [](const capsa_verdict& verdict) { return verdict.action == CAPSA_ACT_KILL; };
+  bool k = kill(c.defaults.net_egress) || kill(c.defaults.net_bind);
+  for (const auto& [key, val] : c.net)
+    for (uint32_t i = 0; i < val.nranges && i < CAPSA_NET_MAX_RANGES; ++i) k |= kill(val.ranges[i].verdict);
+  for (const auto& [key, val] : c.sysctl) k |= kill(val.read) || kill(val.write);
+  for (const auto& [key, val] : c.dev)
+    for (const auto& a : val.access) k |= kill(a);
+  n.doomed_kills = k;
+  return n;
+}
+
 void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers) {
   last_containers_ = containers;
   applied_ = true;
+  // Hooks a version needs are attached before a container is bound to it;
+  // those only earlier versions needed go once nothing is bound to them.
+  HookNeeds want;
+  for (const auto& [file, v] : versions_) {
+    auto n = needs_.at(v.compiled.id);
+    want.syscall_rules |= n.syscall_rules;
+    want.doomed_kills |= n.doomed_kills;
+  }
+  progs_.set_syscall_hooks(want.syscall_rules || progs_.syscall_rules_hooked(),
+                           want.doomed_kills || progs_.doomed_kills_hooked());
   std::vector<policy::Policy> policies;
   std::map<std::string, const Version*> by_file;
   for (const auto& [file, v] : versions_) {
@@ -173,6 +201,13 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   if (!(inode_live == inode_written_)) changed = true;
   bound_ = std::move(next_bound);
   if (changed) collect_garbage(live, inode_live);
+  HookNeeds bound_need;
+  for (uint32_t id : live) {
+    auto n = needs_.find(id);
+    bound_need.syscall_rules |= n != needs_.end() && n->second.syscall_rules;
+    bound_need.doomed_kills |= n != needs_.end() && n->second.doomed_kills;
+  }
+  progs_.set_syscall_hooks(bound_need.syscall_rules, bound_need.doomed_kills);
 }
 
 // Exec and file paths name files inside each container's own root: resolved

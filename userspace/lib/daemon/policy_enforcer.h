@@ -63,6 +63,13 @@ private:
     policy::Policy policy;
     policy::CompiledPolicy compiled;
   };
+  // The every-syscall hooks a policy version needs (see
+  // bpf::PolicyProgs::set_syscall_hooks).
+  struct HookNeeds {
+    bool syscall_rules = false;
+    bool doomed_kills = false;
+  };
+  static HookNeeds hook_needs(const Version& v);
   struct Bound {
     std::string container_id;
     uint32_t policy_id = 0;
@@ -91,6 +98,7 @@ private:
   // Every version compiled since start, for naming what the kernel reports
   // (an event may arrive after its version was replaced).
   std::map<uint32_t, std::pair<std::string, std::map<uint32_t, policy::RuleInfo>>> names_;
+  std::map<uint32_t, HookNeeds> needs_;  // by policy id, every version compiled
   std::set<uint32_t> written_;      // versions whose entries are in the maps
   InodeEntries inode_written_;      // exec and file entries in the maps
   bool swept_ = false;              // pinned leftovers of an earlier capsad removed

@@ -1,8 +1,11 @@
 #include "daemon/telemetry_metrics.h"
 
 #include <map>
+#include <memory>
+#include <set>
 
 #include "common/build_info.h"
+#include "daemon/syscall_series.h"
 
 namespace capsa::daemon {
 
@@ -25,7 +28,7 @@ constexpr CounterField kPerContainer[] = {
     {"capsa_container_exits_total", "Processes of the container that exited.", &capsa_counters::exits},
 };
 
-void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sync) {
+void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sync, SyscallSeries& series) {
   auto pass = sync.sync();
   const auto& containers = *pass.containers;
   const auto& counters = pass.counters;
@@ -43,6 +46,23 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
     out.push_back(std::move(fam));
   }
 
+  Family by_name{"capsa_container_syscalls_by_name_total",
+                 "System calls entered by processes of the container, by syscall name: its busiest (at most 20, "
+                 "chosen when first seen), the rest as syscall=\"other\".",
+                 MetricType::Counter,
+                 {}};
+  std::set<uint64_t> live;
+  static const std::vector<uint64_t> kNone;
+  for (const auto& c : containers) {
+    if (!c.cgroup_id) continue;
+    live.insert(c.cgroup_id);
+    auto it = pass.syscalls_by_nr.find(c.cgroup_id);
+    for (auto& s : series.samples(c.cgroup_id, it == pass.syscalls_by_nr.end() ? kNone : it->second))
+      by_name.samples.push_back({{{"container_id", c.id}, {"syscall", std::move(s.syscall)}}, static_cast<double>(s.value)});
+  }
+  series.retain(live);
+  out.push_back(std::move(by_name));
+
   std::map<std::string, double> by_status = {{"created", 0}, {"running", 0}, {"paused", 0}, {"stopped", 0}};
   for (const auto& c : containers) by_status[state::to_string(c.status)] += 1;
   Family states{"capsa_containers", "Containers under the runtime's state root, by status.", MetricType::Gauge, {}};
@@ -58,7 +78,9 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
 }  // namespace
 
 void register_telemetry_metrics(metrics::Registry& registry, bpf::Telemetry& telemetry, KernelSync& sync) {
-  registry.add_collector([&telemetry, &sync](std::vector<Family>& out) { collect(out, telemetry, sync); });
+  auto series = std::make_shared<SyscallSeries>();
+  registry.add_collector(
+      [&telemetry, &sync, series](std::vector<Family>& out) { collect(out, telemetry, sync, *series); });
 }
 
 void register_build_info(metrics::Registry& registry) {
