@@ -1,7 +1,8 @@
 // capsad's control socket: one JSON request line in, one JSON reply line out,
 // on a unix stream socket only root can reach. capsactl uses it for
 // status/reload; the runtime uses it at create so a new container is bound
-// to its policy before its process runs.
+// to its policy before its process runs, and hands it the seccomp listener of
+// each process it starts in a container (one fd attached with SCM_RIGHTS).
 #pragma once
 
 #include <atomic>
@@ -20,7 +21,9 @@ std::string default_control_socket(const std::string& state_root);
 
 class ControlServer {
 public:
-  using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+  // `passed`: the descriptor the request carried, if any (closed unless the
+  // handler keeps it).
+  using Handler = std::function<nlohmann::json(const nlohmann::json& request, UniqueFd passed)>;
   // Binds (replacing a stale socket file) and serves on a thread of its own.
   ControlServer(std::string path, Handler handler);
   ~ControlServer();
@@ -38,6 +41,8 @@ private:
 
 // Sends one request and returns the reply. Throws Error carrying errno
 // (ENOENT / ECONNREFUSED when no capsad listens) or a protocol message.
-nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms = 5000);
+// pass_fd >= 0 travels with the request (SCM_RIGHTS).
+nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms = 5000,
+                               int pass_fd = -1);
 
 }  // namespace capsa::daemon
