@@ -163,16 +163,14 @@ int serve(const Options& o) {
     auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
     events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
   });
+  auto previous = daemon::take_previous_listeners(o.root);
   auto keeper = daemon::FdKeeper::spawn(o.root, o.pin_root);
-  {
-    auto adopted = keeper.adopt_previous();
-    for (auto& a : adopted) {
-      keeper.hold(a.fd.get(), a.info);
-      supervisor.add(std::move(a.fd), a.info);
-    }
-    keeper.retire_previous();
-    supervisor.sweep();
+  for (auto& l : previous.listeners) {
+    keeper.hold(l.fd.get(), l.info);
+    supervisor.add(std::move(l.fd), l.info);
   }
+  keeper.retire(std::move(previous.keeper_pidfd));
+  supervisor.sweep();
   enforcer.set_seccomp_coverage([&supervisor](uint64_t cgid) { return supervisor.covered(cgid); });
   std::thread sync_thread([&] {
     while (!g_stop) {

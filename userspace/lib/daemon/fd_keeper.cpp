@@ -180,9 +180,9 @@ FdKeeper FdKeeper::spawn(const std::string& state_root, const std::string& pin_r
   return FdKeeper(state_root, std::move(ours));
 }
 
-std::vector<FdKeeper::Adopted> FdKeeper::adopt_previous() {
-  std::vector<Adopted> out;
-  auto prev = find_keeper(state_root_);
+PreviousListeners take_previous_listeners(const std::string& state_root) {
+  PreviousListeners out;
+  auto prev = find_keeper(state_root);
   if (!prev) return out;
   for (const auto& l : prev->manifest.value("listeners", nlohmann::json::array())) {
     int their_fd = l.value("fd", -1);
@@ -197,24 +197,23 @@ std::vector<FdKeeper::Adopted> FdKeeper::adopt_previous() {
       continue;
     }
     try {
-      out.push_back({std::move(fd), listener_from_json(l)});
+      out.listeners.push_back({std::move(fd), listener_from_json(l)});
     } catch (const nlohmann::json::exception& e) {
-      spdlog::warn("{}: listener entry skipped: {}", fd_keeper_manifest(state_root_), e.what());
+      spdlog::warn("{}: listener entry skipped: {}", fd_keeper_manifest(state_root), e.what());
     }
   }
-  spdlog::info("fd keeper {}: took over {} seccomp listener(s)", prev->pid, out.size());
-  previous_ = std::move(prev->pidfd);
+  spdlog::info("fd keeper {}: took over {} seccomp listener(s)", prev->pid, out.listeners.size());
+  out.keeper_pidfd = std::move(prev->pidfd);
   return out;
 }
 
-void FdKeeper::retire_previous() {
-  if (!previous_) return;
-  if (::syscall(SYS_pidfd_send_signal, previous_.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH)
+void FdKeeper::retire(UniqueFd previous) {
+  if (!previous) return;
+  if (::syscall(SYS_pidfd_send_signal, previous.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH)
     spdlog::warn("fd keeper: cannot end the previous one: {}", errno_text(errno));
   // A pidfd polls readable once its process has exited.
-  pollfd p{previous_.get(), POLLIN, 0};
+  pollfd p{previous.get(), POLLIN, 0};
   ::poll(&p, 1, 5000);
-  previous_.reset();
   // Its last manifest may have been written after ours.
   publish();
 }

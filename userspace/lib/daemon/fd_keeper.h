@@ -36,15 +36,8 @@ public:
   // Starts a keeper for this capsad (/proc/self/exe --fd-keeper).
   static FdKeeper spawn(const std::string& state_root, const std::string& pin_root);
 
-  // The listeners an earlier keeper (of a capsad that died) holds, copied
-  // into this process. The old keeper keeps them until retire_previous().
-  struct Adopted {
-    UniqueFd fd;
-    ListenerInfo info;
-  };
-  std::vector<Adopted> adopt_previous();
-  // Ends the keeper adopt_previous() took from, once ours holds its fds.
-  void retire_previous();
+  // Ends the keeper the listeners were taken from, once ours holds them.
+  void retire(UniqueFd previous_pidfd);
 
   // Hands a copy of the listener to the keeper.
   void hold(int fd, const ListenerInfo& info);
@@ -58,8 +51,21 @@ private:
   void publish();  // asks our keeper to rewrite the manifest
   std::string state_root_;
   UniqueFd sock_;
-  UniqueFd previous_;  // pidfd of the keeper adopted from
 };
+
+// The listeners an earlier keeper (of a capsad that died) holds, copied into
+// this process with pidfd_getfd; the old keeper keeps them until
+// FdKeeper::retire(). Called before spawning ours, whose first manifest
+// would replace the old one.
+struct PreviousListeners {
+  struct Listener {
+    UniqueFd fd;
+    ListenerInfo info;
+  };
+  std::vector<Listener> listeners;
+  UniqueFd keeper_pidfd;  // empty when no keeper was found
+};
+PreviousListeners take_previous_listeners(const std::string& state_root);
 
 // `capsad --unpin`: ends the keeper of this state root if it serves pin_root
 // (its listeners close: their filtered syscalls fail with ENOSYS from then on).
