@@ -70,6 +70,35 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
  * decides. Their links are pinned like the others: a capsad killed with -9
  * leaves the kernel enforcing what was in force. */
 
+/* Seccomp filters a task runs, innermost first; capsa's is at most a few
+ * levels up (the OCI profile and any filters the program added itself). */
+#define SECCOMP_CHAIN_DEPTH 16
+
+/* 1 when capsad's seccomp supervisor decides this syscall for this task:
+ * the container's set names it and the task carries a filter with a listener
+ * (a process started while capsad was away has none, and stays under the
+ * kill below). */
+static __always_inline int seccomp_decides(const struct governed *g, __u32 nr)
+{
+	struct capsa_seccomp_set *set;
+	struct seccomp_filter *f;
+	struct task_struct *task;
+
+	if (nr >= CAPSA_SECCOMP_MAX_NR)
+		return 0;
+	set = bpf_map_lookup_elem(&pol_sc_notify, &g->cgid);
+	if (!set || !(set->bits[nr / 64] & (1ull << (nr % 64))))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	f = BPF_CORE_READ(task, seccomp.filter);
+	for (int i = 0; i < SECCOMP_CHAIN_DEPTH && f; i++) {
+		if (BPF_CORE_READ(f, notif))
+			return 1;
+		f = BPF_CORE_READ(f, prev);
+	}
+	return 0;
+}
+
 SEC("raw_tracepoint/sys_enter")
 int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -83,7 +112,7 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	key.policy_id = g.bind->policy_id;
 	key.nr = (__u32)ctx->args[1];
 	v = bpf_map_lookup_elem(&pol_syscall, &key);
-	if (!v || v->action == CAPSA_ACT_ALLOW)
+	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_decides(&g, key.nr))
 		return 0;
 	ev = report(&g, v, CAPSA_KIND_SYSCALL);
 	if (ev) {

@@ -167,6 +167,17 @@ struct capsa_syscall_key {
 	__u32 nr;
 };
 
+/* `pol_sc_notify`: cgroup v2 id -> the syscalls capsad's seccomp supervisor
+ * answers for that container (bit nr % 64 of word nr / 64): every process
+ * the runtime started in it carries a filter that sends these to capsad
+ * (SECCOMP_RET_USER_NOTIF), which answers EPERM, kills or lets them run. The
+ * sys_enter program stands back for them, in tasks that carry a filter with
+ * a listener, so a deny is not turned into a kill. No entry: none. */
+#define CAPSA_SECCOMP_MAX_NR 512
+struct capsa_seccomp_set {
+	__u64 bits[CAPSA_SECCOMP_MAX_NR / 64];
+};
+
 /* `pol_hits` (per-CPU): how often each rule decided, per container. */
 struct capsa_hit_key {
 	__u64 cgroup_id;

@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "container/exec.h"
 #include "container/foreground.h"
+#include "daemon/control_socket.h"
 #include "spec/parse.h"
 
 namespace capsa::cli {
@@ -155,6 +156,7 @@ void add_exec(CLI::App& app, Context ctx) {
       container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
       if (config.linux) req.seccomp = config.linux->seccomp;
       req.preserve_fds = f->preserve_fds;
+      req.capsad_socket = daemon::default_control_socket(g->store().root());
       auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;

@@ -237,8 +237,19 @@ int status(const Options& o, const std::string& format) {
     std::printf("\nNo container is bound to a policy.\n");
   } else {
     std::printf("\n");
-    std::vector<std::vector<std::string>> lines = {{"ID", "POLICY", "SELECTED BY"}};
-    for (const auto& c : containers) lines.push_back({text(c, "id"), text(c, "policy"), text(c, "selected_by")});
+    // Syscall rules: answered by the seccomp supervisor (deny is EPERM) or
+    // left to the tracepoint kill (deny is a kill).
+    auto syscalls = [](const json& c, const char* tier) {
+      auto s = c.find("syscalls");
+      if (s == c.end() || !s->is_object()) return std::string("-");
+      std::string out = join(array(*s, tier));
+      return out.empty() ? std::string("-") : out;
+    };
+    std::vector<std::vector<std::string>> lines = {
+        {"ID", "POLICY", "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY TRACEPOINT-KILL", "SELECTED BY"}};
+    for (const auto& c : containers)
+      lines.push_back({text(c, "id"), text(c, "policy"), syscalls(c, "seccomp-notify"), syscalls(c, "tracepoint-kill"),
+                       text(c, "selected_by")});
     print_table(lines);
   }
 

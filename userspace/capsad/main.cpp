@@ -31,10 +31,12 @@
 #include "daemon/container_catalog.h"
 #include "daemon/control_socket.h"
 #include "daemon/event_log.h"
+#include "daemon/fd_keeper.h"
 #include "daemon/kernel_sync.h"
 #include "daemon/listen_address.h"
 #include "daemon/policy_enforcer.h"
 #include "daemon/policy_metrics.h"
+#include "daemon/seccomp_supervisor.h"
 #include "daemon/telemetry_metrics.h"
 #include "metrics/exposition.h"
 #include "metrics/process_collector.h"
@@ -53,6 +55,7 @@ struct Options {
   int sync_interval_ms = 1000;
   bool unpin = false;
   bool require_lsm = false;
+  bool fd_keeper = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -152,6 +155,23 @@ int serve(const Options& o) {
       }
     }
   });
+  // The seccomp tier for syscall rules. Listeners an earlier capsad left
+  // with its fd keeper are taken back before a keeper of ours is started,
+  // and their calls (waiting in the kernel since) are answered from here on.
+  daemon::SeccompSupervisor supervisor(policy_progs, [&](const capsa_policy_event& ev) {
+    if (!events.enabled()) return;
+    auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
+    events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
+  });
+  auto previous = daemon::take_previous_listeners(o.root);
+  auto keeper = daemon::FdKeeper::spawn(o.root, o.pin_root);
+  for (auto& l : previous.listeners) {
+    keeper.hold(l.fd.get(), l.info);
+    supervisor.add(std::move(l.fd), l.info);
+  }
+  keeper.retire(std::move(previous.keeper_pidfd));
+  supervisor.sweep();
+  enforcer.set_seccomp_coverage([&supervisor](uint64_t cgid) { return supervisor.covered(cgid); });
   std::thread sync_thread([&] {
     while (!g_stop) {
       // Slices as long as the other threads' poll timeouts: each wakeup costs
@@ -210,8 +230,22 @@ int serve(const Options& o) {
     }
   } workers{{&event_thread, &policy_event_thread, &sync_thread, &watch_thread}};
   daemon::ControlServer control(o.control_socket.empty() ? daemon::default_control_socket(o.root) : o.control_socket,
-                                [&](const nlohmann::json& req) -> nlohmann::json {
+                                [&](const nlohmann::json& req, UniqueFd passed) -> nlohmann::json {
     std::string cmd = req.value("cmd", "");
+    if (cmd == "seccomp-candidates") return {{"ok", true}, {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers())}};
+    if (cmd == "seccomp-listener") {
+      if (!passed) return {{"ok", false}, {"error", "seccomp-listener: no descriptor attached"}};
+      daemon::ListenerInfo info;
+      try {
+        info = daemon::listener_from_json(req);
+      } catch (const nlohmann::json::exception& e) {
+        return {{"ok", false}, {"error", std::string("seccomp-listener: ") + e.what()}};
+      }
+      // The keeper's copy first: from here on the listener outlives us.
+      keeper.hold(passed.get(), info);
+      supervisor.add(std::move(passed), info);
+      return {{"ok", true}};
+    }
     if (cmd == "sync") {
       sync_all();
       return {{"ok", true}};
@@ -225,7 +259,9 @@ int serve(const Options& o) {
       st["ok"] = true;
       return st;
     }
-    return {{"ok", false}, {"error", "unknown command \"" + cmd + "\" (expected sync, reload or status)"}};
+    return {{"ok", false},
+            {"error", "unknown command \"" + cmd +
+                          "\" (expected sync, reload, status, seccomp-candidates or seccomp-listener)"}};
   });
 
   httplib::Server server;
@@ -278,12 +314,17 @@ int main(int argc, char** argv) {
   app.add_option("--control-socket", o.control_socket, "unix socket for capsactl and the runtime (default <root>/capsad.sock)");
   app.add_flag("--require-lsm", o.require_lsm,
                "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
-  app.add_flag("--unpin", o.unpin, "remove every pinned program, link and map, then exit");
+  app.add_flag("--unpin", o.unpin,
+               "remove every pinned program, link and map, end the fd keeper of --root, then exit");
+  app.add_flag("--fd-keeper", o.fd_keeper, "internal: hold seccomp listeners across capsad restarts (fd 3)")
+      ->group("");
   capsa::add_log_flags(app, o.log);
   return capsa::run_main(app, argc, argv, o.log, [&] {
     // capsad is a service: its info lines (where it listens) belong on stderr.
     if (o.log.file.empty()) spdlog::set_level(o.log.debug ? spdlog::level::debug : spdlog::level::info);
+    if (o.fd_keeper) return capsa::daemon::run_fd_keeper(3, o.root, o.pin_root);
     if (o.unpin) {
+      capsa::daemon::stop_fd_keeper(o.root, o.pin_root);
       capsa::bpf::Telemetry::unpin_all(o.pin_root);
       return 0;
     }

@@ -244,6 +244,7 @@ int PolicyProgs::sysctl_fd() const { return bpf_map__fd(skel_->maps.pol_sysctl);
 int PolicyProgs::dev_fd() const { return bpf_map__fd(skel_->maps.pol_dev); }
 int PolicyProgs::syscall_fd() const { return bpf_map__fd(skel_->maps.pol_syscall); }
 int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
+int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
 
 std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> PolicyProgs::read_hits() const {
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> out;

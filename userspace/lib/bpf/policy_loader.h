@@ -72,6 +72,7 @@ public:
   int dev_fd() const;
   int syscall_fd() const;
   int hits_fd() const;
+  int seccomp_notify_fd() const;  // pol_sc_notify
 
   // Per-rule hit counts summed over CPUs.
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> read_hits() const;

@@ -16,6 +16,7 @@
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "container/console_socket.h"
+#include "container/policy_seccomp.h"
 #include "container/process_setup.h"
 #include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
@@ -42,7 +43,8 @@ ino_t ns_inode(const std::string& path) {
 }
 
 [[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc,
-                                 const SeccompFilter* seccomp, const std::vector<int>& preserved) noexcept {
+                                 const SeccompFilter* seccomp, const SeccompFilter* policy,
+                                 const std::vector<int>& preserved) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Until exec (which resets it) nobody in the container may ptrace us or
   // open our /proc entries: we still hold runtime fds and memory.
@@ -60,7 +62,7 @@ ino_t ns_inode(const std::string& path) {
     for (auto [fd, type] : ns)
       if (::setns(fd, type) != 0) throw_sys("join the container's namespaces (setns)");
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
-    become_process(sync_fd, proc, seccomp);
+    become_process(sync_fd, proc, seccomp, policy);
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
@@ -109,10 +111,16 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
   std::optional<SeccompFilter> seccomp;
   if (req.seccomp) seccomp.emplace(SeccompFilter::build(*req.seccomp, st.bundle + "/config.json"));
 
+  auto policy = req.capsad_socket.empty()
+                    ? std::nullopt
+                    : policy_seccomp(req.capsad_socket, req.seccomp ? &*req.seccomp : nullptr, st.id, st.cgroup_id);
+
   auto sync = make_sync_pair();
   pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork");
-  if (pid == 0) run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr, preserved);
+  if (pid == 0)
+    run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr,
+                   policy ? &policy->filter : nullptr, preserved);
   sync.init_end.reset();
   Executed out;
   out.pid = pid;
@@ -126,6 +134,10 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
       if (msg->msg.rfind(kSyncErrorPrefix, 0) == 0) throw Error(msg->msg.substr(std::string(kSyncErrorPrefix).size()));
       if (msg->msg == kSyncSeccomp && msg->fd) {
         send_to_seccomp_listener(*req.seccomp, state::oci_state(st, state::Status::Running), pid, msg->fd.get());
+        continue;
+      }
+      if (msg->msg == kSyncPolicyNotify && msg->fd && policy) {
+        hand_listener_to_capsad(*policy, st.id, st.cgroup_id, pid, msg->fd.get());
         continue;
       }
       if (msg->msg.rfind(kSyncPty, 0) == 0 && msg->fd) {

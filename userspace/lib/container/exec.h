@@ -20,6 +20,9 @@ struct ExecRequest {
   // The container's linux.seccomp: exec'd processes are filtered like its init.
   std::optional<spec::Seccomp> seccomp;
   int preserve_fds = 0;  // --preserve-fds: fds 3.. passed on to the process
+  // capsad's control socket: the process gets capsad's filter for policy
+  // syscall rules when capsad listens there (container/policy_seccomp.h).
+  std::string capsad_socket;
 };
 
 struct Executed {

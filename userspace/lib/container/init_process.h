@@ -23,6 +23,7 @@ struct InitPlan {
   bool new_net_ns = false;
   bool new_time_ns = false;                      // linux.timeOffsets go in before the init enters it
   const SeccompFilter* seccomp = nullptr;        // linux.seccomp, built by the runtime
+  const SeccompFilter* policy_seccomp = nullptr; // capsad's filter for policy syscall rules
   // Stop before pivot_root for the runtime's prestart and createRuntime hooks
   // and to get the state JSON for our own createContainer/startContainer hooks.
   bool hook_sync = false;

@@ -28,6 +28,7 @@
 #include "container/console_socket.h"
 #include "container/hooks.h"
 #include "container/init_process.h"
+#include "container/policy_seccomp.h"
 #include "container/process_setup.h"
 #include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
@@ -251,6 +252,13 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     plan.seccomp = &*seccomp;
   }
 
+  // capsad's filter for syscall rules, for the cgroup capsad binds to a policy.
+  uint64_t cgroup_id = 0;
+  if (auto unified = cg->unified_dir()) cgroup_id = bpf::cgroup_id_of(*unified);
+  auto policy_filter = policy_seccomp(daemon::default_control_socket(store.root()),
+                                      spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id, cgroup_id);
+  if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
+
   auto sync = make_sync_pair();
   plan.spec = &spec;
   plan.rootfs.rootfs = rootfs;
@@ -310,6 +318,10 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
                                rollback.child, reply->fd.get());
       continue;
     }
+    if (msg == kSyncPolicyNotify && reply->fd && policy_filter) {
+      hand_listener_to_capsad(*policy_filter, opts.id, cgroup_id, rollback.child, reply->fd.get());
+      continue;
+    }
     if (msg == kSyncReady) break;
     throw Error("container init: unexpected message \"" + msg + "\"");
   }
@@ -324,7 +336,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   st.init_start_time = stat->start_time;
   st.cgroup = cg->to_json();
   st.hooks = hooks_to_save(hooks);
-  if (auto dir2 = cg->unified_dir()) st.cgroup_id = bpf::cgroup_id_of(*dir2);
+  st.cgroup_id = cgroup_id;
   dir.save(st);
 
   // capsad may be down: the container still runs, and capsad adds it when it starts.

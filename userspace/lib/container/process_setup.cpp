@@ -220,17 +220,34 @@ void install_seccomp(int sync_fd, const SeccompFilter& filter) {
   if (!send_with_fd(sync_fd, kSyncSeccomp, fd.get())) throw Error("linux.seccomp: the runtime went away");
 }
 
+// After linux.seccomp's filter, so both apply (the kernel runs every filter
+// and takes the strictest answer: the profile's errno or kill wins over
+// capsad's notification).
+void install_policy_filter(int sync_fd, const SeccompFilter& filter) {
+  int rc = filter.load();
+  if (rc < 0) throw Error("capsad's policy seccomp filter: load: " + errno_text(-rc), -rc);
+  UniqueFd fd(filter.notify_fd());
+  if (!fd) throw Error("capsad's policy seccomp filter: the kernel gave no listener");
+  if (!send_with_fd(sync_fd, kSyncPolicyNotify, fd.get())) throw Error("capsad's policy seccomp filter: the runtime went away");
+}
+
 }  // namespace
 
-void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp) {
+void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp, const SeccompFilter* policy) {
   apply_rlimits(p);
   apply_oom_score_adj(p);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
   // identity change may drop; with it, as late as possible, as runc does.
-  if (seccomp && !p.no_new_privileges) install_seccomp(sync_fd, *seccomp);
+  if (!p.no_new_privileges) {
+    if (seccomp) install_seccomp(sync_fd, *seccomp);
+    if (policy) install_policy_filter(sync_fd, *policy);
+  }
   apply_identity(p);
   if (::chdir(p.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + p.cwd);
-  if (seccomp && p.no_new_privileges) install_seccomp(sync_fd, *seccomp);
+  if (p.no_new_privileges) {
+    if (seccomp) install_seccomp(sync_fd, *seccomp);
+    if (policy) install_policy_filter(sync_fd, *policy);
+  }
 }
 
 void reset_signals() {

@@ -34,7 +34,10 @@ void apply_identity(const spec::Process& p);
 // The last steps of the init and of an exec'd process alike: rlimits,
 // oomScoreAdj, the seccomp filter (when given), identity, cwd. A notify fd
 // goes to the runtime over sync_fd, which hands it on to listenerPath.
-void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp);
+// `policy`: capsad's filter for policy syscall rules, stacked right after
+// linux.seccomp (its listener goes to the runtime, which hands it to capsad).
+void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp,
+                    const SeccompFilter* policy = nullptr);
 
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to

@@ -101,6 +101,36 @@ SeccompFilter SeccompFilter::build(const spec::Seccomp& profile, const std::stri
   return out;
 }
 
+SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, std::set<uint32_t>& added) {
+  const std::string base = "capsad's seccomp filter";
+  CtxDeleter guard{::seccomp_init(SCMP_ACT_ALLOW)};
+  if (!guard.ctx) throw Error(base + ": libseccomp could not start a filter");
+  check(::seccomp_attr_set(guard.ctx, SCMP_FLTATR_CTL_NNP, 0), base + ": clear the no_new_privs attribute");
+  check(::seccomp_attr_set(guard.ctx, SCMP_FLTATR_API_SYSRAWRC, 1), base + ": ask for raw error codes");
+  // Another ABI than the ones below must run untouched, not be killed (the
+  // default for an architecture a filter does not list).
+  check(::seccomp_attr_set(guard.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW), base + ": allow other ABIs");
+  // 32-bit calls of the same syscalls go to capsad too, under their own numbers.
+  if (::seccomp_arch_native() == SCMP_ARCH_X86_64) {
+    for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+      int rc = ::seccomp_arch_add(guard.ctx, arch);
+      if (rc != -EEXIST) check(rc, base + ": add the 32-bit ABIs");
+    }
+  }
+  for (uint32_t nr : syscalls) {
+    int rc = ::seccomp_rule_add(guard.ctx, SCMP_ACT_NOTIFY, static_cast<int>(nr), 0);
+    if (rc < 0) {
+      spdlog::debug("{}: syscall {} left out: {}", base, nr, errno_text(-rc));
+      continue;
+    }
+    added.insert(nr);
+  }
+  SeccompFilter out(guard.ctx);
+  guard.ctx = nullptr;
+  out.notify_ = true;
+  return out;
+}
+
 SeccompFilter::~SeccompFilter() {
   if (ctx_) ::seccomp_release(static_cast<scmp_filter_ctx>(ctx_));
 }

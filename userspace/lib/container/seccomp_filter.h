@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,10 @@ public:
   // Syscall names this libseccomp does not know are skipped (as runc does:
   // profiles list syscalls of newer kernels); `skipped()` names them.
   static SeccompFilter build(const spec::Seccomp& profile, const std::string& origin);
+  // capsad's filter for policy syscall rules: SCMP_ACT_NOTIFY for `syscalls`
+  // (native numbers, also under the i386 and x32 ABIs of an x86_64 host),
+  // everything else allowed. `added` receives the numbers the filter covers.
+  static SeccompFilter notify_on(const std::set<uint32_t>& syscalls, std::set<uint32_t>& added);
   SeccompFilter(SeccompFilter&& o) noexcept : ctx_(o.ctx_), notify_(o.notify_), skipped_(std::move(o.skipped_)) {
     o.ctx_ = nullptr;
   }

@@ -34,6 +34,8 @@ inline constexpr const char* kSyncGo = "go";        // runtime -> init: cgroups 
 inline constexpr const char* kSyncReady = "ready";  // init -> runtime: waiting for start
 inline constexpr const char* kSyncPty = "pty";      // init -> runtime: pty master attached
 inline constexpr const char* kSyncSeccomp = "seccomp";  // init -> runtime: notify fd attached
+// init -> runtime: the listener of capsad's policy filter attached
+inline constexpr const char* kSyncPolicyNotify = "policy-notify";
 inline constexpr const char* kSyncHooks = "hooks";  // init -> runtime: mounts done, run create-time hooks
 // runtime -> init: prestart and createRuntime hooks done; the state JSON follows
 // a space, for the init's createContainer and startContainer hooks.

@@ -25,8 +25,9 @@ sockaddr_un address_of(const std::string& path) {
   return addr;
 }
 
-// Reads until '\n' or EOF, waiting at most until `deadline`.
-std::string read_line(int fd, std::chrono::steady_clock::time_point deadline) {
+// Reads until '\n' or EOF, waiting at most until `deadline`. A descriptor
+// attached to the data goes to `passed` (others are closed).
+std::string read_line(int fd, std::chrono::steady_clock::time_point deadline, UniqueFd* passed = nullptr) {
   std::string buf;
   char chunk[4096];
   while (buf.find('\n') == std::string::npos) {
@@ -37,8 +38,27 @@ std::string read_line(int fd, std::chrono::steady_clock::time_point deadline) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw_sys("control socket: poll");
     if (r == 0) continue;
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    iovec iov{chunk, sizeof chunk};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n >= 0 && c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int got;
+        std::memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+        if (passed && !*passed)
+          passed->reset(got);
+        else
+          ::close(got);
+      }
+    }
     if (n < 0) throw_sys("control socket: read");
     if (n == 0) break;
     buf.append(chunk, static_cast<size_t>(n));
@@ -48,8 +68,29 @@ std::string read_line(int fd, std::chrono::steady_clock::time_point deadline) {
   return buf;
 }
 
-void write_all(int fd, const std::string& s) {
+// The first byte carries pass_fd (when >= 0): a receiver reading the line in
+// pieces still gets it with the first piece.
+void write_all(int fd, const std::string& s, int pass_fd = -1) {
   size_t off = 0;
+  if (pass_fd >= 0) {
+    iovec iov{const_cast<char*>(s.data()), 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
+    ssize_t n;
+    do n = ::sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw_sys("control socket: send a descriptor");
+    off = 1;
+  }
   while (off < s.size()) {
     ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -89,9 +130,10 @@ void ControlServer::serve() {
     if (!conn) continue;
     nlohmann::json reply;
     try {
-      auto line = read_line(conn.get(), std::chrono::steady_clock::now() + std::chrono::seconds(5));
+      UniqueFd passed;
+      auto line = read_line(conn.get(), std::chrono::steady_clock::now() + std::chrono::seconds(5), &passed);
       auto request = nlohmann::json::parse(line);
-      reply = handler_(request);
+      reply = handler_(request, std::move(passed));
     } catch (const std::exception& e) {
       reply = {{"ok", false}, {"error", e.what()}};
     }
@@ -118,9 +160,10 @@ UniqueFd connect_to(const std::string& path, int& err) {
   return fd;
 }
 
-nlohmann::json exchange(int fd, const std::string& path, const nlohmann::json& request, int timeout_ms) {
+nlohmann::json exchange(int fd, const std::string& path, const nlohmann::json& request, int timeout_ms,
+                        int pass_fd) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  write_all(fd, request.dump() + "\n");
+  write_all(fd, request.dump() + "\n", pass_fd);
   auto line = read_line(fd, deadline);
   try {
     return nlohmann::json::parse(line);
@@ -131,22 +174,22 @@ nlohmann::json exchange(int fd, const std::string& path, const nlohmann::json& r
 
 }  // namespace
 
-nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms) {
+nlohmann::json control_request(const std::string& path, const nlohmann::json& request, int timeout_ms, int pass_fd) {
   int err;
   UniqueFd fd = connect_to(path, err);
   if (!fd) throw_sys("connect to capsad at " + path, err);
-  return exchange(fd.get(), path, request, timeout_ms);
+  return exchange(fd.get(), path, request, timeout_ms, pass_fd);
 }
 
 std::optional<nlohmann::json> control_request_if_listening(const std::string& path, const nlohmann::json& request,
-                                                           int timeout_ms) {
+                                                           int timeout_ms, int pass_fd) {
   int err;
   UniqueFd fd = connect_to(path, err);
   if (!fd) {
     if (err == ENOENT || err == ECONNREFUSED) return std::nullopt;
     throw_sys("connect to capsad at " + path, err);
   }
-  return exchange(fd.get(), path, request, timeout_ms);
+  return exchange(fd.get(), path, request, timeout_ms, pass_fd);
 }
 
 }  // namespace capsa::daemon

@@ -2,6 +2,8 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
 
 #include <spdlog/spdlog.h>
 
@@ -259,11 +261,15 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                          ? "tracepoint-kill (deny is enforced as a kill, after the syscall or exec, before the "
                            "process runs another instruction)"
                          : t.tracepoints;
+  std::string syscalls =
+      "seccomp-notify (syscalls listed when a container's process started, and a built-in security-relevant set: "
+      "deny is EPERM before the call runs, kill kills before it runs; `capsactl status` lists them per container); "
+      "other syscalls: " + kill;
   if (t.lsm)
     return {{"files", "bpf-lsm (file_open, path_mknod/mkdir, path_unlink/rmdir: EPERM before the operation)"},
             {"root-confinement", "bpf-lsm (file_open, bprm_check_security: EPERM before the open or exec)"},
             {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
-            {"syscalls", kill},
+            {"syscalls", syscalls},
             {"network", t.cgroup_hooks},
             {"sysctls", t.cgroup_hooks},
             {"devices", t.cgroup_hooks}};
@@ -274,10 +280,23 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
   return {{"files", files},
           {"root-confinement", kill},
           {"exec", kill},
-          {"syscalls", kill},
+          {"syscalls", syscalls},
           {"network", t.cgroup_hooks},
           {"sysctls", t.cgroup_hooks},
           {"devices", t.cgroup_hooks}};
+}
+
+std::set<uint32_t> PolicyEnforcer::syscall_rule_numbers() const {
+  std::lock_guard lock(mu_);
+  std::set<uint32_t> out;
+  for (const auto& [file, v] : versions_)
+    for (const auto& [key, verdict] : v.compiled.syscalls) out.insert(key.nr);
+  return out;
+}
+
+void PolicyEnforcer::set_seccomp_coverage(std::function<std::set<uint32_t>(uint64_t)> covered) {
+  std::lock_guard lock(mu_);
+  seccomp_covered_ = std::move(covered);
 }
 
 std::optional<PolicyEnforcer::RuleName> PolicyEnforcer::rule_name(uint32_t policy_id, uint32_t rule_id) const {
@@ -313,14 +332,31 @@ nlohmann::json PolicyEnforcer::status() const {
                              {"rules", rules},
                              {"unenforced", unenforced}});
   }
+  std::map<uint32_t, const policy::CompiledPolicy*> by_id;
+  for (const auto& [file, v] : versions_) by_id[v.compiled.id] = &v.compiled;
+  auto syscall_name = [](uint32_t nr) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(nr));
+    std::string out = name ? name : std::to_string(nr);
+    ::free(name);
+    return out;
+  };
   j["containers"] = nlohmann::json::array();
   for (const auto& [cgid, b] : bound_) {
     auto n = names_.find(b.policy_id);
+    // Per syscall rule of its policy: answered by the seccomp supervisor
+    // (EPERM possible) or left to the tracepoint kill.
+    nlohmann::json by_seccomp = nlohmann::json::array(), by_kill = nlohmann::json::array();
+    if (auto c = by_id.find(b.policy_id); c != by_id.end()) {
+      auto covered = seccomp_covered_ ? seccomp_covered_(cgid) : std::set<uint32_t>{};
+      for (const auto& [key, verdict] : c->second->syscalls)
+        (covered.count(key.nr) ? by_seccomp : by_kill).push_back(syscall_name(key.nr));
+    }
     j["containers"].push_back({{"id", b.container_id},
                                {"cgroup_id", cgid},
                                {"policy", n == names_.end() ? "" : n->second.first},
                                {"policy_id", b.policy_id},
                                {"selected_by", b.reason},
+                               {"syscalls", {{"seccomp-notify", by_seccomp}, {"tracepoint-kill", by_kill}}},
                                {"missing_exec_paths", b.missing_exec_paths},
                                {"missing_file_paths", b.missing_file_paths}});
   }

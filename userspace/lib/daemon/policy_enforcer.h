@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,6 +55,14 @@ public:
   std::optional<RuleName> rule_name(uint32_t policy_id, uint32_t rule_id) const;
   // Which mechanism enforces each rule kind on this host.
   std::map<std::string, std::string> tiers() const;
+
+  // Syscall numbers some policy in force has a rule for: the runtime routes
+  // them (with a built-in set) to capsad's seccomp supervisor.
+  std::set<uint32_t> syscall_rule_numbers() const;
+  // Which syscalls capsad's seccomp supervisor answers for a cgroup id, so
+  // that status() can say, per container, which rules it enforces and which
+  // the tracepoint kill does.
+  void set_seccomp_coverage(std::function<std::set<uint32_t>(uint64_t cgroup_id)> covered);
 
   uint64_t reloads_ok() const;
   uint64_t reloads_failed() const;
@@ -106,6 +115,7 @@ private:
   std::vector<KnownContainer> last_containers_;
   bool applied_ = false;  // apply() ran: last_containers_ is the real set
   std::map<uint64_t, Bound> bound_;  // by cgroup id
+  std::function<std::set<uint32_t>(uint64_t)> seccomp_covered_;
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
 };
 

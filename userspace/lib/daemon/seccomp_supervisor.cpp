@@ -1,0 +1,300 @@
+#include "daemon/seccomp_supervisor.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+
+namespace capsa::daemon {
+
+namespace {
+
+// Rarely used by applications, each a way out of or around a container when
+// misused: sent to capsad even while no rule names them, so a rule added to
+// a running container's policy is answered with EPERM, not a kill.
+constexpr const char* kBuiltinCandidates[] = {
+    "ptrace", "bpf", "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
+    "move_mount", "open_tree", "mount_setattr", "unshare", "setns", "kexec_load", "kexec_file_load", "init_module",
+    "finit_module", "delete_module", "keyctl", "add_key", "request_key", "perf_event_open", "userfaultfd",
+    "open_by_handle_at", "name_to_handle_at", "process_vm_readv", "process_vm_writev", "swapon", "swapoff", "reboot",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "acct", "quotactl", "quotactl_fd", "syslog",
+    "personality", "io_uring_setup", "iopl", "ioperm", "lookup_dcookie", "vhangup", "pidfd_getfd",
+};
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+int seccomp_ioctl(int fd, unsigned long req, void* arg) {
+  int rc;
+  do rc = ::ioctl(fd, req, arg);
+  while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+// The native number of a call made under another ABI (i386 or x32 on
+// x86_64): rules are written per native number.
+int native_nr(uint32_t arch, int nr) {
+  if (arch == ::seccomp_arch_native()) return nr;
+  char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
+  if (!name) return -1;
+  int native = ::seccomp_syscall_resolve_name(name);
+  ::free(name);
+  return native == __NR_SCMP_ERROR ? -1 : native;
+}
+
+// Tgid, parent and command of a thread, from /proc (checked against pid
+// reuse by the caller with NOTIF_ID_VALID once read).
+void describe(pid_t tid, capsa_policy_event& ev) {
+  std::ifstream in("/proc/" + std::to_string(tid) + "/status");
+  ev.pid = static_cast<uint32_t>(tid);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Name:\t", 0) == 0)
+      std::strncpy(ev.comm, line.c_str() + 6, sizeof ev.comm - 1);
+    else if (line.rfind("Tgid:\t", 0) == 0)
+      ev.pid = static_cast<uint32_t>(std::strtoul(line.c_str() + 6, nullptr, 10));
+    else if (line.rfind("PPid:\t", 0) == 0)
+      ev.ppid = static_cast<uint32_t>(std::strtoul(line.c_str() + 6, nullptr, 10));
+  }
+}
+
+uint64_t boot_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// pol_hits is per-CPU: the count goes to the first CPU's slot. The BPF side
+// never counts these syscalls for this container while the supervisor
+// decides them, so the read-modify-write does not race with it.
+void count_hit(int hits_fd, const capsa_hit_key& key) {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return;
+  std::vector<uint64_t> values(static_cast<size_t>(ncpu), 0);
+  bpf_map_lookup_elem(hits_fd, &key, values.data());
+  values[0] += 1;
+  if (bpf_map_update_elem(hits_fd, &key, values.data(), BPF_ANY) != 0)
+    spdlog::warn("seccomp: count a hit in pol_hits: {}", errno_text(errno));
+}
+
+}  // namespace
+
+std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls) {
+  std::set<uint32_t> out;
+  for (uint32_t nr : rule_syscalls)
+    if (nr < CAPSA_SECCOMP_MAX_NR) out.insert(nr);
+  for (const char* name : kBuiltinCandidates) {
+    int nr = ::seccomp_syscall_resolve_name(name);
+    if (nr >= 0 && nr < CAPSA_SECCOMP_MAX_NR) out.insert(static_cast<uint32_t>(nr));
+  }
+  return out;
+}
+
+SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report)
+    : progs_(progs), report_(std::move(report)) {
+  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_) throw_sys("seccomp supervisor: eventfd");
+  thread_ = std::thread([this] { run(); });
+}
+
+SeccompSupervisor::~SeccompSupervisor() {
+  stop_ = true;
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
+  (void)ignored;
+  if (thread_.joinable()) thread_.join();
+}
+
+void SeccompSupervisor::add(UniqueFd listener, const ListenerInfo& info) {
+  {
+    std::lock_guard lock(mu_);
+    int fd = listener.get();
+    entries_[fd] = Entry{std::move(listener), info};
+    publish_locked(info.cgroup_id);
+  }
+  spdlog::info("container {}: seccomp listener of pid {} supervised ({} syscalls)", info.container_id, info.pid,
+               info.syscalls.size());
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
+  (void)ignored;
+}
+
+std::set<uint32_t> SeccompSupervisor::covered(uint64_t cgroup_id) const {
+  std::lock_guard lock(mu_);
+  std::optional<std::set<uint32_t>> both;
+  for (const auto& [fd, e] : entries_) {
+    if (e.info.cgroup_id != cgroup_id) continue;
+    if (!both) {
+      both = e.info.syscalls;
+      continue;
+    }
+    std::set<uint32_t> next;
+    for (uint32_t nr : *both)
+      if (e.info.syscalls.count(nr)) next.insert(nr);
+    both = std::move(next);
+  }
+  return both.value_or(std::set<uint32_t>{});
+}
+
+size_t SeccompSupervisor::listeners() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+// The container's entry is the intersection over its listeners: a syscall
+// is left to the supervisor only if every filtered process sends it here.
+void SeccompSupervisor::publish_locked(uint64_t cgroup_id) {
+  bool any = false;
+  capsa_seccomp_set set{};
+  std::fill(std::begin(set.bits), std::end(set.bits), ~0ull);
+  for (const auto& [fd, e] : entries_) {
+    if (e.info.cgroup_id != cgroup_id) continue;
+    any = true;
+    capsa_seccomp_set mine{};
+    for (uint32_t nr : e.info.syscalls)
+      if (nr < CAPSA_SECCOMP_MAX_NR) mine.bits[nr / 64] |= 1ull << (nr % 64);
+    for (size_t i = 0; i < std::size(set.bits); ++i) set.bits[i] &= mine.bits[i];
+  }
+  int map = progs_.seccomp_notify_fd();
+  if (!any) {
+    if (bpf_map_delete_elem(map, &cgroup_id) != 0 && errno != ENOENT)
+      spdlog::warn("seccomp: clear pol_sc_notify of cgroup {}: {}", cgroup_id, errno_text(errno));
+    return;
+  }
+  if (bpf_map_update_elem(map, &cgroup_id, &set, BPF_ANY) != 0)
+    spdlog::error("seccomp: write pol_sc_notify of cgroup {}: {}", cgroup_id, errno_text(errno));
+}
+
+void SeccompSupervisor::sweep() {
+  std::lock_guard lock(mu_);
+  std::set<uint64_t> live;
+  for (const auto& [fd, e] : entries_) live.insert(e.info.cgroup_id);
+  int map = progs_.seccomp_notify_fd();
+  std::vector<uint64_t> stale;
+  uint64_t key = 0, next = 0;
+  for (void* prev = nullptr; bpf_map_get_next_key(map, prev, &next) == 0; prev = &key) {
+    key = next;
+    if (!live.count(key)) stale.push_back(key);
+  }
+  for (uint64_t cgid : stale) bpf_map_delete_elem(map, &cgid);
+}
+
+void SeccompSupervisor::run() {
+  while (!stop_) {
+    std::vector<pollfd> fds{{wake_.get(), POLLIN, 0}};
+    std::map<int, ListenerInfo> infos;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [fd, e] : entries_) {
+        fds.push_back({fd, POLLIN, 0});
+        infos[fd] = e.info;
+      }
+    }
+    int n = ::poll(fds.data(), fds.size(), -1);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("seccomp supervisor: poll: {}", errno_text(errno));
+      return;
+    }
+    if (n <= 0) continue;
+    if (fds[0].revents) {
+      uint64_t v;
+      ssize_t ignored = ::read(wake_.get(), &v, sizeof v);
+      (void)ignored;
+    }
+    for (size_t i = 1; i < fds.size(); ++i) {
+      const auto& p = fds[i];
+      if (p.revents & POLLIN) {
+        try {
+          answer(p.fd, infos[p.fd]);
+        } catch (const std::exception& e) {
+          spdlog::error("container {}: seccomp: {}", infos[p.fd].container_id, e.what());
+        }
+      }
+      // Every process of the filter has exited: nothing will come.
+      if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        std::lock_guard lock(mu_);
+        auto it = entries_.find(p.fd);
+        if (it == entries_.end()) continue;
+        uint64_t cgid = it->second.info.cgroup_id;
+        spdlog::debug("container {}: seccomp listener of pid {} done", it->second.info.container_id,
+                      it->second.info.pid);
+        entries_.erase(it);
+        publish_locked(cgid);
+      }
+    }
+  }
+}
+
+void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
+  seccomp_notif req{};
+  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+    // ENOENT: the caller was interrupted or died before we looked.
+    if (errno != ENOENT) spdlog::warn("container {}: seccomp receive: {}", info.container_id, errno_text(errno));
+    return;
+  }
+  seccomp_notif_resp resp{};
+  resp.id = req.id;
+  resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+
+  capsa_binding binding{};
+  capsa_verdict verdict{};
+  int nr = native_nr(req.data.arch, req.data.nr);
+  bool governed = nr >= 0 && bpf_map_lookup_elem(progs_.bindings_fd(), &info.cgroup_id, &binding) == 0;
+  capsa_syscall_key key{binding.policy_id, static_cast<uint32_t>(nr)};
+  bool ruled = governed && bpf_map_lookup_elem(progs_.syscall_fd(), &key, &verdict) == 0 &&
+               verdict.action != CAPSA_ACT_ALLOW;
+  bool enforce = ruled && !(binding.flags & CAPSA_BIND_AUDIT_ONLY);
+  UniqueFd pidfd;
+  if (ruled) {
+    capsa_policy_event ev{};
+    ev.ts_ns = boot_ns();
+    ev.cgroup_id = info.cgroup_id;
+    ev.policy_id = binding.policy_id;
+    ev.rule_id = verdict.rule_id;
+    ev.kind = CAPSA_KIND_SYSCALL;
+    ev.action = verdict.action;
+    ev.enforced = enforce ? 1 : 0;
+    ev.syscall_nr = nr;
+    describe(static_cast<pid_t>(req.pid), ev);
+    if (enforce && verdict.action == CAPSA_ACT_KILL) {
+      pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, req.pid, PIDFD_THREAD)));
+      if (!pidfd && errno == EINVAL) pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, req.pid, 0)));
+    }
+    // What /proc said, and the pidfd, belong to the caller only if the
+    // notification is still pending now (seccomp_unotify(2) on pid reuse).
+    if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return;
+    count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, verdict.rule_id});
+    report_(ev);
+  }
+  if (enforce && verdict.action >= CAPSA_ACT_DENY) {
+    resp.flags = 0;
+    resp.error = -EPERM;
+    // The signal is pending before the answer: the caller dies on its way
+    // back to user space, the call itself never ran.
+    if (verdict.action == CAPSA_ACT_KILL) {
+      if (!pidfd || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0)
+        spdlog::error("container {}: kill pid {} for a syscall rule: {}", info.container_id, req.pid,
+                      errno_text(errno));
+    }
+  }
+  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
+    spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
+}
+
+}  // namespace capsa::daemon

@@ -1,0 +1,69 @@
+// capsad's seccomp tier for syscall rules: the runtime installs, in every
+// process it starts in a container, a filter that sends a fixed candidate
+// set of syscalls to a listener (SECCOMP_RET_USER_NOTIF) and hands the
+// listener to capsad. One thread polls all listeners and answers each call
+// from the container's current binding in the pinned maps (the same lookup
+// the BPF programs make), so a policy change applies to the next call:
+//   no rule, allow, or a policy in audit mode: the call runs (CONTINUE);
+//   audit: the call runs, and is reported;
+//   deny: EPERM, the call never runs, the process goes on;
+//   kill: SIGKILL (pidfd) while the call waits, so it never runs.
+// Every audit, deny and kill is an event and a pol_hits count, as on the BPF
+// path. `pol_sc_notify` tells the sys_enter program which syscalls of which
+// container are decided here (see bpf/policy.h).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "bpf/policy_loader.h"
+#include "common/unique_fd.h"
+#include "daemon/seccomp_listener.h"
+
+namespace capsa::daemon {
+
+// The syscalls the runtime routes to capsad: those the policies in force
+// have rules for, and a built-in set of rarely used, security-relevant ones,
+// so that rules added later on them are enforced with EPERM too.
+std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls);
+
+class SeccompSupervisor {
+public:
+  using Report = std::function<void(const capsa_policy_event&)>;
+  SeccompSupervisor(bpf::PolicyProgs& progs, Report report);
+  ~SeccompSupervisor();
+  SeccompSupervisor(const SeccompSupervisor&) = delete;
+  SeccompSupervisor& operator=(const SeccompSupervisor&) = delete;
+
+  void add(UniqueFd listener, const ListenerInfo& info);
+  // Removes `pol_sc_notify` entries of containers without a listener here
+  // (left by an earlier capsad).
+  void sweep();
+  // The syscalls decided here for every process of the container (the
+  // intersection over its listeners); empty when it has none.
+  std::set<uint32_t> covered(uint64_t cgroup_id) const;
+  size_t listeners() const;
+
+private:
+  struct Entry {
+    UniqueFd fd;
+    ListenerInfo info;
+  };
+  void run();
+  void answer(int fd, const ListenerInfo& info);
+  void publish_locked(uint64_t cgroup_id);
+
+  bpf::PolicyProgs& progs_;
+  Report report_;
+  mutable std::mutex mu_;
+  std::map<int, Entry> entries_;  // by fd
+  UniqueFd wake_;                 // eventfd: the poll set changed
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace capsa::daemon
