@@ -153,7 +153,10 @@ void add_exec(CLI::App& app, Context ctx) {
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
       }
       container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
-      if (config.linux) req.seccomp = config.linux->seccomp;
+      if (config.linux) {
+        req.seccomp = config.linux->seccomp;
+        req.personality = config.linux->personality;
+      }
       req.preserve_fds = f->preserve_fds;
       auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);

@@ -89,7 +89,8 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   if (plan.new_net_ns) bring_up_loopback();
   if (proc.terminal) setup_terminal(plan.sync_fd, proc, true);
 
-  become_process(plan.sync_fd, proc, plan.seccomp);
+  const spec::Personality* personality = spec.linux && spec.linux->personality ? &*spec.linux->personality : nullptr;
+  become_process(plan.sync_fd, proc, personality, plan.seccomp);
 }
 
 }  // namespace
