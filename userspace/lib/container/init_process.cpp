@@ -105,6 +105,7 @@ void run_init(const InitPlan& plan) noexcept {
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
   for (auto [fd, type] : plan.join_ns) keep.push_back(fd);
   keep.insert(keep.end(), plan.preserved_fds.begin(), plan.preserved_fds.end());
+  for (auto [index, fd] : plan.rootfs.idmapped_mounts) keep.push_back(fd);
   close_fds_except(keep);
   keep_across_exec(plan.preserved_fds);
 
