@@ -102,7 +102,9 @@ IdmappedTrees prepare_idmapped_mounts(const spec::Spec& spec, const std::string&
 }
 
 void attach_idmapped_tree(int tree_fd, const std::string& where, const std::string& field, const std::string& shown) {
-  if (::move_mount(tree_fd, "", AT_FDCWD, where.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+  // `where` is a /proc/self/fd magic link: followed (T_SYMLINKS) as mount(2)
+  // follows it, or the link itself would be the target.
+  if (::move_mount(tree_fd, "", AT_FDCWD, where.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0)
     throw_sys(field + ": move the id-mapped mount onto " + shown + " (move_mount)");
 }
 
