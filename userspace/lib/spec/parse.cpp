@@ -68,8 +68,8 @@ void check_names(const JsonReader& r, const char* key, const std::vector<std::st
                  const std::vector<NamedValue>& table, const char* what) {
   for (size_t i = 0; i < names.size(); ++i)
     if (!find_named(table, names[i]))
-      r.fail_field(key, "[" + std::to_string(i) + "]: unknown " + what + " \"" + names[i] + "\" (expected " +
-                            expected_names(table) + ")");
+      r.child(key).at(i).fail("unknown " + std::string(what) + " \"" + names[i] + "\" (expected " +
+                              expected_names(table) + ")");
 }
 
 IoPriority parse_io_priority(const JsonReader& r) {
