@@ -18,6 +18,9 @@ class IdmappedMounts : public ::testing::Test {
 protected:
   void SetUp() override {
     CAPSA_REQUIRE_ROOT();
+    // Searchable by whoever the mapping makes its owner (the container's
+    // default capabilities do not override permissions).
+    ASSERT_EQ(::chmod(src_.path().c_str(), 0755), 0);
     write_file_atomic(src_.path() + "/root-owned", "r\n", 0644);
     write_file_atomic(src_.path() + "/user-owned", "u\n", 0644);
     ASSERT_EQ(::chown((src_.path() + "/user-owned").c_str(), 1000, 1000), 0);
@@ -59,8 +62,6 @@ TEST_F(IdmappedMounts, IdmapWithoutMappingsTakesTheContainersUserNamespace) {
   Bundle b({"/bin/sh", "-c",
             "stat -c '%u:%g' /data/root-owned /plain/root-owned; echo made > /data/made-inside && echo wrote"});
   ASSERT_EQ(::chmod(b.path().c_str(), 0755), 0);
-  // Searchable by "nobody": what host root's directory is through /plain.
-  ASSERT_EQ(::chmod(src_.path().c_str(), 0755), 0);
   ::mkdir((b.rootfs() + "/data").c_str(), 0755);
   ::mkdir((b.rootfs() + "/plain").c_str(), 0755);
   auto& c = b.config();

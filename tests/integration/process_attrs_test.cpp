@@ -1,7 +1,6 @@
 // linux.personality, process.ioPriority and process.scheduler: set in the
 // container's init and in exec'd processes before they exec, and read back
 // from the host with the kernel's own getters.
-#include <linux/sched/types.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,8 +18,20 @@ constexpr int kIoprioClassBe = 2, kIoprioClassIdle = 3;
 
 int ioprio_of(pid_t pid) { return static_cast<int>(::syscall(SYS_ioprio_get, kIoprioWhoProcess, pid)); }
 
-struct sched_attr sched_of(pid_t pid) {
-  struct sched_attr attr {};
+// The kernel's struct sched_attr (linux/sched/types.h clashes with glibc's
+// sched.h, which has the SCHED_* names).
+struct SchedAttr {
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  uint32_t sched_util_min, sched_util_max;
+};
+
+SchedAttr sched_of(pid_t pid) {
+  SchedAttr attr {};
   EXPECT_EQ(::syscall(SYS_sched_getattr, pid, &attr, sizeof attr, 0), 0) << "sched_getattr " << pid;
   return attr;
 }
