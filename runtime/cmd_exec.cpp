@@ -154,7 +154,10 @@ void add_exec(CLI::App& app, Context ctx) {
         ::sigprocmask(SIG_BLOCK, &set, nullptr);
       }
       container::ExecRequest req{proc, f->console_socket, !f->detach, {}};
-      if (config.linux) req.seccomp = config.linux->seccomp;
+      if (config.linux) {
+        req.seccomp = config.linux->seccomp;
+        req.personality = config.linux->personality;
+      }
       req.preserve_fds = f->preserve_fds;
       req.capsad_socket = daemon::default_control_socket(g->store().root());
       auto ex = container::exec_in_container(*st, req);

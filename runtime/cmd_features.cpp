@@ -10,6 +10,7 @@
 #include "common/capabilities.h"
 #include "container/hooks.h"
 #include "container/mount_options.h"
+#include "spec/process_names.h"
 #include "spec/seccomp_names.h"
 
 namespace capsa::cli {
@@ -45,7 +46,18 @@ void add_features(CLI::App& app, Context ctx) {
                {"apparmor", {{"enabled", false}}},
                {"selinux", {{"enabled", false}}},
                {"intelRdt", {{"enabled", false}}},
-               {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
+               {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
+               // Not in runtime-spec's features schema (neither are the
+               // process knobs below): capsa's own, in the same shape.
+               {"personality",
+                {{"domains", spec::names_of(spec::personality_domains())},
+                 {"flags", spec::names_of(spec::personality_flags())}}},
+           }},
+          {"process",
+           {
+               {"scheduler",
+                {{"policies", spec::names_of(spec::sched_policies())}, {"flags", spec::names_of(spec::sched_flags())}}},
+               {"ioPriority", {{"classes", spec::names_of(spec::ioprio_classes())}}},
            }},
           {"annotations", {{"io.capsa.policy", "name of the capsad policy that governs the container"}}},
       };

@@ -122,6 +122,52 @@ INSTANTIATE_TEST_SUITE_P(
                     b.save();
                   },
                   "linux.resources.devices[2]: denying b 7:1 r (linux.resources.devices[2]) after allowing b 7:* rw"},
+        BadConfig{"SchedulerPriorityWithoutRealtimePolicy",
+                  [](Bundle& b) {
+                    b.config()["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"priority", 10}};
+                    b.save();
+                  },
+                  "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority, not SCHED_OTHER"},
+        // Passes the parser, fails in the init: no kernel implements SCHED_ISO.
+        BadConfig{"SchedulerIsoRefusedByTheKernel",
+                  [](Bundle& b) {
+                    b.config()["process"]["scheduler"] = {{"policy", "SCHED_ISO"}};
+                    b.save();
+                  },
+                  "process.scheduler: sched_setattr SCHED_ISO (no mainline kernel implements SCHED_ISO): Invalid argument"},
+        BadConfig{"PersonalityDomain",
+                  [](Bundle& b) {
+                    b.config()["linux"]["personality"] = {{"domain", "SVR4"}};
+                    b.save();
+                  },
+                  "linux.personality.domain: unknown personality domain \"SVR4\" (expected LINUX or LINUX32)"},
+        BadConfig{"IoPriorityLevel",
+                  [](Bundle& b) {
+                    b.config()["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 9}};
+                    b.save();
+                  },
+                  "process.ioPriority.priority: value 9 out of range (at most 7)"},
+        BadConfig{"RidmapWithoutUserNamespace",
+                  [](Bundle& b) {
+                    b.config()["mounts"].push_back(
+                        {{"destination", "/data"}, {"type", "bind"}, {"source", "/tmp"}, {"options", {"rbind", "ridmap"}}});
+                    b.save();
+                  },
+                  "mounts[7].options: \"ridmap\" without uidMappings/gidMappings takes the mappings of a new user "
+                  "namespace"},
+        // Passes the parser, fails in the runtime before anything exists.
+        BadConfig{"IdmappedMountOfAMissingSource",
+                  [](Bundle& b) {
+                    nlohmann::json map = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
+                    b.config()["mounts"].push_back({{"destination", "/data"},
+                                                    {"type", "bind"},
+                                                    {"source", "/no/such/dir"},
+                                                    {"options", {"rbind"}},
+                                                    {"uidMappings", map},
+                                                    {"gidMappings", map}});
+                    b.save();
+                  },
+                  "mounts[7] (/data): clone the tree of /no/such/dir (open_tree): No such file or directory"},
         BadConfig{"MissingConfig", [](Bundle& b) { ::unlink((b.path() + "/config.json").c_str()); },
                   "config.json"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -18,7 +18,18 @@ TEST(Features, ListsWhatCapsaImplementsInRuncsShape) {
   };
   EXPECT_TRUE(has(f["mountOptions"], "rbind"));
   EXPECT_TRUE(has(f["mountOptions"], "nosuid"));
-  EXPECT_FALSE(has(f["mountOptions"], "rro")) << "rro is refused by the mount code";
+  for (const char* o : {"rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime",
+                        "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnodiratime", "rdiratime",
+                        "rnosymfollow", "rsymfollow"})
+    EXPECT_TRUE(has(f["mountOptions"], o)) << o;
+  EXPECT_FALSE(has(f["mountOptions"], "idmap")) << "as runc: id-mapping is a mount extension, not a mount(2) option";
+  EXPECT_TRUE(f["linux"]["mountExtensions"]["idmap"]["enabled"].get<bool>());
+  EXPECT_EQ(f["linux"]["personality"]["domains"], nlohmann::json({"LINUX", "LINUX32"}));
+  EXPECT_TRUE(has(f["linux"]["personality"]["flags"], "ADDR_NO_RANDOMIZE"));
+  EXPECT_TRUE(has(f["process"]["scheduler"]["policies"], "SCHED_DEADLINE"));
+  EXPECT_TRUE(has(f["process"]["scheduler"]["flags"], "SCHED_FLAG_RESET_ON_FORK"));
+  EXPECT_EQ(f["process"]["ioPriority"]["classes"],
+            nlohmann::json({"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"}));
   EXPECT_TRUE(has(f["linux"]["namespaces"], "cgroup"));
   EXPECT_TRUE(has(f["linux"]["namespaces"], "user"));
   EXPECT_TRUE(has(f["linux"]["namespaces"], "time"));

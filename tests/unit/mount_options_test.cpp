@@ -32,12 +32,35 @@ TEST(MountOptions, BindAndRbindAndPropagation) {
   EXPECT_EQ(r.propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
 }
 
-TEST(MountOptions, UnsupportedRecursiveOptionsFailNamingTheField) {
+TEST(MountOptions, RecursiveOptionsBecomeMountSetattrBits) {
+  auto o = parse_mount_options({"rbind", "rro", "rnosuid", "rnodev", "rexec", "nodev"}, "m");
+  EXPECT_EQ(o.rec_attr_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  EXPECT_EQ(o.rec_attr_clr, static_cast<uint64_t>(MOUNT_ATTR_NOEXEC));
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NODEV)) << "plain options stay mount(2) flags";
+  auto back = parse_mount_options({"rro", "rrw"}, "m");
+  EXPECT_EQ(back.rec_attr_set, 0u);
+  EXPECT_EQ(back.rec_attr_clr, static_cast<uint64_t>(MOUNT_ATTR_RDONLY));
+}
+
+// The kernel takes the atime setting as one value: the whole field is
+// cleared and the last option given wins.
+TEST(MountOptions, RecursiveAtimeOptionsReplaceTheWholeAtimeField) {
+  auto o = parse_mount_options({"rnoatime", "rstrictatime"}, "m");
+  EXPECT_EQ(o.rec_attr_set, static_cast<uint64_t>(MOUNT_ATTR_STRICTATIME));
+  EXPECT_EQ(o.rec_attr_clr, static_cast<uint64_t>(MOUNT_ATTR__ATIME));
+  auto a = parse_mount_options({"rnoatime", "ratime"}, "m");
+  EXPECT_EQ(a.rec_attr_set, static_cast<uint64_t>(MOUNT_ATTR_RELATIME));
+  EXPECT_EQ(a.rec_attr_clr, static_cast<uint64_t>(MOUNT_ATTR__ATIME));
+  EXPECT_TRUE(a.has_rec_attr());
+  EXPECT_FALSE(parse_mount_options({"ro", "nosuid"}, "m").has_rec_attr());
+}
+
+TEST(MountOptions, UnsupportedOptionsFailNamingTheField) {
   try {
-    parse_mount_options({"rro"}, "mounts[3] (/data)");
+    parse_mount_options({"tmpcopyup"}, "mounts[3] (/data)");
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("mounts[3] (/data): mount option \"rro\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mounts[3] (/data): mount option \"tmpcopyup\""), std::string::npos) << e.what();
   }
 }
 

@@ -312,8 +312,113 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"SelinuxLabel", [](auto& j) { j["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"; },
              "process.selinuxLabel: SELinux is not an active LSM here"},
         Case{"IntelRdt", [](auto& j) { j["linux"]["intelRdt"] = {{"closID", "x"}}; },
-             "linux.intelRdt: Intel RDT is not supported"}),
+             "linux.intelRdt: Intel RDT is not supported"},
+        Case{"PersonalityDomain", [](auto& j) { j["linux"]["personality"] = {{"domain", "LINUX64"}}; },
+             "linux.personality.domain: unknown personality domain \"LINUX64\" (expected LINUX or LINUX32)"},
+        Case{"PersonalityFlag",
+             [](auto& j) { j["linux"]["personality"] = {{"domain", "LINUX"}, {"flags", {"ADDR_NO_RANDOMIZE", "FAST"}}}; },
+             "linux.personality.flags[1]: unknown personality flag \"FAST\""},
+        Case{"IoPriorityClass", [](auto& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_NONE"}, {"priority", 1}}; },
+             "process.ioPriority.class: unknown class \"IOPRIO_CLASS_NONE\" (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or "
+             "IOPRIO_CLASS_IDLE)"},
+        Case{"IoPriorityLevel", [](auto& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 8}}; },
+             "process.ioPriority.priority: value 8 out of range (at most 7)"},
+        Case{"SchedulerPolicy", [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_FAST"}}; },
+             "process.scheduler.policy: unknown policy \"SCHED_FAST\""},
+        Case{"SchedulerNice", [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"nice", 20}}; },
+             "process.scheduler.nice: value 20 out of range (at most 19)"},
+        Case{"SchedulerPriorityNotRealtime",
+             [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"priority", 5}}; },
+             "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority, not SCHED_BATCH"},
+        Case{"SchedulerRealtimeNeedsPriority", [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_RR"}}; },
+             "process.scheduler.priority: required for SCHED_RR (1 to 99)"},
+        Case{"SchedulerRuntimeNotDeadline",
+             [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"runtime", 100000}}; },
+             "process.scheduler.runtime: only SCHED_DEADLINE takes runtime, deadline and period"},
+        Case{"SchedulerDeadlineOrder",
+             [](auto& j) {
+               j["process"]["scheduler"] = {
+                   {"policy", "SCHED_DEADLINE"}, {"runtime", 2000000}, {"deadline", 1000000}, {"period", 3000000}};
+             },
+             "process.scheduler.deadline: must be at least the runtime (2000000), got 1000000"},
+        Case{"SchedulerPeriodOrder",
+             [](auto& j) {
+               j["process"]["scheduler"] = {
+                   {"policy", "SCHED_DEADLINE"}, {"runtime", 1000000}, {"deadline", 2000000}, {"period", 1500000}};
+             },
+             "process.scheduler.period: must be 0 or at least the deadline (2000000), got 1500000"},
+        Case{"SchedulerFlag",
+             [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"flags", {"SCHED_FLAG_FAST"}}}; },
+             "process.scheduler.flags[0]: unknown scheduler flag \"SCHED_FLAG_FAST\""},
+        Case{"IdmapWithoutMappingsOrUserNamespace",
+             [](auto& j) {
+               j["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", "/tmp"}, {"options", {"rbind", "idmap"}}});
+             },
+             "mounts[7].options: \"idmap\" without uidMappings/gidMappings takes the mappings of a new user namespace, "
+             "and linux.namespaces has none"},
+        Case{"MountUidMappingsWithoutGid",
+             [](auto& j) {
+               j["mounts"].push_back({{"destination", "/data"},
+                                      {"type", "bind"},
+                                      {"source", "/tmp"},
+                                      {"uidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}}});
+             },
+             "mounts[7].gidMappings: required with an id-mapped mount (both uidMappings and gidMappings)"},
+        Case{"IdmapOfANonBindMount",
+             [](auto& j) {
+               j["mounts"].push_back({{"destination", "/data"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                                      {"uidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}},
+                                      {"gidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}}});
+             },
+             "mounts[7]: uidMappings/gidMappings: id-mapped mounts need a bind mount"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SpecParse, PersonalityIoPriorityAndSchedulerAreRead) {
+  auto j = base();
+  j["linux"]["personality"] = {{"domain", "LINUX32"}, {"flags", {"ADDR_NO_RANDOMIZE"}}};
+  j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_IDLE"}, {"priority", 7}};
+  j["process"]["scheduler"] = {{"policy", "SCHED_DEADLINE"}, {"runtime", 10000000}, {"deadline", 20000000},
+                               {"period", 30000000}, {"flags", {"SCHED_FLAG_RESET_ON_FORK"}}};
+  Spec s = parse_spec(j.dump(), "config.json");
+  ASSERT_TRUE(s.linux->personality);
+  EXPECT_EQ(s.linux->personality->domain, "LINUX32");
+  EXPECT_EQ(s.linux->personality->flags, std::vector<std::string>{"ADDR_NO_RANDOMIZE"});
+  ASSERT_TRUE(s.process->io_priority);
+  EXPECT_EQ(s.process->io_priority->io_class, "IOPRIO_CLASS_IDLE");
+  EXPECT_EQ(s.process->io_priority->priority, 7);
+  ASSERT_TRUE(s.process->scheduler);
+  EXPECT_EQ(s.process->scheduler->policy, "SCHED_DEADLINE");
+  EXPECT_EQ(s.process->scheduler->runtime, 10000000u);
+  EXPECT_EQ(s.process->scheduler->deadline, 20000000u);
+  EXPECT_EQ(s.process->scheduler->period, 30000000u);
+  EXPECT_EQ(s.process->scheduler->flags, std::vector<std::string>{"SCHED_FLAG_RESET_ON_FORK"});
+  j["process"]["scheduler"] = {{"policy", "SCHED_FIFO"}, {"priority", 99}};
+  EXPECT_EQ(error_of(j), "");
+}
+
+TEST(SpecParse, IdmappedMountsTakeTheirOwnMappingsOrTheUserNamespaces) {
+  auto j = base();
+  j["mounts"].push_back({{"destination", "/own"}, {"type", "bind"}, {"source", "/tmp"}, {"options", {"rbind"}},
+                         {"uidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 10}}}},
+                         {"gidMappings", {{{"containerID", 0}, {"hostID", 2000}, {"size", 10}}}}});
+  j["mounts"].push_back({{"destination", "/ns"}, {"type", "bind"}, {"source", "/tmp"}, {"options", {"rbind", "ridmap"}}});
+  j["linux"]["namespaces"].push_back({{"type", "user"}});
+  j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  Spec s = parse_spec(j.dump(), "config.json");
+  const auto& own = s.mounts[7];
+  EXPECT_TRUE(own.idmap);
+  EXPECT_FALSE(own.idmap_recursive);
+  ASSERT_EQ(own.gid_mappings.size(), 1u);
+  EXPECT_EQ(own.gid_mappings[0].host_id, 2000u);
+  const auto& ns = s.mounts[8];
+  EXPECT_TRUE(ns.idmap);
+  EXPECT_TRUE(ns.idmap_recursive);
+  ASSERT_EQ(ns.uid_mappings.size(), 1u);
+  EXPECT_EQ(ns.uid_mappings[0].host_id, 100000u);
+  EXPECT_EQ(ns.uid_mappings[0].size, 65536u);
+  EXPECT_FALSE(s.mounts[0].idmap);
+}
 
 TEST(SpecParse, EmptyUnsupportedFieldsAreHarmless) {
   auto j = base();

@@ -42,9 +42,10 @@ ino_t ns_inode(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-[[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const spec::Process& proc,
+[[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const ExecRequest& req,
                                  const SeccompFilter* seccomp, const SeccompFilter* policy,
                                  const std::vector<int>& preserved) noexcept {
+  const spec::Process& proc = req.process;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Until exec (which resets it) nobody in the container may ptrace us or
   // open our /proc entries: we still hold runtime fds and memory.
@@ -62,7 +63,7 @@ ino_t ns_inode(const std::string& path) {
     for (auto [fd, type] : ns)
       if (::setns(fd, type) != 0) throw_sys("join the container's namespaces (setns)");
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
-    become_process(sync_fd, proc, seccomp, policy);
+    become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy);
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
@@ -119,8 +120,8 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
   pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork");
   if (pid == 0)
-    run_exec_child(sync.init_end.get(), ns, req.process, seccomp ? &*seccomp : nullptr,
-                   policy ? &policy->filter : nullptr, preserved);
+    run_exec_child(sync.init_end.get(), ns, req, seccomp ? &*seccomp : nullptr, policy ? &policy->filter : nullptr,
+                   preserved);
   sync.init_end.reset();
   Executed out;
   out.pid = pid;

@@ -19,6 +19,8 @@ struct ExecRequest {
   bool foreground = false;     // the caller relays the pty itself
   // The container's linux.seccomp: exec'd processes are filtered like its init.
   std::optional<spec::Seccomp> seccomp;
+  // The container's linux.personality: exec'd processes run in its domain too.
+  std::optional<spec::Personality> personality;
   int preserve_fds = 0;  // --preserve-fds: fds 3.. passed on to the process
   // capsad's control socket: the process gets capsad's filter for policy
   // syscall rules when capsad listens there (container/policy_seccomp.h).

@@ -89,7 +89,8 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   if (plan.new_net_ns) bring_up_loopback();
   if (proc.terminal) setup_terminal(plan.sync_fd, proc, true);
 
-  become_process(plan.sync_fd, proc, plan.seccomp, plan.policy_seccomp);
+  const spec::Personality* personality = spec.linux && spec.linux->personality ? &*spec.linux->personality : nullptr;
+  become_process(plan.sync_fd, proc, personality, plan.seccomp, plan.policy_seccomp);
 }
 
 }  // namespace
@@ -104,6 +105,7 @@ void run_init(const InitPlan& plan) noexcept {
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
   for (auto [fd, type] : plan.join_ns) keep.push_back(fd);
   keep.insert(keep.end(), plan.preserved_fds.begin(), plan.preserved_fds.end());
+  for (auto [index, fd] : plan.rootfs.idmapped_mounts) keep.push_back(fd);
   close_fds_except(keep);
   keep_across_exec(plan.preserved_fds);
 

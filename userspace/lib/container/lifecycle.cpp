@@ -27,6 +27,8 @@
 #include "common/file_util.h"
 #include "container/console_socket.h"
 #include "container/hooks.h"
+#include "container/id_maps.h"
+#include "container/idmapped_mount.h"
 #include "container/init_process.h"
 #include "container/policy_seccomp.h"
 #include "container/process_setup.h"
@@ -68,32 +70,6 @@ void check_supported(const spec::Spec& s, const std::string& origin, const Creat
       throw Error(field + "joining an existing user namespace is not supported by capsa yet");
     throw Error(field + "joining a " + spec::to_string(ns.type) +
                 " namespace together with a new user namespace is not supported by capsa yet");
-  }
-}
-
-std::string id_map_text(const std::vector<spec::IdMapping>& maps) {
-  std::string out;
-  for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-  return out;
-}
-
-// Only the runtime, outside the new user namespace, may write the maps; the
-// init waits for "go" before using any id.
-void write_id_maps(pid_t pid, const spec::Linux& l, const std::string& origin) {
-  std::string base = "/proc/" + std::to_string(pid) + "/";
-  struct Map {
-    const char* file;
-    const char* field;
-    const std::vector<spec::IdMapping>& maps;
-  };
-  for (const Map& m : {Map{"gid_map", "linux.gidMappings", l.gid_mappings}, Map{"uid_map", "linux.uidMappings", l.uid_mappings}}) {
-    // The kernel takes the whole map in one write, once.
-    try {
-      write_file(base + m.file, id_map_text(m.maps));
-    } catch (const Error& e) {
-      throw Error(origin + ": " + m.field + ": " + e.what(), e.sys_errno());
-    }
   }
 }
 
@@ -233,6 +209,11 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     throw Error(origin + ": " + e.what(), e.sys_errno());
   }
 
+  // Before anything exists too: a source that cannot be id-mapped is a
+  // config error. The init inherits the trees' fds and moves them into place.
+  IdmappedTrees idmapped = prepare_idmapped_mounts(spec, bundle, origin);
+  plan.rootfs.idmapped_mounts = idmapped.by_mount_index;
+
   state::ContainerDir dir = store.create(opts.id);
   std::optional<cgroup::ContainerCgroup> cg;
   CreateRollback rollback{&dir, &cg};
@@ -280,7 +261,11 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   if (pid == 0) run_init(plan);
   rollback.child = static_cast<pid_t>(pid);
   sync.init_end.reset();
-  if (plan.rootfs.in_user_ns) write_id_maps(rollback.child, *spec.linux, origin);
+  // Only the runtime, outside the new user namespace, may write the maps; the
+  // init waits for "go" before using any id.
+  if (plan.rootfs.in_user_ns)
+    write_id_maps(rollback.child, spec.linux->uid_mappings, spec.linux->gid_mappings, origin + ": linux.uidMappings",
+                  origin + ": linux.gidMappings");
 
   cg->join(rollback.child);
   // What the hooks and the seccomp listener are told while the init sets up.

@@ -2,6 +2,7 @@
 // mount(2) flags, a propagation change, and the fs-specific data string.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ struct MountOptions {
   bool bind = false;
   bool recursive = false;  // rbind
   std::string data;        // comma-joined options the kernel fs interprets
+  // "rro", "rnosuid", ...: MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE), which
+  // reaches every mount under the destination, not just the top one.
+  uint64_t rec_attr_set = 0;
+  uint64_t rec_attr_clr = 0;
+  bool has_rec_attr() const { return rec_attr_set || rec_attr_clr; }
 };
 
 // Throws capsa::Error naming `field` for options capsa cannot honour.

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
+#include "container/process_attrs.h"
 #include "container/sync_channel.h"
 
 namespace capsa::container {
@@ -233,9 +234,16 @@ void install_policy_filter(int sync_fd, const SeccompFilter& filter) {
 
 }  // namespace
 
-void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp, const SeccompFilter* policy) {
+void become_process(int sync_fd, const spec::Process& p, const spec::Personality* personality,
+                    const SeccompFilter* seccomp, const SeccompFilter* policy) {
   apply_rlimits(p);
   apply_oom_score_adj(p);
+  // While still privileged: an RT class or policy and a negative nice need
+  // capabilities the identity change may drop; and before the filter, which
+  // may not allow these calls.
+  if (personality) apply_personality(*personality);
+  if (p.io_priority) apply_io_priority(*p.io_priority);
+  if (p.scheduler) apply_scheduler(*p.scheduler);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
   // identity change may drop; with it, as late as possible, as runc does.
   if (!p.no_new_privileges) {

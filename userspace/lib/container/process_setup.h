@@ -32,12 +32,14 @@ void apply_oom_score_adj(const spec::Process& p);
 void apply_identity(const spec::Process& p);
 
 // The last steps of the init and of an exec'd process alike: rlimits,
-// oomScoreAdj, the seccomp filter (when given), identity, cwd. A notify fd
-// goes to the runtime over sync_fd, which hands it on to listenerPath.
+// The last steps of the init and of an exec'd process alike: rlimits,
+// oomScoreAdj, personality (when given), I/O priority and scheduler, the
+// seccomp filter (when given), identity, cwd. A notify fd goes to the runtime
+// over sync_fd, which hands it on to listenerPath.
 // `policy`: capsad's filter for policy syscall rules, stacked right after
 // linux.seccomp (its listener goes to the runtime, which hands it to capsad).
-void become_process(int sync_fd, const spec::Process& p, const SeccompFilter* seccomp,
-                    const SeccompFilter* policy = nullptr);
+void become_process(int sync_fd, const spec::Process& p, const spec::Personality* personality,
+                    const SeccompFilter* seccomp, const SeccompFilter* policy = nullptr);
 
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/mountinfo.h"
 #include "common/unique_fd.h"
+#include "container/idmapped_mount.h"
 #include "container/mount_options.h"
 #include "container/path_resolve.h"
 
@@ -76,14 +77,34 @@ bool is_dir_source(const std::string& src) {
 // need a second, remounting call, which repeats the locked flags already on
 // the mount and goes through a fresh fd: the first still names the covered
 // directory, not the new mount.
+// An id-mapped mount's tree (tree_fd) was cloned and mapped by the runtime:
+// it is moved into place instead.
 void bind_and_remount(const RootfsPlan& plan, const std::string& source, const std::string& where,
                       const std::string& dest, bool as_file, bool recursive, unsigned long remount_flags,
-                      const std::string& field, const std::string& shown) {
-  do_mount(source, where, nullptr, MS_BIND | (recursive ? MS_REC : 0), "", field + ": bind " + source + " on " + shown);
+                      const std::string& field, const std::string& shown, int tree_fd = -1) {
+  if (tree_fd >= 0)
+    attach_idmapped_tree(tree_fd, where, field, shown);
+  else
+    do_mount(source, where, nullptr, MS_BIND | (recursive ? MS_REC : 0), "", field + ": bind " + source + " on " + shown);
   if (!remount_flags) return;
   auto mounted = open_mount_target(plan.rootfs, dest, as_file);
   do_mount("", fd_path(mounted.get()), nullptr, MS_REMOUNT | MS_BIND | remount_flags | current_mount_flags(dest), "",
            field + ": remount " + shown + " with its options");
+}
+
+// rro, rnosuid, ...: one mount_setattr over the whole tree now at dest, so
+// submounts an rbind brought along get them too (plain "ro" stops at the top
+// mount). Through a fresh fd: the one we mounted on names the covered
+// directory, not the new mount.
+void set_recursive_attrs(const RootfsPlan& plan, const std::string& dest, bool as_file, const MountOptions& opts,
+                         const std::string& field, const std::string& shown) {
+  if (!opts.has_rec_attr()) return;
+  auto mounted = open_mount_target(plan.rootfs, dest, as_file);
+  struct mount_attr attr {};
+  attr.attr_set = opts.rec_attr_set;
+  attr.attr_clr = opts.rec_attr_clr;
+  if (::mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    throw_sys(field + ": set the recursive mount options on " + shown + " (mount_setattr)");
 }
 
 void mount_cgroup(const spec::Mount& m, const MountOptions& opts, const RootfsPlan& plan,
@@ -136,7 +157,11 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
   std::string field = "mounts[" + std::to_string(index) + "] (" + m.destination + ")";
   auto opts = parse_mount_options(m.options, field);
   bool bind = opts.bind || m.type == "bind";
-  if (m.type == "cgroup" && !bind) return mount_cgroup(m, opts, plan, field);
+  if (m.type == "cgroup" && !bind) {
+    mount_cgroup(m, opts, plan, field);
+    set_recursive_attrs(plan, secure_join(plan.rootfs, m.destination), false, opts, field, m.destination);
+    return;
+  }
 
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = plan.bundle + "/" + source;
@@ -153,8 +178,9 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
   std::string where = fd_path(target.get());
 
   if (bind) {
+    auto tree = plan.idmapped_mounts.find(index);
     bind_and_remount(plan, source, where, dest, !is_dir_source(source), opts.recursive, opts.flags & kBindRemountable,
-                     field, m.destination);
+                     field, m.destination, tree == plan.idmapped_mounts.end() ? -1 : tree->second);
   } else if (m.type == "sysfs" && plan.in_user_ns) {
     mount_sysfs_in_user_ns(where, dest, plan, opts, field, m.destination);
   } else {
@@ -162,6 +188,7 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
     do_mount(src, where, m.type.c_str(), opts.flags & ~MS_REMOUNT, opts.data,
              field + ": mount " + m.type + " on " + m.destination);
   }
+  set_recursive_attrs(plan, dest, bind && !is_dir_source(source), opts, field, m.destination);
   if (opts.propagation) {
     auto mounted = open_mount_target(plan.rootfs, dest, bind && !is_dir_source(source));
     do_mount("", fd_path(mounted.get()), nullptr, opts.propagation, "",

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct RootfsPlan {
   std::vector<CgroupFsMount> cgroup_mounts;
   bool no_pivot = false;    // --no-pivot: MS_MOVE and chroot instead of pivot_root
   bool in_user_ns = false;  // a new user namespace: no mknod, no sysfs or cgroup mounts of our own
+  // Index in spec.mounts -> fd of the detached, id-mapped tree the runtime
+  // built for it (see idmapped_mount.h), moved into place instead of a bind.
+  std::map<size_t, int> idmapped_mounts;
 };
 
 // Everything up to and including pivot_root; afterwards "/" is the rootfs.

@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "spec/json_reader.h"
 #include "spec/parse_seccomp.h"
+#include "spec/process_names.h"
 
 namespace capsa::spec {
 
@@ -53,6 +54,71 @@ Capabilities parse_caps(const JsonReader& r) {
   set("permitted", c.permitted);
   set("ambient", c.ambient);
   return c;
+}
+
+// A name from `table`, or an error listing the ones expected.
+uint64_t named_value(const JsonReader& r, const char* key, const std::vector<NamedValue>& table, const char* what) {
+  std::string name = r.str(key);
+  auto v = find_named(table, name);
+  if (!v) r.fail_field(key, "unknown " + std::string(what) + " \"" + name + "\" (expected " + expected_names(table) + ")");
+  return *v;
+}
+
+void check_names(const JsonReader& r, const char* key, const std::vector<std::string>& names,
+                 const std::vector<NamedValue>& table, const char* what) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (!find_named(table, names[i]))
+      r.child(key).at(i).fail("unknown " + std::string(what) + " \"" + names[i] + "\" (expected " +
+                              expected_names(table) + ")");
+}
+
+IoPriority parse_io_priority(const JsonReader& r) {
+  r.expect_object();
+  IoPriority io;
+  named_value(r, "class", ioprio_classes(), "class");
+  io.io_class = r.str("class");
+  auto prio = r.i64("priority", 0, 7);
+  if (!prio) r.fail_field("priority", "required field missing (0 to 7)");
+  io.priority = static_cast<int>(*prio);
+  return io;
+}
+
+// runc's checks (libcontainer/configs/validate), plus the ranges and the
+// deadline ordering the kernel would otherwise refuse with a bare EINVAL.
+Scheduler parse_scheduler(const JsonReader& r) {
+  r.expect_object();
+  Scheduler s;
+  named_value(r, "policy", sched_policies(), "policy");
+  s.policy = r.str("policy");
+  s.nice = static_cast<int>(r.i64("nice", -20, 19).value_or(0));
+  s.flags = r.strings("flags");
+  check_names(r, "flags", s.flags, sched_flags(), "scheduler flag");
+  bool realtime = s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR";
+  if (r.has("priority")) {
+    s.priority = static_cast<uint32_t>(*r.u64("priority", 99));
+    if (s.priority != 0 && !realtime)
+      r.fail_field("priority", "only SCHED_FIFO and SCHED_RR take a priority, not " + s.policy);
+  }
+  if (realtime && s.priority == 0) r.fail_field("priority", "required for " + s.policy + " (1 to 99)");
+  s.runtime = r.u64("runtime").value_or(0);
+  s.deadline = r.u64("deadline").value_or(0);
+  s.period = r.u64("period").value_or(0);
+  if (s.policy != "SCHED_DEADLINE") {
+    for (const char* key : {"runtime", "deadline", "period"})
+      if (r.u64(key).value_or(0) != 0) r.fail_field(key, "only SCHED_DEADLINE takes runtime, deadline and period");
+    return s;
+  }
+  // The kernel's own bounds (__checkparam_dl): runtime at least 2^10 ns,
+  // runtime <= deadline <= period (a period of 0 means the deadline).
+  if (s.runtime < 1024) r.fail_field("runtime", "SCHED_DEADLINE needs a runtime of at least 1024 (nanoseconds)");
+  if (s.deadline < s.runtime)
+    r.fail_field("deadline", "must be at least the runtime (" + std::to_string(s.runtime) + "), got " +
+                                 std::to_string(s.deadline));
+  if (s.deadline >> 63) r.fail_field("deadline", "out of range");
+  if (s.period != 0 && s.period < s.deadline)
+    r.fail_field("period", "must be 0 or at least the deadline (" + std::to_string(s.deadline) + "), got " +
+                               std::to_string(s.period));
+  return s;
 }
 
 Process parse_process(const JsonReader& r) {
@@ -103,8 +169,12 @@ Process parse_process(const JsonReader& r) {
   }
   p.no_new_privileges = r.boolean_or("noNewPrivileges", false);
   if (auto o = r.i64("oomScoreAdj", -1000, 1000)) p.oom_score_adj = static_cast<int>(*o);
+  if (auto io = r.maybe("ioPriority")) p.io_priority = parse_io_priority(*io);
+  if (auto sc = r.maybe("scheduler")) p.scheduler = parse_scheduler(*sc);
   return p;
 }
+
+std::vector<IdMapping> parse_id_mappings(const JsonReader& r, const char* key);
 
 void parse_mounts(const JsonReader& top, Spec& s) {
   auto ms = top.maybe("mounts");
@@ -119,6 +189,23 @@ void parse_mounts(const JsonReader& top, Spec& s) {
     mount.type = m.str_or("type", "");
     mount.source = m.str_or("source", "");
     mount.options = m.strings("options");
+    bool bind = mount.type == "bind";
+    for (const auto& o : mount.options) {
+      bind = bind || o == "bind" || o == "rbind";
+      mount.idmap = mount.idmap || o == "idmap" || o == "ridmap";
+      mount.idmap_recursive = mount.idmap_recursive || o == "ridmap";
+    }
+    mount.uid_mappings = parse_id_mappings(m, "uidMappings");
+    mount.gid_mappings = parse_id_mappings(m, "gidMappings");
+    bool has_maps = !mount.uid_mappings.empty() || !mount.gid_mappings.empty();
+    if (has_maps && (mount.uid_mappings.empty() || mount.gid_mappings.empty()))
+      m.fail_field(mount.uid_mappings.empty() ? "uidMappings" : "gidMappings",
+                   "required with an id-mapped mount (both uidMappings and gidMappings)");
+    mount.idmap = mount.idmap || has_maps;
+    // As runc: only a bind mount's tree can be cloned and id-mapped.
+    if (mount.idmap && !bind)
+      m.fail(std::string(has_maps ? "uidMappings/gidMappings" : "\"idmap\"") +
+             ": id-mapped mounts need a bind mount (type \"bind\" or option \"bind\"/\"rbind\")");
     s.mounts.push_back(std::move(mount));
   }
 }
@@ -339,6 +426,15 @@ void parse_linux(const JsonReader& r, Spec& s) {
   for (const auto& p : l.readonly_paths)
     if (!absolute(p)) r.fail_field("readonlyPaths", "\"" + p + "\" is not an absolute path");
   if (auto sc = r.maybe("seccomp")) l.seccomp = parse_seccomp(*sc);
+  if (auto pe = r.maybe("personality")) {
+    pe->expect_object();
+    Personality per;
+    named_value(*pe, "domain", personality_domains(), "personality domain");
+    per.domain = pe->str("domain");
+    per.flags = pe->strings("flags");
+    check_names(*pe, "flags", per.flags, personality_flags(), "personality flag");
+    l.personality = per;
+  }
   l.rootfs_propagation = r.str_or("rootfsPropagation", "");
   bool ok = false;
   for (auto p : kPropagations) ok = ok || l.rootfs_propagation == p;
@@ -407,6 +503,22 @@ static void check_user_and_time(const Spec& s, const std::string& origin) {
                   std::to_string(u.additional_gids[i]) + " is not mapped by linux.gidMappings");
 }
 
+// "idmap"/"ridmap" without mappings of its own: the mount maps as the
+// container's user namespace does, as under runc.
+static void fill_idmapped_mounts(Spec& s, const std::string& origin) {
+  for (size_t i = 0; i < s.mounts.size(); ++i) {
+    auto& m = s.mounts[i];
+    if (!m.idmap || !m.uid_mappings.empty()) continue;
+    auto user = s.find_namespace(NamespaceType::User);
+    if (!user || !user->path.empty() || !s.linux)
+      throw Error(origin + ": mounts[" + std::to_string(i) + "].options: \"" + (m.idmap_recursive ? "ridmap" : "idmap") +
+                  "\" without uidMappings/gidMappings takes the mappings of a new user namespace, and "
+                  "linux.namespaces has none");
+    m.uid_mappings = s.linux->uid_mappings;
+    m.gid_mappings = s.linux->gid_mappings;
+  }
+}
+
 // Fields capsa cannot honour yet, or that need a kernel feature this host
 // lacks: refused with their name, never silently ignored.
 static void reject_unsupported(const nlohmann::json& j, const std::string& origin) {
@@ -458,6 +570,7 @@ Spec parse_spec(std::string_view json_text, const std::string& origin) {
   if (!s.hostname.empty() && !new_uts) throw Error(origin + ": hostname: requires a new uts namespace");
   if (!s.domainname.empty() && !new_uts) throw Error(origin + ": domainname: requires a new uts namespace");
   if (s.linux) check_user_and_time(s, origin);
+  fill_idmapped_mounts(s, origin);
   return s;
 }
 

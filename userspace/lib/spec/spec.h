@@ -33,6 +33,25 @@ struct Capabilities {
   std::vector<std::string> bounding, effective, inheritable, permitted, ambient;
 };
 
+// process.ioPriority: ioprio_set(2) of the process before it execs.
+struct IoPriority {
+  std::string io_class;  // IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE
+  int priority = 0;      // 0 (highest) to 7
+};
+
+// process.scheduler: sched_setattr(2) of the process before it execs. Field
+// combinations are checked as runc checks them, and the deadline triple as
+// the kernel would.
+struct Scheduler {
+  std::string policy;              // SCHED_OTHER, SCHED_FIFO, ... as written
+  int nice = 0;                    // -20 to 19
+  uint32_t priority = 0;           // 1 to 99, SCHED_FIFO and SCHED_RR only
+  std::vector<std::string> flags;  // SCHED_FLAG_*
+  uint64_t runtime = 0;            // nanoseconds, SCHED_DEADLINE only
+  uint64_t deadline = 0;
+  uint64_t period = 0;
+};
+
 struct Process {
   bool terminal = false;
   User user;
@@ -43,6 +62,15 @@ struct Process {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
   std::optional<int> oom_score_adj;
+  std::optional<IoPriority> io_priority;
+  std::optional<Scheduler> scheduler;
+};
+
+// One line of /proc/PID/uid_map or gid_map.
+struct IdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 0;
 };
 
 struct Mount {
@@ -50,6 +78,13 @@ struct Mount {
   std::string type;
   std::string source;
   std::vector<std::string> options;
+  // An id-mapped bind mount ("idmap"/"ridmap", or mappings given): file
+  // owners on the source as container_id appear as host_id. Without
+  // mappings of its own it takes linux.uidMappings/gidMappings.
+  bool idmap = false;
+  bool idmap_recursive = false;  // "ridmap": every submount too
+  std::vector<IdMapping> uid_mappings;
+  std::vector<IdMapping> gid_mappings;
 };
 
 enum class NamespaceType { Pid, Network, Mount, Ipc, Uts, User, Cgroup, Time };
@@ -135,17 +170,17 @@ struct Seccomp {
   bool uses_notify() const;
 };
 
-// One line of /proc/PID/uid_map or gid_map.
-struct IdMapping {
-  uint32_t container_id = 0;
-  uint32_t host_id = 0;
-  uint32_t size = 0;
-};
-
 // A clock's offset in a new time namespace (/proc/PID/timens_offsets).
 struct TimeOffset {
   int64_t secs = 0;
   uint32_t nanosecs = 0;
+};
+
+// linux.personality: the execution domain (personality(2)) the container's
+// processes run under.
+struct Personality {
+  std::string domain;              // "LINUX" or "LINUX32"
+  std::vector<std::string> flags;  // personality(2) flag names, e.g. "ADDR_NO_RANDOMIZE"
 };
 
 struct Linux {
@@ -160,6 +195,7 @@ struct Linux {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::optional<Seccomp> seccomp;
+  std::optional<Personality> personality;
   std::string rootfs_propagation;  // "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
 };
 
