@@ -27,7 +27,7 @@ struct RootfsPlan {
   std::string bundle;
   std::vector<CgroupFsMount> cgroup_mounts;
   bool no_pivot = false;    // --no-pivot: MS_MOVE and chroot instead of pivot_root
-  bool in_user_ns = false;  // a new user namespace: no mknod, no sysfs or cgroup mounts of our own
+  bool in_user_ns = false;  // a user namespace, new or joined: no mknod, no sysfs or cgroup mounts of our own
 };
 
 // Everything up to and including pivot_root; afterwards "/" is the rootfs.
