@@ -227,18 +227,19 @@ private:
 class VethInto {
 public:
   explicit VethInto(const std::string& tag) : host_("uj" + tag + "h"), peer_("uj" + tag + "p") {
-    created_ = run_command({"ip", "link", "add", host_, "type", "veth", "peer", "name", peer_}).exit_code == 0;
+    created_ = run_command({kIp, "link", "add", host_, "type", "veth", "peer", "name", peer_}).exit_code == 0;
   }
   ~VethInto() {
-    if (created_) run_command({"ip", "link", "del", host_});  // takes the peer with it, wherever it is
+    if (created_) run_command({kIp, "link", "del", host_});  // takes the peer with it, wherever it is
   }
   bool created() const { return created_; }
   bool move_peer_to(pid_t pid) {
-    return run_command({"ip", "link", "set", peer_, "netns", std::to_string(pid)}).exit_code == 0;
+    return run_command({kIp, "link", "set", peer_, "netns", std::to_string(pid)}).exit_code == 0;
   }
   const std::string& peer() const { return peer_; }
 
 private:
+  static constexpr const char* kIp = "/usr/sbin/ip";
   std::string host_, peer_;
   bool created_ = false;
 };
@@ -253,7 +254,7 @@ void expect_nothing_left(const std::string& root, const std::string& id, const B
 TEST_F(UserTimeNs, AContainerJoinsAnotherContainersUserAndNetworkNamespacesWithItsOwnPidAndMount) {
   // Names unique per test process; at most 15 characters.
   VethInto veth(std::to_string(::getpid() % 1000000));
-  if (!veth.created()) GTEST_SKIP() << "NEEDS ip(8) AND veth SUPPORT: cannot make an interface to look for";
+  if (!veth.created()) GTEST_SKIP() << "NEEDS /usr/sbin/ip AND veth SUPPORT: cannot make an interface to look for";
 
   Bundle a({"/bin/sleep", "1000"});
   add_user_ns(a);
@@ -401,7 +402,7 @@ TEST_F(UserTimeNs, ANamespacePathThatIsNoSuchNamespaceFailsCreateWithItsFieldAnd
   std::vector<Case> cases = {
       {"network", [](const Bundle& b) { return b.path() + "/config.json"; },
        " is not a namespace file (expected /proc/PID/ns/net or a bind mount of one)"},
-      {"user", [](const Bundle&) { return std::string("/proc/1/ns/net"); },
+      {"user", [](const Bundle&) { return std::string("/proc/self/ns/net"); },
        " is a network namespace, but the entry's type is user"},
       {"network", [](const Bundle& b) { return b.path() + "/no-such-netns"; }, ": No such file or directory"},
       {"user", [](const Bundle&) { return std::string("/proc/self/ns/user"); },
