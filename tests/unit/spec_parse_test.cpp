@@ -97,6 +97,19 @@ TEST(SpecParse, IdMappingsAndTimeOffsetsAreRead) {
   EXPECT_EQ(s.linux->time_offsets.at("boottime").nanosecs, 5u);
 }
 
+// Its maps, and the process's ids in them, are checked at create, where the
+// namespace can be read (tests/integration/user_time_ns_test.cpp).
+TEST(SpecParse, AUserNamespaceJoinedByPathNeedsNoMappingsAndMayRepeatThem) {
+  auto j = base();
+  j["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/4242/ns/user"}});
+  j["process"]["user"] = {{"uid", 5000}, {"gid", 5000}};
+  auto s = parse_spec(j.dump(), "config.json");
+  EXPECT_EQ(s.find_namespace(NamespaceType::User)->path, "/proc/4242/ns/user");
+  EXPECT_TRUE(s.linux->uid_mappings.empty());
+  j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  EXPECT_EQ(parse_spec(j.dump(), "config.json").linux->uid_mappings.size(), 1u);
+}
+
 TEST(SpecParse, ResourcesAreRead) {
   auto j = base();
   j["linux"]["resources"]["memory"] = {{"limit", 1 << 26}, {"swap", -1}, {"swappiness", 10}};
@@ -175,7 +188,7 @@ INSTANTIATE_TEST_SUITE_P(
              "linux.resources.cpu.cpus: expected a list"},
         Case{"MappingsWithoutUserNs",
              [](auto& j) { j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}}; },
-             "linux.uidMappings: set, but linux.namespaces has no new user namespace"},
+             "linux.uidMappings: set, but linux.namespaces has no user namespace"},
         Case{"UserNsWithoutGidMappings",
              [](auto& j) {
                j["linux"]["namespaces"].push_back({{"type", "user"}});

@@ -16,6 +16,7 @@
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "container/console_socket.h"
+#include "container/namespace_join.h"
 #include "container/policy_seccomp.h"
 #include "container/process_setup.h"
 #include "container/seccomp_filter.h"
@@ -30,9 +31,8 @@ struct NsEntry {
   const char* name;
   int type;
 };
-// User first: it owns the others, and joining them needs its capabilities.
-// Mount last: entering it changes our root, after which the others' /proc
-// paths would be the container's.
+// join_namespaces takes the user namespace in its own pass; mount last, as
+// entering it changes our root.
 constexpr NsEntry kNamespaces[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
                                    {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
                                    {"mnt", CLONE_NEWNS}};
@@ -60,8 +60,11 @@ ino_t ns_inode(const std::string& path) {
   if (!go || *go != kSyncGo) ::_exit(1);
   std::string exe;
   try {
-    for (auto [fd, type] : ns)
-      if (::setns(fd, type) != 0) throw_sys("join the container's namespaces (setns)");
+    try {
+      join_namespaces(ns);
+    } catch (const Error& e) {
+      throw Error(std::string("join the container's namespaces: ") + e.what(), e.sys_errno());
+    }
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
     become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy);
     exe = find_executable(proc.args[0], env_path(proc));

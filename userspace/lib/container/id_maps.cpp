@@ -5,17 +5,6 @@
 
 namespace capsa::container {
 
-namespace {
-
-std::string id_map_text(const std::vector<spec::IdMapping>& maps) {
-  std::string out;
-  for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-  return out;
-}
-
-}  // namespace
-
 void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uids, const std::vector<spec::IdMapping>& gids,
                    const std::string& uid_field, const std::string& gid_field) {
   std::string base = "/proc/" + std::to_string(pid) + "/";
@@ -27,7 +16,7 @@ void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uids, const st
   for (const Map& m : {Map{"gid_map", gid_field, gids}, Map{"uid_map", uid_field, uids}}) {
     // The kernel takes the whole map in one write, once.
     try {
-      write_file(base + m.file, id_map_text(m.maps));
+      write_file(base + m.file, spec::id_map_text(m.maps));
     } catch (const Error& e) {
       throw Error(m.field + ": " + e.what(), e.sys_errno());
     }

@@ -63,10 +63,6 @@ void enter_new_time_ns(const std::map<std::string, spec::TimeOffset>& offsets) {
 void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
-  for (auto [fd, type] : plan.join_ns) {
-    if (::setns(fd, type) != 0) throw_sys("linux.namespaces: setns");
-    ::close(fd);
-  }
   // Files the init creates (/dev, mount points) must belong to a mapped id,
   // or the kernel refuses them with EOVERFLOW: become the namespace's root.
   if (plan.rootfs.in_user_ns) {
@@ -103,7 +99,6 @@ void run_init(const InitPlan& plan) noexcept {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
-  for (auto [fd, type] : plan.join_ns) keep.push_back(fd);
   keep.insert(keep.end(), plan.preserved_fds.begin(), plan.preserved_fds.end());
   for (auto [index, fd] : plan.rootfs.idmapped_mounts) keep.push_back(fd);
   close_fds_except(keep);

@@ -1,5 +1,5 @@
-// The container's init between clone and exec: joins namespaces, builds the
-// rootfs, becomes the configured process, reports readiness to the runtime,
+// The container's init between clone and exec: cloned by the namespace stage
+// (ns_stage.h) into the container's namespaces, it builds the rootfs, becomes the configured process, reports readiness to the runtime,
 // waits for `start` on the exec fifo, then execs the container's program.
 #pragma once
 
@@ -18,7 +18,11 @@ struct InitPlan {
   RootfsPlan rootfs;
   int sync_fd = -1;
   int fifo_fd = -1;                              // O_PATH fd of <state>/exec.fifo
-  std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) to setns into
+  // Set up by the namespace stage (ns_stage.h) before the init exists.
+  std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) given by path, to setns into
+  bool new_user_ns = false;                      // unshared first, the runtime writing its id maps
+  int unshare_flags = 0;                         // the other new namespaces: CLONE_NEW{NS,PID,NET,IPC,UTS}
+  // The init's own, for its own reasons:
   bool new_cgroup_ns = false;                    // unshared after the cgroups are joined
   bool new_net_ns = false;
   bool new_time_ns = false;                      // linux.timeOffsets go in before the init enters it

@@ -30,6 +30,9 @@
 #include "container/id_maps.h"
 #include "container/idmapped_mount.h"
 #include "container/init_process.h"
+#include "container/joined_user_ns.h"
+#include "container/namespace_join.h"
+#include "container/ns_stage.h"
 #include "container/policy_seccomp.h"
 #include "container/process_setup.h"
 #include "container/seccomp_filter.h"
@@ -57,34 +60,29 @@ void check_supported(const spec::Spec& s, const std::string& origin, const Creat
   if (!s.process->terminal && !opts.console_socket.empty())
     throw Error("--console-socket: process.terminal is false in " + origin + ", so there is no terminal to send");
   if (!s.linux) throw Error(origin + ": linux: required on Linux");
-  // A new user namespace owns the namespaces created with it; joining others
-  // (or a user namespace) by path needs runc's setns-then-unshare-then-fork
-  // dance, which capsa does not do yet.
-  auto user = s.find_namespace(spec::NamespaceType::User);
-  if (!user) return;
-  for (size_t i = 0; i < s.linux->namespaces.size(); ++i) {
-    const auto& ns = s.linux->namespaces[i];
-    if (ns.path.empty()) continue;
-    std::string field = origin + ": linux.namespaces[" + std::to_string(i) + "].path: ";
-    if (ns.type == spec::NamespaceType::User)
-      throw Error(field + "joining an existing user namespace is not supported by capsa yet");
-    throw Error(field + "joining a " + spec::to_string(ns.type) +
-                " namespace together with a new user namespace is not supported by capsa yet");
-  }
 }
 
-int clone_flag(spec::NamespaceType t) {
-  switch (t) {
-    case spec::NamespaceType::Pid: return CLONE_NEWPID;
-    case spec::NamespaceType::Network: return CLONE_NEWNET;
-    case spec::NamespaceType::Mount: return CLONE_NEWNS;
-    case spec::NamespaceType::Ipc: return CLONE_NEWIPC;
-    case spec::NamespaceType::Uts: return CLONE_NEWUTS;
-    case spec::NamespaceType::Cgroup: return CLONE_NEWCGROUP;
-    case spec::NamespaceType::User: return CLONE_NEWUSER;
-    case spec::NamespaceType::Time: return CLONE_NEWTIME;
+// Serves the namespace stage until it reports the init's pid: the id maps of
+// a new user namespace (maps_of non-null) can only be written from outside,
+// and the stage waits for kSyncIdMapsDone before unsharing the others.
+pid_t await_init_pid(int sync_fd, pid_t stage, const spec::Linux* maps_of, const std::string& origin) {
+  for (;;) {
+    auto msg = sync_recv(sync_fd);
+    if (!msg) throw Error("container init: the namespace stage exited before creating the init");
+    if (msg->rfind(kSyncErrorPrefix, 0) == 0) throw Error(origin + ": " + msg->substr(std::string(kSyncErrorPrefix).size()));
+    if (*msg == kSyncIdMaps && maps_of) {
+      write_id_maps(stage, maps_of->uid_mappings, maps_of->gid_mappings, origin + ": linux.uidMappings",
+                    origin + ": linux.gidMappings");
+      if (!sync_send(sync_fd, kSyncIdMapsDone)) throw Error("container init: the namespace stage exited during setup");
+      continue;
+    }
+    std::string prefix = std::string(kSyncInitPid) + " ";
+    if (msg->rfind(prefix, 0) == 0) {
+      long pid = std::strtol(msg->c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0) return static_cast<pid_t>(pid);
+    }
+    throw Error("container init: unexpected message \"" + *msg + "\" from the namespace stage");
   }
-  return 0;
 }
 
 std::vector<CgroupFsMount> cgroup_fs_mounts(const cgroup::Layout& layout, const cgroup::ContainerCgroup& cg) {
@@ -107,13 +105,15 @@ std::vector<CgroupFsMount> cgroup_fs_mounts(const cgroup::Layout& layout, const 
 struct CreateRollback {
   const state::ContainerDir* dir = nullptr;
   std::optional<cgroup::ContainerCgroup>* cgroup = nullptr;
+  pid_t stage = -1;  // the namespace stage, until it has reported the init
   pid_t child = -1;
   bool done = false;
   ~CreateRollback() {
     if (done) return;
-    if (child > 0) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, nullptr, 0);
+    for (pid_t pid : {stage, child}) {
+      if (pid <= 0) continue;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
     }
     if (cgroup && *cgroup) {
       try {
@@ -171,33 +171,28 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   std::string rootfs = real_path(spec::rootfs_path(spec, bundle), origin + ": root.path");
   auto layout = cgroup::detect_layout();
 
-  // Namespaces to join are opened before anything is created: a bad path is a config error.
+  // Namespaces to join are opened and checked before anything is created: a
+  // bad path is a config error.
   InitPlan plan;
-  int clone_flags = 0;
-  std::vector<UniqueFd> ns_fds;
-  UniqueFd pid_ns_to_join;
-  for (size_t i = 0; i < spec.linux->namespaces.size(); ++i) {
-    const auto& ns = spec.linux->namespaces[i];
-    int flag = clone_flag(ns.type);
-    if (ns.path.empty()) {
-      if (ns.type == spec::NamespaceType::Cgroup)
-        plan.new_cgroup_ns = true;
-      else if (ns.type == spec::NamespaceType::Time)
-        plan.new_time_ns = true;  // the init unshares it: offsets go in before anyone enters
-      else
-        clone_flags |= flag;
-      plan.rootfs.in_user_ns = plan.rootfs.in_user_ns || ns.type == spec::NamespaceType::User;
-      plan.new_net_ns = plan.new_net_ns || ns.type == spec::NamespaceType::Network;
-      continue;
-    }
-    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_sys(origin + ": linux.namespaces[" + std::to_string(i) + "].path: open " + ns.path);
-    if (ns.type == spec::NamespaceType::Pid) {
-      pid_ns_to_join = std::move(fd);
-    } else {
-      plan.join_ns.emplace_back(fd.get(), flag);
-      ns_fds.push_back(std::move(fd));
-    }
+  for (const auto& ns : spec.linux->namespaces) {
+    if (!ns.path.empty()) continue;
+    if (ns.type == spec::NamespaceType::Cgroup)
+      plan.new_cgroup_ns = true;
+    else if (ns.type == spec::NamespaceType::Time)
+      plan.new_time_ns = true;  // the init unshares it: offsets go in before anyone enters
+    else if (ns.type == spec::NamespaceType::User)
+      plan.new_user_ns = true;
+    else
+      plan.unshare_flags |= clone_flag(ns.type);
+  }
+  plan.new_net_ns = (plan.unshare_flags & CLONE_NEWNET) != 0;
+  plan.rootfs.in_user_ns = spec.has_namespace(spec::NamespaceType::User);
+  std::vector<NamespaceToJoin> to_join = open_namespaces_to_join(spec, origin);
+  for (const auto& j : to_join) {
+    plan.join_ns.emplace_back(j.fd.get(), j.type);
+    if (j.type != CLONE_NEWUSER) continue;
+    auto maps = read_user_ns_maps(j.fd.get(), origin + ": " + j.field);
+    check_joined_user_ns(spec, maps, origin, j.field + " (" + j.path + ")");
   }
 
   // A rule the devices controller cannot express is a config error, found
@@ -253,19 +248,14 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.hook_sync = !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||
                    !hooks.start_container.empty();
 
-  if (pid_ns_to_join && ::setns(pid_ns_to_join.get(), CLONE_NEWPID) != 0)
-    throw_sys(origin + ": linux.namespaces: join pid namespace");
-  // Like fork(), but the child starts in the new namespaces.
-  long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) throw_sys("clone container init");
-  if (pid == 0) run_init(plan);
-  rollback.child = static_cast<pid_t>(pid);
+  long stage = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (stage < 0) throw_sys("clone the namespace stage of the container init");
+  if (stage == 0) run_ns_stage(plan);
+  rollback.stage = static_cast<pid_t>(stage);
   sync.init_end.reset();
-  // Only the runtime, outside the new user namespace, may write the maps; the
-  // init waits for "go" before using any id.
-  if (plan.rootfs.in_user_ns)
-    write_id_maps(rollback.child, spec.linux->uid_mappings, spec.linux->gid_mappings, origin + ": linux.uidMappings",
-                  origin + ": linux.gidMappings");
+  rollback.child = await_init_pid(sync.runtime_end.get(), rollback.stage, plan.new_user_ns ? &*spec.linux : nullptr, origin);
+  ::waitpid(rollback.stage, nullptr, 0);
+  rollback.stage = -1;
 
   cg->join(rollback.child);
   // What the hooks and the seccomp listener are told while the init sets up.

@@ -28,7 +28,7 @@ struct RootfsPlan {
   std::string bundle;
   std::vector<CgroupFsMount> cgroup_mounts;
   bool no_pivot = false;    // --no-pivot: MS_MOVE and chroot instead of pivot_root
-  bool in_user_ns = false;  // a new user namespace: no mknod, no sysfs or cgroup mounts of our own
+  bool in_user_ns = false;  // a user namespace, new or joined: no mknod, no sysfs or cgroup mounts of our own
   // Index in spec.mounts -> fd of the detached, id-mapped tree the runtime
   // built for it (see idmapped_mount.h), moved into place instead of a bind.
   std::map<size_t, int> idmapped_mounts;

@@ -41,5 +41,9 @@ inline constexpr const char* kSyncHooks = "hooks";  // init -> runtime: mounts d
 // a space, for the init's createContainer and startContainer hooks.
 inline constexpr const char* kSyncHooksDone = "hooks-done";
 inline constexpr const char* kSyncErrorPrefix = "error:";
+// Before the init exists, between the runtime and the namespace stage:
+inline constexpr const char* kSyncIdMaps = "idmaps";            // stage -> runtime: write my new user namespace's maps
+inline constexpr const char* kSyncIdMapsDone = "idmaps-done";   // runtime -> stage: written
+inline constexpr const char* kSyncInitPid = "init-pid";         // stage -> runtime: the init's pid follows a space
 
 }  // namespace capsa::container

@@ -470,16 +470,19 @@ nlohmann::json parse_document(std::string_view json_text, const std::string& ori
 
 }  // namespace
 
-// As runc validates: mappings belong to a new user namespace (a joined one
-// has its own), offsets to a new time namespace, and the process's ids must
-// exist inside the namespace or setresuid fails later with a bare EINVAL.
+// As runc 1.2 validates: mappings come with a user namespace, and a new one
+// needs them; a joined one has its own, against which any mappings given
+// (and the process's ids) are checked at create, when it can be read.
+// Offsets go to a new time namespace, and the process's ids must exist in a
+// new user namespace or setresuid fails later with a bare EINVAL.
 static void check_user_and_time(const Spec& s, const std::string& origin) {
   const Linux& l = *s.linux;
   auto user = s.find_namespace(NamespaceType::User);
   bool new_user = user && user->path.empty();
   bool has_maps = !l.uid_mappings.empty() || !l.gid_mappings.empty();
-  if (has_maps && !new_user)
-    throw Error(origin + ": linux.uidMappings: set, but linux.namespaces has no new user namespace");
+  if (has_maps && !user)
+    throw Error(origin + ": linux." + (l.uid_mappings.empty() ? "gidMappings" : "uidMappings") +
+                ": set, but linux.namespaces has no user namespace");
   if (new_user && (l.uid_mappings.empty() || l.gid_mappings.empty()))
     throw Error(origin + ": linux." + (l.uid_mappings.empty() ? "uidMappings" : "gidMappings") +
                 ": required with a new user namespace");
@@ -487,18 +490,13 @@ static void check_user_and_time(const Spec& s, const std::string& origin) {
   if (!l.time_offsets.empty() && !(time && time->path.empty()))
     throw Error(origin + ": linux.timeOffsets: set, but linux.namespaces has no new time namespace");
   if (!new_user || !s.process) return;
-  auto mapped = [](const std::vector<IdMapping>& maps, uint32_t id) {
-    for (const auto& m : maps)
-      if (id >= m.container_id && id - m.container_id < m.size) return true;
-    return false;
-  };
   const auto& u = s.process->user;
-  if (!mapped(l.uid_mappings, u.uid))
+  if (!id_mapped(l.uid_mappings, u.uid))
     throw Error(origin + ": process.user.uid: " + std::to_string(u.uid) + " is not mapped by linux.uidMappings");
-  if (!mapped(l.gid_mappings, u.gid))
+  if (!id_mapped(l.gid_mappings, u.gid))
     throw Error(origin + ": process.user.gid: " + std::to_string(u.gid) + " is not mapped by linux.gidMappings");
   for (size_t i = 0; i < u.additional_gids.size(); ++i)
-    if (!mapped(l.gid_mappings, u.additional_gids[i]))
+    if (!id_mapped(l.gid_mappings, u.additional_gids[i]))
       throw Error(origin + ": process.user.additionalGids[" + std::to_string(i) + "]: " +
                   std::to_string(u.additional_gids[i]) + " is not mapped by linux.gidMappings");
 }

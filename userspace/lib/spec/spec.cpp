@@ -31,4 +31,17 @@ const char* to_string(NamespaceType t) {
   return "unknown";
 }
 
+bool id_mapped(const std::vector<IdMapping>& maps, uint32_t id) {
+  for (const auto& m : maps)
+    if (id >= m.container_id && id - m.container_id < m.size) return true;
+  return false;
+}
+
+std::string id_map_text(const std::vector<IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  return out;
+}
+
 }  // namespace capsa::spec

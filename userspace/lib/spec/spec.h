@@ -234,4 +234,9 @@ struct Spec {
 
 const char* to_string(NamespaceType t);
 
+// Whether id (a container-side id) falls in one of the ranges.
+bool id_mapped(const std::vector<IdMapping>& maps, uint32_t id);
+// As /proc/PID/uid_map takes them: "containerID hostID size" lines.
+std::string id_map_text(const std::vector<IdMapping>& maps);
+
 }  // namespace capsa::spec
