@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/blkio.h"
 #include "cgroup/container_cgroup.h"
+#include "cgroup/hugetlb.h"
 #include "cgroup/layout.h"
 #include "cgroup/usage.h"
 #include "cli.h"
@@ -43,6 +45,19 @@ uint64_t oom_kills(const cgroup::Layout& layout, const cgroup::ContainerCgroup& 
   return 0;
 }
 
+nlohmann::json blkio(const cgroup::Layout& layout, const cgroup::ContainerCgroup& cg) {
+  bool v2 = layout.v2_has("io");
+  auto dir = v2 ? cg.unified_dir() : cg.controller_dir(layout, "blkio");
+  if (!dir) return nlohmann::json::object();
+  return cgroup::blkio_stats(*dir, v2, cgroup::read_control_file);
+}
+
+nlohmann::json hugetlb(const cgroup::Layout& layout, const cgroup::ContainerCgroup& cg) {
+  auto dir = cg.controller_dir(layout, "hugetlb");
+  if (!dir) return nlohmann::json::object();
+  return cgroup::hugetlb_stats(*dir, layout.v2_has("hugetlb"), cgroup::host_hugepage_sizes(), cgroup::read_control_file);
+}
+
 nlohmann::json stats(const cgroup::Layout& layout, const cgroup::ContainerCgroup& cg) {
   auto u = cgroup::read_usage(layout, cg);
   const char* mem_limit = layout.v2_has("memory") ? "memory.max" : "memory.limit_in_bytes";
@@ -55,6 +70,8 @@ nlohmann::json stats(const cgroup::Layout& layout, const cgroup::ContainerCgroup
       {"pids",
        {{"current", static_cast<uint64_t>(u.pids.value_or(0))},
         {"limit", read_limit(cg.controller_dir(layout, "pids"), "pids.max")}}},
+      {"blkio", blkio(layout, cg)},
+      {"hugetlb", hugetlb(layout, cg)},
   };
 }
 

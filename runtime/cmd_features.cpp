@@ -35,7 +35,7 @@ void add_features(CLI::App& app, Context ctx) {
            {
                {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
                {"capabilities", caps},
-               {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
+               {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
                {"seccomp",
                 {{"enabled", true},
                  {"actions", actions},

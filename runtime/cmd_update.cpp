@@ -64,7 +64,6 @@ int64_t parse_byte_size(const std::string& text, const std::string& flag) {
 }
 
 spec::Resources from_flags(const UpdateFlags& f) {
-  if (f.blkio_weight) throw Error("--blkio-weight: blkio/io weights are not supported by capsa yet");
   if (!f.l3_cache_schema.empty()) throw Error("--l3-cache-schema: Intel RDT is not supported");
   if (!f.mem_bw_schema.empty()) throw Error("--mem-bw-schema: Intel RDT is not supported");
   if (!f.kernel_memory.empty() || !f.kernel_memory_tcp.empty())
@@ -88,6 +87,14 @@ spec::Resources from_flags(const UpdateFlags& f) {
     c.cpus = f.cpuset_cpus;
     c.mems = f.cpuset_mems;
     r.cpu = c;
+  }
+  if (f.blkio_weight) {
+    // The runtime-spec's range, as config.json's blockIO.weight is checked.
+    if (*f.blkio_weight < 10 || *f.blkio_weight > 1000)
+      throw Error("--blkio-weight: expected 10 to 1000, got " + std::to_string(*f.blkio_weight));
+    spec::BlockIoResources b;
+    b.weight = static_cast<uint16_t>(*f.blkio_weight);
+    r.block_io = b;
   }
   if (f.pids_limit) {
     if (*f.pids_limit == 0 || *f.pids_limit < -1) throw Error("--pids-limit: must be positive, or -1 for no limit");

@@ -168,6 +168,40 @@ INSTANTIATE_TEST_SUITE_P(
                     b.save();
                   },
                   "mounts[7] (/data): clone the tree of /no/such/dir (open_tree): No such file or directory"},
+        BadConfig{"BlockIoWeightOutOfRange",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["blockIO"] = {{"weight", 5}};
+                    b.save();
+                  },
+                  "linux.resources.blockIO.weight: value 5 out of range (10 to 1000)"},
+        BadConfig{"BlockIoDeviceMinorNegative",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["blockIO"]["throttleReadBpsDevice"] = {
+                        {{"major", 254}, {"minor", -1}, {"rate", 1}}};
+                    b.save();
+                  },
+                  "linux.resources.blockIO.throttleReadBpsDevice[0].minor: value -1 out of range (0 to 1048575)"},
+        // Passes the parser; the host has no such disk.
+        BadConfig{"BlockIoDeviceMissing",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["blockIO"]["throttleWriteIOPSDevice"] = {
+                        {{"major", 4095}, {"minor", 1048575}, {"rate", 1}}};
+                    b.save();
+                  },
+                  "linux.resources.blockIO.throttleWriteIOPSDevice[0]: no block device 4095:1048575 on this host"},
+        BadConfig{"HugepageSizeMalformed",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2M"}, {"limit", 0}}};
+                    b.save();
+                  },
+                  "linux.resources.hugepageLimits[0].pageSize: expected a size such as \"2MB\""},
+        // Well formed, but no kernel has 4KB huge pages.
+        BadConfig{"HugepageSizeUnknown",
+                  [](Bundle& b) {
+                    b.config()["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "4KB"}, {"limit", 0}}};
+                    b.save();
+                  },
+                  "linux.resources.hugepageLimits[0].pageSize: \"4KB\" is not a huge page size of this kernel"},
         BadConfig{"MissingConfig", [](Bundle& b) { ::unlink((b.path() + "/config.json").c_str()); },
                   "config.json"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -11,6 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/device_filter.h"
+#include "cgroup/blkio.h"
+#include "cgroup/hugetlb.h"
+#include "cgroup/net_rdma.h"
 #include "common/error.h"
 #include "common/file_util.h"
 
@@ -31,8 +34,22 @@ void write_control(const std::string& dir, const std::string& file, const std::s
   try {
     write_file(dir + "/" + file, value);
   } catch (const Error& e) {
-    throw Error(field + ": " + e.what(), e.sys_errno());
+    std::string hint;
+    // BFQ refuses per-device weights for a disk another scheduler drives.
+    if (e.sys_errno() == EOPNOTSUPP && file.find("bfq.weight") != std::string::npos)
+      hint = " (the device does not use the BFQ I/O scheduler: see /sys/dev/block/" +
+             value.substr(0, value.find(' ')) + "/queue/scheduler)";
+    throw Error(field + ": " + e.what() + hint, e.sys_errno());
   }
+}
+
+// Whether the cgroup2 directory can use `controller`: the parent must have
+// delegated it (cgroup.subtree_control), or its files are missing.
+bool v2_enabled(const std::string& dir, const std::string& controller) {
+  std::istringstream in(read_file(dir + "/cgroup.controllers"));
+  for (std::string c; in >> c;)
+    if (c == controller) return true;
+  return false;
 }
 
 std::string limit_value(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
@@ -109,8 +126,9 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
     };
     if (layout.unified) make(*layout.unified, kUnifiedKey, false);
     for (const auto& h : layout.v1) make(h, h.key(), true);
-    if (layout.unified && layout.kind() == LayoutKind::Unified) {
-      // Delegate what the root offers, so limits and stats work below us.
+    if (layout.unified) {
+      // Delegate what the root offers, so limits and stats work below us
+      // (on hybrid hosts too: hugetlb, say, may be bound to cgroup2 there).
       std::string rel = cg.dirs_[kUnifiedKey].substr(layout.unified->mount_point.size());
       std::string cur = layout.unified->mount_point;
       std::stringstream ss(rel);
@@ -118,7 +136,7 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
       for (std::string p; std::getline(ss, p, '/');)
         if (!p.empty()) parts.push_back(p);
       for (size_t i = 0; i + 1 <= parts.size(); ++i) {
-        for (const char* c : {"cpu", "cpuset", "memory", "pids", "io", "hugetlb"}) {
+        for (const char* c : {"cpu", "cpuset", "memory", "pids", "io", "hugetlb", "rdma"}) {
           if (!layout.v2_has(c)) continue;
           try {
             write_file(cur + "/cgroup.subtree_control", std::string("+") + c);
@@ -143,13 +161,69 @@ ContainerCgroup ContainerCgroup::create(const Layout& layout, const std::string&
 }
 
 void ContainerCgroup::apply(const Layout& layout, const spec::Resources& r) const {
-  // v2 when the controller is in the cgroup2 hierarchy, else its v1 hierarchy.
-  auto target = [&](const char* controller, const std::string& field) -> std::pair<std::string, bool> {
-    if (layout.v2_has(controller)) return {dirs_.at(kUnifiedKey), true};
-    if (auto* h = layout.v1_with(controller)) return {dirs_.at(h->key()), false};
-    throw Error(field + ": no " + controller + " controller on this host (neither cgroup v2 nor v1)");
+  // v2 when the controller is in the cgroup2 hierarchy, else its v1 hierarchy
+  // (v1 calls some by other names: blkio is v2's io).
+  auto target = [&](const char* controller, const std::string& field,
+                    const char* v1_controller = nullptr) -> std::pair<std::string, bool> {
+    if (layout.v2_has(controller)) {
+      const std::string& dir = dirs_.at(kUnifiedKey);
+      if (!v2_enabled(dir, controller))
+        throw Error(field + ": the " + controller + " controller is not enabled for cgroup " + dir +
+                    " (its parent's cgroup.subtree_control lacks it)");
+      return {dir, true};
+    }
+    const char* v1 = v1_controller ? v1_controller : controller;
+    if (auto* h = layout.v1_with(v1)) return {dirs_.at(h->key()), false};
+    throw Error(field + ": no " + controller + " controller on this host (neither cgroup v2 nor v1" +
+                (v1_controller ? std::string(" ") + v1_controller : std::string()) + ")");
   };
   const std::string res = "linux.resources.";
+  // These are planned, and checked against the host, before anything is
+  // written: a bad device or page size leaves the cgroup as it was.
+  std::vector<std::pair<std::string, ControlWrite>> planned;
+  auto plan = [&](const std::string& dir, const std::vector<ControlWrite>& writes) {
+    for (const auto& w : writes) planned.emplace_back(dir, w);
+  };
+  if (r.block_io) {
+    const std::string f = res + "blockIO";
+    const auto& b = *r.block_io;
+    bool any = b.weight || b.leaf_weight || !b.weight_device.empty() || !b.throttle_read_bps.empty() ||
+               !b.throttle_write_bps.empty() || !b.throttle_read_iops.empty() || !b.throttle_write_iops.empty();
+    if (any) {
+      check_block_devices(b, f);
+      auto [dir, v2] = target("io", f, "blkio");
+      plan(dir, block_io_writes(b, probe_blkio_files(dir, v2), f));
+    }
+  }
+  if (!r.hugepage_limits.empty()) {
+    const std::string f = res + "hugepageLimits";
+    auto sizes = host_hugepage_sizes();
+    check_hugepage_sizes(r.hugepage_limits, sizes, f);
+    auto [dir, v2] = target("hugetlb", f);
+    plan(dir, hugetlb_writes(r.hugepage_limits, sizes, v2,
+                             [&, d = dir](const std::string& file) { return path_exists(d + "/" + file); }, f));
+  }
+  if (r.network) {
+    // v1-only controllers. runc's cgroup v2 driver has no code for them and
+    // drops the field; its v1 driver fails when the hierarchy is missing.
+    const std::string f = res + "network";
+    for (auto [controller, writes] : {std::pair{"net_cls", net_cls_writes(*r.network, f)},
+                                      std::pair{"net_prio", net_prio_writes(*r.network, f)}}) {
+      if (writes.empty()) continue;
+      if (auto* h = layout.v1_with(controller))
+        plan(dirs_.at(h->key()), writes);
+      else if (layout.kind() == LayoutKind::Unified)
+        spdlog::warn("{}: ignored, as by runc: cgroup v2 has no {} controller", writes[0].field, controller);
+      else
+        throw Error(writes[0].field + ": no " + controller + " controller on this host (no cgroup v1 " + controller +
+                    " hierarchy is mounted)");
+    }
+  }
+  if (!r.rdma.empty()) {
+    auto [dir, v2] = target("rdma", res + "rdma");
+    (void)v2;
+    plan(dir, rdma_writes(r.rdma, res + "rdma"));
+  }
   if (r.memory) {
     const auto& m = *r.memory;
     const std::string f = res + "memory";
@@ -220,6 +294,7 @@ void ContainerCgroup::apply(const Layout& layout, const spec::Resources& r) cons
       if (!c.mems.empty()) write_control(dir, "cpuset.mems", c.mems, f + ".mems");
     }
   }
+  for (const auto& [dir, w] : planned) write_control(dir, w.file, w.value, w.field);
   if (!r.unified.empty()) {
     if (!layout.unified) throw Error(res + "unified: this host has no cgroup v2 hierarchy");
     for (const auto& [file, value] : r.unified)

@@ -10,16 +10,6 @@ namespace capsa::cgroup {
 
 namespace {
 
-// The file's text; nullopt when it (or its cgroup) no longer exists.
-std::optional<std::string> read_if_present(const std::string& path) {
-  try {
-    return read_file(path);
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT || e.sys_errno() == ENODEV) return std::nullopt;
-    throw;
-  }
-}
-
 double parse_number(const std::string& text, const std::string& path) {
   try {
     return static_cast<double>(std::stoull(text));
@@ -52,7 +42,16 @@ std::optional<double> read_keyed(const ReadControlFile& read, const std::optiona
 
 }  // namespace
 
-Usage read_usage(const Layout& layout, const ContainerCgroup& cg) { return read_usage(layout, cg, read_if_present); }
+std::optional<std::string> read_control_file(const std::string& path) {
+  try {
+    return read_file(path);
+  } catch (const Error& e) {
+    if (e.sys_errno() == ENOENT || e.sys_errno() == ENODEV) return std::nullopt;
+    throw;
+  }
+}
+
+Usage read_usage(const Layout& layout, const ContainerCgroup& cg) { return read_usage(layout, cg, read_control_file); }
 
 Usage read_usage(const Layout& layout, const ContainerCgroup& cg, const ReadControlFile& read) {
   Usage u;

@@ -27,6 +27,8 @@ Usage read_usage(const Layout& layout, const ContainerCgroup& cg);
 
 // A file's text, nullopt when it (or its cgroup) does not exist.
 using ReadControlFile = std::function<std::optional<std::string>(const std::string& path)>;
+// The plain ReadControlFile: read_file, with ENOENT and ENODEV as nullopt.
+std::optional<std::string> read_control_file(const std::string& path);
 // The same with the files read through `read` (capsad keeps them open).
 Usage read_usage(const Layout& layout, const ContainerCgroup& cg, const ReadControlFile& read);
 

@@ -69,10 +69,15 @@ std::optional<int64_t> JsonReader::i64(const char* key, int64_t min, int64_t max
   auto c = maybe(key);
   if (!c) return std::nullopt;
   const auto& v = c->j_;
+  // nlohmann keeps every non-negative literal as unsigned: the lower bound
+  // applies to it too.
   if (v.is_number_unsigned()) {
     auto u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX) || static_cast<int64_t>(u) > max)
-      c->fail("value " + std::to_string(u) + " out of range (at most " + std::to_string(max) + ")");
+    if (u > static_cast<uint64_t>(INT64_MAX) || static_cast<int64_t>(u) > max || static_cast<int64_t>(u) < min)
+      c->fail("value " + std::to_string(u) + " out of range (" +
+              (min <= 0 && max == INT64_MAX ? "at most " + std::to_string(max)
+                                            : std::to_string(min) + " to " + std::to_string(max)) +
+              ")");
     return static_cast<int64_t>(u);
   }
   if (!v.is_number_integer()) c->fail(std::string("expected integer, got ") + json_type_name(v));

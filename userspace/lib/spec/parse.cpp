@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "spec/json_reader.h"
+#include "spec/parse_resources.h"
 #include "spec/parse_seccomp.h"
 #include "spec/process_names.h"
 
@@ -309,6 +310,10 @@ Resources parse_resources(const JsonReader& r) {
     if (*limit == 0) p->fail_field("limit", "must be positive, or -1 for no limit");
     res.pids = PidsResources{*limit};
   }
+  if (auto b = r.maybe("blockIO")) res.block_io = parse_block_io(*b);
+  if (auto h = r.maybe("hugepageLimits")) res.hugepage_limits = parse_hugepage_limits(*h);
+  if (auto n = r.maybe("network")) res.network = parse_network(*n);
+  if (auto rd = r.maybe("rdma")) res.rdma = parse_rdma(*rd);
   res.unified = r.string_map("unified");
   for (const auto& [k, v] : res.unified)
     if (k.empty() || k.find('/') != std::string::npos || k.find("..") != std::string::npos)

@@ -134,11 +134,63 @@ struct PidsResources {
   int64_t limit = 0;  // > 0, or -1 = unlimited
 };
 
+// A block device as major:minor (linux.resources.blockIO.*Device[]).
+struct BlockDeviceId {
+  int64_t major = 0;
+  int64_t minor = 0;
+  std::string to_string() const { return std::to_string(major) + ":" + std::to_string(minor); }
+};
+
+struct WeightDevice {
+  BlockDeviceId device;
+  std::optional<uint16_t> weight;       // 10..1000
+  std::optional<uint16_t> leaf_weight;  // 10..1000
+};
+
+struct ThrottleDevice {
+  BlockDeviceId device;
+  uint64_t rate = 0;  // bytes or operations per second; 0 removes the limit
+};
+
+struct BlockIoResources {
+  std::optional<uint16_t> weight;       // 10..1000
+  std::optional<uint16_t> leaf_weight;  // 10..1000
+  std::vector<WeightDevice> weight_device;
+  std::vector<ThrottleDevice> throttle_read_bps;
+  std::vector<ThrottleDevice> throttle_write_bps;
+  std::vector<ThrottleDevice> throttle_read_iops;
+  std::vector<ThrottleDevice> throttle_write_iops;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // as the hugetlb controller names it: "64KB", "2MB", "1GB"
+  uint64_t limit = 0;     // bytes
+};
+
+struct InterfacePriority {
+  std::string name;
+  uint32_t priority = 0;
+};
+
+struct NetworkResources {
+  std::optional<uint32_t> class_id;
+  std::vector<InterfacePriority> priorities;
+};
+
+struct RdmaLimit {
+  std::optional<uint32_t> hca_handles;
+  std::optional<uint32_t> hca_objects;
+};
+
 struct Resources {
   std::vector<DeviceRule> devices;
   std::optional<MemoryResources> memory;
   std::optional<CpuResources> cpu;
   std::optional<PidsResources> pids;
+  std::optional<BlockIoResources> block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<NetworkResources> network;
+  std::map<std::string, RdmaLimit> rdma;  // device name -> limits
   std::map<std::string, std::string> unified;  // cgroup v2 file -> value
 };
 
