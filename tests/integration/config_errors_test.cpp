@@ -146,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
                     b.config()["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 9}};
                     b.save();
                   },
-                  "process.ioPriority.priority: value 9 out of range (at most 7)"},
+                  "process.ioPriority.priority: value 9 out of range (0 to 7)"},
         BadConfig{"RidmapWithoutUserNamespace",
                   [](Bundle& b) {
                     b.config()["mounts"].push_back(

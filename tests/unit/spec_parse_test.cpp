@@ -335,11 +335,11 @@ INSTANTIATE_TEST_SUITE_P(
              "process.ioPriority.class: unknown class \"IOPRIO_CLASS_NONE\" (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or "
              "IOPRIO_CLASS_IDLE)"},
         Case{"IoPriorityLevel", [](auto& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_BE"}, {"priority", 8}}; },
-             "process.ioPriority.priority: value 8 out of range (at most 7)"},
+             "process.ioPriority.priority: value 8 out of range (0 to 7)"},
         Case{"SchedulerPolicy", [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_FAST"}}; },
              "process.scheduler.policy: unknown policy \"SCHED_FAST\""},
         Case{"SchedulerNice", [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"nice", 20}}; },
-             "process.scheduler.nice: value 20 out of range (at most 19)"},
+             "process.scheduler.nice: value 20 out of range (-20 to 19)"},
         Case{"SchedulerPriorityNotRealtime",
              [](auto& j) { j["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"priority", 5}}; },
              "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority, not SCHED_BATCH"},
