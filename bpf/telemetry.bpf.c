@@ -112,6 +112,27 @@ static __always_inline void event_submit(struct capsa_event *ev)
 	stat_inc(CAPSA_STAT_EVENTS_SENT);
 }
 
+static __always_inline void count_syscall(__u64 cgid, __u64 nr)
+{
+	struct capsa_syscall_counts *c;
+
+	if (nr >= CAPSA_SYSCALL_OTHER)
+		nr = CAPSA_SYSCALL_OTHER;
+	c = bpf_map_lookup_elem(&syscall_counts, &cgid);
+	if (!c) {
+		__u32 zero = 0;
+		struct capsa_syscall_counts *z = bpf_map_lookup_elem(&syscall_counts_zero, &zero);
+
+		if (!z)
+			return;
+		bpf_map_update_elem(&syscall_counts, &cgid, z, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&syscall_counts, &cgid);
+		if (!c)
+			return;
+	}
+	c->n[nr]++;
+}
+
 /* Runs on every system call of every task on the host: for a host task,
  * one look at its cgroup's storage (measured at ~5 ns against ~100 ns for a
  * lookup of the cgroup id in `containers`); for a container's, one hash
@@ -122,28 +143,22 @@ int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct capsa_container_mark *mark;
-	struct capsa_syscall_counts *c;
-	__u64 nr = (__u64)id;
 
 	mark = bpf_cgrp_storage_get(&container_cgroups, task->cgroups->dfl_cgrp, 0, 0);
-	if (!mark)
-		return 0;
-	if (nr >= CAPSA_SYSCALL_OTHER)
-		nr = CAPSA_SYSCALL_OTHER;
-	c = bpf_map_lookup_elem(&syscall_counts, &mark->cgroup_id);
-	if (!c) {
-		__u32 zero = 0;
-		struct capsa_syscall_counts *z = bpf_map_lookup_elem(&syscall_counts_zero, &zero);
-		__u64 cgid = mark->cgroup_id;
+	if (mark)
+		count_syscall(mark->cgroup_id, (__u64)id);
+	return 0;
+}
 
-		if (!z)
-			return 0;
-		bpf_map_update_elem(&syscall_counts, &cgid, z, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&syscall_counts, &cgid);
-		if (!c)
-			return 0;
-	}
-	c->n[nr]++;
+/* The same for kernels before 6.2, which have no cgroup storage maps: the
+ * loader loads one of the two. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(capsa_sys_enter_by_id, struct pt_regs *regs, long id)
+{
+	__u64 cgid = bpf_get_current_cgroup_id();
+
+	if (bpf_map_lookup_elem(&containers, &cgid))
+		count_syscall(cgid, (__u64)id);
 	return 0;
 }
 

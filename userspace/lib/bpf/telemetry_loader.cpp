@@ -28,6 +28,16 @@ std::vector<T> percpu_buffer() {
 
 }  // namespace
 
+namespace {
+
+bool kernel_has_cgroup_storage() {
+  // BPF_MAP_TYPE_CGRP_STORAGE: Debian 12's UAPI headers (Linux 6.1) lack the name.
+  constexpr auto kCgrpStorage = static_cast<enum bpf_map_type>(32);
+  return libbpf_probe_bpf_map_type(kCgrpStorage, nullptr) == 1;
+}
+
+}  // namespace
+
 Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
@@ -36,6 +46,16 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
   t.skel_ = telemetry_bpf__open();
   if (!t.skel_) throw_bpf("open BPF object telemetry", -errno);
   set_map_pins(t.skel_->obj, dirs.maps);
+  // Cgroup storage maps came with Linux 6.2; before, containers are told
+  // apart by a lookup of the cgroup id (slower for every host syscall).
+  t.cgroup_marks_ = kernel_has_cgroup_storage();
+  if (t.cgroup_marks_) {
+    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
+  } else {
+    spdlog::info("telemetry: this kernel has no cgroup storage maps; containers' syscalls are counted by cgroup id");
+    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
+    bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
+  }
   if (int err = telemetry_bpf__load(t.skel_))
     throw Error("load BPF programs (telemetry): " + errno_text(-err) +
                 " (a map pinned by another capsad version under " + dirs.maps +
@@ -43,6 +63,7 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
 
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, t.skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     std::string name = bpf_program__name(prog);
     struct bpf_link* link = bpf_program__attach(prog);
     if (!link) throw_bpf("attach BPF program " + name, -errno);
@@ -58,7 +79,8 @@ void Telemetry::unpin_all(const std::string& pin_root) { remove_tree(pin_root); 
 Telemetry::Telemetry(Telemetry&& o) noexcept
     : skel_(std::exchange(o.skel_, nullptr)),
       ring_(std::move(o.ring_)),
-      links_(std::move(o.links_)) {}
+      links_(std::move(o.links_)),
+      cgroup_marks_(o.cgroup_marks_) {}
 
 Telemetry::~Telemetry() {
   ring_.reset();
@@ -141,11 +163,12 @@ void Telemetry::add_container(uint64_t cgroup_id) {
 }
 
 void Telemetry::mark_container(uint64_t cgroup_id) {
+  if (!cgroup_marks_) return;
   mark_container_cgroup(bpf_map__fd(skel_->maps.container_cgroups), cgroup_id);
 }
 
 void Telemetry::remove_container(uint64_t cgroup_id) {
-  unmark_container_cgroup(bpf_map__fd(skel_->maps.container_cgroups), cgroup_id);
+  if (cgroup_marks_) unmark_container_cgroup(bpf_map__fd(skel_->maps.container_cgroups), cgroup_id);
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.containers), &cgroup_id) != 0 && errno != ENOENT)
     throw_sys("remove cgroup " + std::to_string(cgroup_id) + " from BPF map containers");
   forget_cgroup(cgroup_id);

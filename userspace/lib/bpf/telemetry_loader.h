@@ -59,6 +59,7 @@ private:
   telemetry_bpf* skel_ = nullptr;
   std::unique_ptr<EventRing<capsa_event>> ring_;
   std::vector<bpf_link*> links_;
+  bool cgroup_marks_ = false;  // the kernel has cgroup storage: containers carry a mark
 };
 
 }  // namespace capsa::bpf
