@@ -49,6 +49,8 @@ struct Options {
   std::string root = "/run/capsa";
   std::string pin_root = CAPSA_PIN_ROOT_DEFAULT;
   std::string events;
+  uint64_t events_max_bytes = 64ULL << 20;
+  int events_keep = 3;
   std::string policy_dir = "/etc/capsa/policies";
   std::string control_socket;
   capsa::LogFlags log;
@@ -116,7 +118,7 @@ int serve(const Options& o) {
       "capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
 
-  daemon::EventLog events(o.events);
+  daemon::EventLog events(o.events, o.events_max_bytes, o.events_keep);
   // A container created since the last sync is found by syncing once more.
   auto container_of = [&sync](uint64_t cgroup_id) {
     for (int pass = 0; pass < 2; ++pass) {
@@ -308,6 +310,9 @@ int main(int argc, char** argv) {
   app.add_option("--root", o.root, "the runtime's state directory (capsa --root)")->capture_default_str();
   app.add_option("--bpf-pin-root", o.pin_root, "bpffs directory for pinned maps and links")->capture_default_str();
   app.add_option("--events", o.events, "write BPF events as JSON lines to this file ('-' for stdout)");
+  app.add_option("--events-max-bytes", o.events_max_bytes, "rotate the events file at this size (0: never)");
+  app.add_option("--events-keep", o.events_keep, "rotated events files kept (FILE.1 ... FILE.N)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--sync-interval-ms", o.sync_interval_ms, "how often to re-read the state directory")
       ->capture_default_str()->check(CLI::Range(10, 600000));
   app.add_option("--policy-dir", o.policy_dir, "directory of YAML policies, watched for changes")->capture_default_str();

@@ -1,5 +1,7 @@
 #include "daemon/event_log.h"
 
+#include <spdlog/spdlog.h>
+
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -46,7 +48,8 @@ const char* event_type_name(uint32_t type) {
   return "unknown";
 }
 
-EventLog::EventLog(const std::string& path) {
+EventLog::EventLog(const std::string& path, uint64_t max_bytes, int keep)
+    : path_(path), max_bytes_(max_bytes), keep_(keep < 1 ? 1 : keep) {
   // Kernel timestamps are boot-time based; the offset turns them into wall time.
   boot_to_realtime_ns_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
   if (path.empty()) return;
@@ -85,8 +88,23 @@ void EventLog::write(const capsa_event& ev, const std::string& container_id) {
 
 void EventLog::emit(const nlohmann::json& j) {
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::lock_guard lock(mu_);
+  if (!out_) return;
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
+  if (owned_ && max_bytes_ && static_cast<uint64_t>(std::ftell(out_)) >= max_bytes_) rotate();
+}
+
+void EventLog::rotate() {
+  std::fclose(out_);
+  out_ = nullptr;
+  for (int i = keep_ - 1; i >= 1; --i)
+    ::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+  if (::rename(path_.c_str(), (path_ + ".1").c_str()) != 0)
+    spdlog::error("--events: rotate {}: {}", path_, errno_text(errno));
+  out_ = std::fopen(path_.c_str(), "ae");
+  if (!out_) spdlog::error("--events: reopen {} after rotation: {} (events are no longer written)", path_,
+                           errno_text(errno));
 }
 
 void EventLog::write_policy(const capsa_policy_event& ev, const std::string& container_id,

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -18,8 +19,10 @@ namespace capsa::daemon {
 
 class EventLog {
 public:
-  // path "-" is stdout; empty disables output.
-  explicit EventLog(const std::string& path);
+  // path "-" is stdout; empty disables output. A file is rotated once it
+  // reaches max_bytes (0: never): path -> path.1 -> ... -> path.<keep>, the
+  // oldest dropped, so log shippers (fluent-bit, promtail) follow it by name.
+  explicit EventLog(const std::string& path, uint64_t max_bytes = 0, int keep = 3);
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -36,6 +39,11 @@ public:
 
 private:
   void emit(const nlohmann::json& j);
+  void rotate();
+  std::mutex mu_;  // the event and policy-event threads both write
+  std::string path_;
+  uint64_t max_bytes_ = 0;
+  int keep_ = 3;
   std::FILE* out_ = nullptr;
   bool owned_ = false;
   long long boot_to_realtime_ns_ = 0;
