@@ -30,15 +30,18 @@ capsa_event exec_event(uint32_t pid) {
   return ev;
 }
 
+// Writes exec events for pids 1..100, then closes the log.
+void write_100_events(const std::string& path, uint64_t max_bytes, int keep) {
+  daemon::EventLog log(path, max_bytes, keep);
+  for (uint32_t pid = 1; pid <= 100; ++pid) log.write(exec_event(pid), "c1");
+}
+
 }  // namespace
 
 TEST(EventLogRotation, RotatesBySizeKeepsNFilesAndSplitsOnlyBetweenLines) {
   TempDir dir;
   std::string path = dir.path() + "/events.jsonl";
-  {
-    daemon::EventLog log(path, 1000, 2);
-    for (uint32_t pid = 1; pid <= 100; ++pid) log.write(exec_event(pid), "c1");
-  }
+  write_100_events(path, 1000, 2);
   ASSERT_TRUE(path_exists(path + ".1"));
   ASSERT_TRUE(path_exists(path + ".2"));
   EXPECT_FALSE(path_exists(path + ".3")) << "only --events-keep rotated files stay";
@@ -64,10 +67,7 @@ TEST(EventLogRotation, RotatesBySizeKeepsNFilesAndSplitsOnlyBetweenLines) {
 TEST(EventLogRotation, ZeroMaxBytesNeverRotates) {
   TempDir dir;
   std::string path = dir.path() + "/events.jsonl";
-  {
-    daemon::EventLog log(path, 0, 2);
-    for (uint32_t pid = 1; pid <= 100; ++pid) log.write(exec_event(pid), "c1");
-  }
+  write_100_events(path, 0, 2);
   EXPECT_FALSE(path_exists(path + ".1"));
   EXPECT_EQ(lines_of(path).size(), 100u);
 }
