@@ -42,14 +42,7 @@ std::optional<double> read_keyed(const ReadControlFile& read, const std::optiona
 
 }  // namespace
 
-std::optional<std::string> read_control_file(const std::string& path) {
-  try {
-    return read_file(path);
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT || e.sys_errno() == ENODEV) return std::nullopt;
-    throw;
-  }
-}
+std::optional<std::string> read_control_file(const std::string& path) { return read_file_if_exists(path); }
 
 Usage read_usage(const Layout& layout, const ContainerCgroup& cg) { return read_usage(layout, cg, read_control_file); }
 

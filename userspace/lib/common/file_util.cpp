@@ -32,16 +32,18 @@ std::string read_file(const std::string& path) {
   return read_all(fd.get(), path);
 }
 
+static bool gone(int err) { return err == ENOENT || err == ESRCH || err == ENODEV; }
+
 std::optional<std::string> read_file_if_exists(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    if (errno == ENOENT || errno == ESRCH) return std::nullopt;
+    if (gone(errno)) return std::nullopt;
     throw_sys("open " + path);
   }
   try {
     return read_all(fd.get(), path);
   } catch (const Error& e) {
-    if (e.sys_errno() == ESRCH) return std::nullopt;  // the process exited while we read
+    if (gone(e.sys_errno())) return std::nullopt;  // the process or cgroup went while we read
     throw;
   }
 }

@@ -9,7 +9,8 @@ namespace capsa {
 
 std::string read_file(const std::string& path);
 // The file's text, or nullopt when it does not exist (ENOENT; ESRCH for a
-// /proc entry of a process that is gone). Other errors throw. For paths whose
+// /proc entry of a process that is gone; ENODEV for a control file of a
+// cgroup that is gone). Other errors throw. For paths whose
 // absence is normal: an exception there costs more than the read.
 std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes without O_CREAT|O_TRUNC semantics beyond what the kernel file needs:
