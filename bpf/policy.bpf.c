@@ -6,6 +6,7 @@
 // task's cgroup in `pol_bindings` and returns at once for anything that is
 // not a governed container.
 #include "policy_common.bpf.h"
+#include "file_walk_direct.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -127,29 +128,25 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 /* An open that succeeded: decided on the file the kernel opened (symlinks,
  * "..", /proc magic links and handles already resolved), before the process
  * gets to use the descriptor: a kill sent here lands on the way back to
- * user space. */
-static __always_inline void opened(const struct governed *g, long nr, long fd)
+ * user space. Two builds of the same check: by BPF_CORE_READ (every kernel)
+ * and by direct loads (file_walk_direct.bpf.h, 6.2 and later); capsad
+ * attaches one set of exits. */
+static __always_inline __u32 open_access(__u32 fmode)
 {
-	struct capsa_policy_event *ev;
-	struct capsa_verdict v = {};
-	struct file *file;
-	__u32 fmode, acc = 0;
-	__u8 kind;
+	__u32 acc = 0;
 
-	if (lsm_decides_files())
-		return;
-	file = fd_file(fd);
-	if (!file)
-		return;
-	fmode = BPF_CORE_READ(file, f_mode);
 	if (fmode & FMODE_READ)
 		acc |= 1u << CAPSA_FILE_READ;
 	if (fmode & FMODE_WRITE)
 		acc |= 1u << CAPSA_FILE_WRITE;
-	kind = file_decide(g, file, acc, &v);
-	if (!kind)
-		return;
-	ev = report(g, &v, kind);
+	return acc;
+}
+
+static __always_inline void act_on_open(const struct governed *g, long nr, struct file *file, __u32 acc, __u8 kind,
+					struct capsa_verdict *v)
+{
+	struct capsa_policy_event *ev = report(g, v, kind);
+
 	if (ev) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 		const char *name = NULL;
@@ -165,8 +162,44 @@ static __always_inline void opened(const struct governed *g, long nr, long fd)
 						  BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		submit(ev);
 	}
-	if (file_blocks(g, &v, kind))
+	if (file_blocks(g, v, kind))
 		bpf_send_signal(SIGKILL);
+}
+
+static __always_inline void opened(const struct governed *g, long nr, long fd)
+{
+	struct capsa_verdict v = {};
+	struct file *file;
+	__u32 acc;
+	__u8 kind;
+
+	if (lsm_decides_files())
+		return;
+	file = fd_file(fd);
+	if (!file)
+		return;
+	acc = open_access(BPF_CORE_READ(file, f_mode));
+	kind = file_decide(g, file, acc, &v);
+	if (kind)
+		act_on_open(g, nr, file, acc, kind, &v);
+}
+
+static __always_inline void opened_direct(const struct governed *g, long nr, long fd)
+{
+	struct capsa_verdict v = {};
+	__u64 file;
+	__u32 acc;
+	__u8 kind;
+
+	if (lsm_decides_files())
+		return;
+	file = fd_file_direct(fd);
+	if (!file)
+		return;
+	acc = open_access(KPTR(struct file, file)->f_mode);
+	kind = file_decide_direct(g, file, acc, &v);
+	if (kind)
+		act_on_open(g, nr, (struct file *)file, acc, kind, &v);
 }
 
 static __always_inline int open_exit(struct syscall_trace_exit *ctx)
@@ -175,6 +208,15 @@ static __always_inline int open_exit(struct syscall_trace_exit *ctx)
 
 	if (ctx->ret >= 0 && governed_task(&g))
 		opened(&g, ctx->nr, ctx->ret);
+	return 0;
+}
+
+static __always_inline int open_exit_direct(struct syscall_trace_exit *ctx)
+{
+	struct governed g;
+
+	if (ctx->ret >= 0 && governed_task(&g))
+		opened_direct(&g, ctx->nr, ctx->ret);
 	return 0;
 }
 
@@ -192,6 +234,21 @@ int capsa_exit_openat2(struct syscall_trace_exit *ctx) { return open_exit(ctx); 
 
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int capsa_exit_open_by_handle(struct syscall_trace_exit *ctx) { return open_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int capsa_direct_exit_open(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int capsa_direct_exit_creat(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int capsa_direct_exit_openat(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int capsa_direct_exit_openat2(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
+int capsa_direct_exit_open_by_handle(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
 
 /* Kills what a cgroup hook condemned, as the syscall returns. */
 static __always_inline int kill_doomed(void)

@@ -2,6 +2,8 @@
 // hooks refuse network, sysctl and device access with EPERM; tracepoints
 // kill forbidden execs and syscalls; updates apply to running containers;
 // a bad policy leaves the old one in force; enforcement outlives capsad.
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include "policy_fixture.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "daemon/control_socket.h"
 #include "test_env.h"
 
@@ -285,6 +288,25 @@ namespace {
 class EverySyscallHooks : public PolicyFixture {
 protected:
   bool hooked(const std::string& prog) { return ::access((pin_root_ + "/links/" + prog).c_str(), F_OK) == 0; }
+  // The kernel's (15-character) name of the program behind a pinned link.
+  std::string linked_program(const std::string& link) {
+    UniqueFd fd(bpf_obj_get((pin_root_ + "/links/" + link).c_str()));
+    bpf_link_info li{};
+    uint32_t len = sizeof li;
+    if (!fd || bpf_obj_get_info_by_fd(fd.get(), &li, &len) != 0) return "";
+    UniqueFd prog(bpf_prog_get_fd_by_id(li.prog_id));
+    bpf_prog_info pi{};
+    len = sizeof pi;
+    if (!prog || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0) return "";
+    return pi.name;
+  }
+  static bool kernel_has_rdonly_cast() {
+    struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) return false;
+    bool found = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+    btf__free(vmlinux);
+    return found;
+  }
 };
 
 TEST_F(EverySyscallHooks, TheSyscallRuleCheckRunsOnlyWhileAPolicyHasSyscallRules) {
@@ -294,7 +316,10 @@ TEST_F(EverySyscallHooks, TheSyscallRuleCheckRunsOnlyWhileAPolicyHasSyscallRules
   std::string id = start_container(b, "hooks");
   ASSERT_TRUE(bound(id));
   EXPECT_FALSE(hooked("capsa_policy_sys_enter"));
+  // One build of the open exits: by direct loads where the kernel has
+  // bpf_rdonly_cast() (6.2 and later), else by probe reads.
   EXPECT_TRUE(hooked("capsa_exit_openat")) << "file checks hang on the open calls' exits";
+  EXPECT_EQ(linked_program("capsa_exit_openat"), kernel_has_rdonly_cast() ? "capsa_direct_ex" : "capsa_exit_open");
   EXPECT_FALSE(hooked("capsa_policy_sys_exit")) << "no raw sys_exit where the per-syscall exits attach";
   EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=0\n");
 

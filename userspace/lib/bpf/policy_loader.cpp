@@ -1,11 +1,13 @@
 #include "bpf/policy_loader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -41,6 +43,40 @@ constexpr const char* kRawSysExit = "capsa_policy_sys_exit";
 
 bool is_open_exit(bpf_program* prog) { return bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT; }
 
+// The open exits built on direct loads (bpf/file_walk_direct.bpf.h).
+bool is_direct_exit(bpf_program* prog) {
+  return std::string_view(bpf_program__name(prog)).starts_with("capsa_direct_exit_");
+}
+
+// Both builds are pinned (and named in metrics) as the probe-read one:
+// "capsa_exit_openat" whichever the kernel runs.
+std::string exit_pin_name(bpf_program* prog) {
+  std::string name = bpf_program__name(prog);
+  constexpr std::string_view kDirect = "capsa_direct_exit_";
+  if (name.starts_with(kDirect)) name = "capsa_exit_" + name.substr(kDirect.size());
+  return name;
+}
+
+// bpf_rdonly_cast() came with Linux 6.2; the direct-load exits need it.
+bool kernel_has_rdonly_cast() {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  bool found = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+  btf__free(vmlinux);
+  return found;
+}
+
+// Loads one build of the open exits: by direct loads where the kernel
+// allows, else by BPF_CORE_READ. The other is not loaded at all.
+void choose_open_exits(bpf_object* obj) {
+  bool direct = kernel_has_rdonly_cast();
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (is_open_exit(prog)) bpf_program__set_autoload(prog, is_direct_exit(prog) == direct);
+  }
+  if (!direct) spdlog::info("this kernel has no bpf_rdonly_cast(): opened files are checked by probe reads (slower)");
+}
+
 bool pinned(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 }  // namespace
@@ -53,13 +89,13 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
   std::string failure;
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
-    if (!is_open_exit(prog)) continue;
+    if (!is_open_exit(prog) || !bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
       failure = std::string(bpf_program__name(prog)) + ": " + errno_text(errno);
       break;
     }
-    attached.emplace_back(link, bpf_program__name(prog));
+    attached.emplace_back(link, exit_pin_name(prog));
   }
   std::vector<std::string> stale;
   if (failure.empty()) {
@@ -77,7 +113,9 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
     if (!link) throw_bpf(std::string("attach BPF program ") + kRawSysExit, -errno);
     links_.push_back(link);
     pin_link(link, links_dir, kRawSysExit);
-    bpf_object__for_each_program(prog, skel_->obj) if (is_open_exit(prog)) stale.push_back(bpf_program__name(prog));
+    bpf_object__for_each_program(prog, skel_->obj) {
+      if (is_open_exit(prog) && bpf_program__autoload(prog)) stale.push_back(exit_pin_name(prog));
+    }
   }
   for (const auto& name : stale) ::unlink((links_dir + "/" + name).c_str());
 }
@@ -161,6 +199,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   p.skel_ = policy_bpf__open();
   if (!p.skel_) throw_bpf("open BPF object policy", -errno);
   set_map_pins(p.skel_->obj, dirs.maps);
+  choose_open_exits(p.skel_->obj);
   if (int err = policy_bpf__load(p.skel_))
     throw Error("load BPF programs (policy): " + errno_text(-err) + " (a map pinned by another capsad version under " +
                     dirs.maps + " may be incompatible: `capsad --unpin` removes it)",
