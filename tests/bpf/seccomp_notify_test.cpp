@@ -204,6 +204,46 @@ TEST_F(SeccompNotify, KillNineCapsadKeepsTheListenersAndARestartAnswersWaitingCa
   EXPECT_EQ(exec_in(id, kPersonality + "; echo rc=$?").out, "errno 1\nrc=0\n");
 }
 
+// A keeper that dies while capsad runs is replaced, and the new one holds
+// the listeners: a later `kill -9 capsad` still leaves the calls waiting
+// (not failing with ENOSYS) for the next capsad to answer.
+TEST_F(SeccompNotify, AKeeperThatDiesIsReplacedAndTheListenersOutliveCapsadAgain) {
+  write_policy("keep.yaml", policy_yaml("keep", syscall_rule("personality", "deny")));
+  start_capsad();
+  Bundle b({"/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; " + kPersonality + " > /tmp/out; sleep 600"});
+  make_writable(b);
+  std::string id = start_container(b, "seccompdeny-keeper");
+  ASSERT_TRUE(bound(id));
+  std::string manifest = daemon::fd_keeper_manifest(root_.path());
+  auto first = nlohmann::json::parse(read_file(manifest));
+  ASSERT_EQ(first["listeners"].size(), 1u) << first.dump();
+  ASSERT_EQ(::kill(first["pid"].get<pid_t>(), SIGKILL), 0);
+
+  nlohmann::json second;
+  ASSERT_TRUE(eventually(
+      [&] {
+        second = nlohmann::json::parse(read_file_or_empty(manifest).empty() ? "{}" : read_file(manifest));
+        return second.value("pid", 0) != 0 && second["pid"] != first["pid"] && second["listeners"].size() == 1u;
+      },
+      5000))
+      << second.dump() << "\n" << read_file_or_empty(capsad_->log_path());
+  EXPECT_TRUE(state::process_alive(second["pid"].get<pid_t>(), second["start_time"].get<uint64_t>()));
+
+  capsad_->kill_hard();
+  ASSERT_TRUE(run_command({"/bin/sh", "-c", "touch " + b.rootfs() + "/tmp/go"}).exit_code == 0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = run_command({"/bin/sh", "-c", "pgrep -f '^" + kPersonality + "$' | head -1"});
+        return !r.out.empty() && read_file_or_empty("/proc/" + std::to_string(std::stoi(r.out)) + "/syscall")
+                                         .rfind(std::to_string(SYS_personality) + " ", 0) == 0;
+      },
+      5000))
+      << "no probe waiting in personality(); out: " << read_file_or_empty(b.rootfs() + "/tmp/out");
+  start_capsad();
+  EXPECT_TRUE(eventually([&] { return read_file_or_empty(b.rootfs() + "/tmp/out") == "errno 1\n"; }, 5000))
+      << read_file_or_empty(b.rootfs() + "/tmp/out");
+}
+
 TEST_F(SeccompNotify, WithoutCapsadNoFilterIsInstalled) {
   Bundle b({"/bin/sleep", "600"});
   std::string id = start_container(b, "seccompdeny-nocapsad");

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -166,12 +168,21 @@ int serve(const Options& o) {
     events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
   });
   auto previous = daemon::take_previous_listeners(o.root);
-  auto keeper = daemon::FdKeeper::spawn(o.root, o.pin_root);
+  std::mutex keeper_mu;
+  std::optional<daemon::FdKeeper> keeper(daemon::FdKeeper::spawn(o.root, o.pin_root));
   for (auto& l : previous.listeners) {
-    keeper.hold(l.fd.get(), l.info);
+    keeper->hold(l.fd.get(), l.info);
     supervisor.add(std::move(l.fd), l.info);
   }
-  keeper.retire(std::move(previous.keeper_pidfd));
+  keeper->retire(std::move(previous.keeper_pidfd));
+  // A keeper that died while we run (killed, OOM) is replaced and given
+  // every listener again: until then a `kill -9 capsad` would close them.
+  auto replace_keeper_if_gone = [&] {
+    if (!keeper->gone()) return;
+    spdlog::warn("fd keeper: gone; starting another and handing it {} listener(s)", supervisor.listeners());
+    keeper.emplace(daemon::FdKeeper::spawn(o.root, o.pin_root));
+    supervisor.for_each_listener([&](int fd, const daemon::ListenerInfo& info) { keeper->hold(fd, info); });
+  };
   supervisor.sweep();
   enforcer.set_seccomp_coverage([&supervisor](uint64_t cgid) { return supervisor.covered(cgid); });
   std::thread sync_thread([&] {
@@ -184,6 +195,12 @@ int serve(const Options& o) {
         sync_all();
       } catch (const std::exception& e) {
         spdlog::error("sync: {}", e.what());
+      }
+      try {
+        std::lock_guard lock(keeper_mu);
+        replace_keeper_if_gone();
+      } catch (const std::exception& e) {
+        spdlog::error("fd keeper: {}", e.what());
       }
     }
   });
@@ -244,7 +261,17 @@ int serve(const Options& o) {
         return {{"ok", false}, {"error", std::string("seccomp-listener: ") + e.what()}};
       }
       // The keeper's copy first: from here on the listener outlives us.
-      keeper.hold(passed.get(), info);
+      {
+        std::lock_guard lock(keeper_mu);
+        replace_keeper_if_gone();
+        try {
+          keeper->hold(passed.get(), info);
+        } catch (const std::exception&) {
+          if (!keeper->gone()) throw;  // died between the check and the hand-over
+          replace_keeper_if_gone();
+          keeper->hold(passed.get(), info);
+        }
+      }
       supervisor.add(std::move(passed), info);
       return {{"ok", true}};
     }

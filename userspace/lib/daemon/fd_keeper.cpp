@@ -223,6 +223,12 @@ void FdKeeper::hold(int fd, const ListenerInfo& info) {
     throw_sys("fd keeper: hand over the listener of container " + info.container_id);
 }
 
+bool FdKeeper::gone() const {
+  // Its end of the socketpair closes with it.
+  pollfd p{sock_.get(), POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
 void FdKeeper::publish() {
   if (!container::sync_send(sock_.get(), kPublish)) spdlog::warn("fd keeper: gone: {}", errno_text(errno));
 }

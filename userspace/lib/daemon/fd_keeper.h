@@ -42,6 +42,10 @@ public:
   // Hands a copy of the listener to the keeper.
   void hold(int fd, const ListenerInfo& info);
 
+  // The keeper has exited (killed, or crashed): its copies are closed, and
+  // capsad's death would now close the listeners for good.
+  bool gone() const;
+
   FdKeeper(FdKeeper&&) noexcept = default;
   FdKeeper& operator=(FdKeeper&&) = delete;
   FdKeeper(const FdKeeper&) = delete;

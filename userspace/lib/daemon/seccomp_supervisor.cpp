@@ -157,6 +157,11 @@ size_t SeccompSupervisor::listeners() const {
   return entries_.size();
 }
 
+void SeccompSupervisor::for_each_listener(const std::function<void(int, const ListenerInfo&)>& fn) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [fd, e] : entries_) fn(fd, e.info);
+}
+
 // The container's entry is the intersection over its listeners: a syscall
 // is left to the supervisor only if every filtered process sends it here.
 void SeccompSupervisor::publish_locked(uint64_t cgroup_id) {

@@ -47,6 +47,8 @@ public:
   // intersection over its listeners); empty when it has none.
   std::set<uint32_t> covered(uint64_t cgroup_id) const;
   size_t listeners() const;
+  // Calls fn(fd, info) for every listener held here, under the lock.
+  void for_each_listener(const std::function<void(int, const ListenerInfo&)>& fn) const;
 
 private:
   struct Entry {
