@@ -211,6 +211,8 @@ struct capsa_policy_event {
 	/* EXEC filename, SYSCTL name, FILE and ROOT_ESCAPE: the path the
 	 * process asked for (or the file's name when it gave none) */
 	char path[CAPSA_POLICY_PATH_LEN];
+	/* the executable of the process, as its container sees it */
+	char binary[CAPSA_POLICY_PATH_LEN];
 };
 
 /* `pol_config[0]`, written by capsad. */

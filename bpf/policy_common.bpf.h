@@ -131,6 +131,8 @@ static __always_inline int governed_task(struct governed *g)
 	return g->bind != NULL;
 }
 
+#include "exe_path.bpf.h"
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&pol_stats, &idx);
@@ -180,6 +182,7 @@ report(const struct governed *g, const struct capsa_verdict *v, __u8 kind)
 	ev->action = v->action;
 	ev->enforced = !(g->bind->flags & CAPSA_BIND_AUDIT_ONLY);
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	exe_path(ev->binary, sizeof(ev->binary));
 	return ev;
 }
 

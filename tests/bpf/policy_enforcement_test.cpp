@@ -165,6 +165,8 @@ TEST_F(PolicyEnforcement, FileReadRuleStopsTheReaderWhateverPathItTakes) {
   EXPECT_NE(ev.find("\"path\":\"/secret/deep/token\""), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"rule\":\"no-secrets\""), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"access\":[\"read\"]"), std::string::npos) << ev;
+  // The reader's executable as the container sees it (cat is busybox here).
+  EXPECT_NE(ev.find("\"binary\":\"/bin/busybox\""), std::string::npos) << ev;
   EXPECT_GE(sample_value(capsad_->metrics(), "capsa_policy_verdicts_total",
                          "container_id=\"" + id + "\",policy=\"files\",kind=\"files\",rule=\"no-secrets\"")
                 .value_or(0),

@@ -77,6 +77,7 @@ TEST_F(SeccompNotify, DenyReturnsEpermAndTheProcessGoesOn) {
   EXPECT_NE(ev.find("\"enforced\":true"), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"container_id\":\"" + id + "\""), std::string::npos) << ev;
   EXPECT_NE(ev.find("\"comm\":\"syscall_probe\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"binary\":\"/bin/syscall_probe\""), std::string::npos) << ev;
   EXPECT_GE(sample_value(capsad_->metrics(), "capsa_policy_verdicts_total",
                          "container_id=\"" + id + "\",policy=\"deny\",kind=\"syscalls\",rule=\"personality-deny\"")
                 .value_or(0),

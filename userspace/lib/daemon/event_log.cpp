@@ -120,6 +120,7 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       {"pid", ev.pid},
       {"ppid", ev.ppid},
       {"comm", bounded(ev.comm, sizeof ev.comm)},
+      {"binary", bounded(ev.binary, sizeof ev.binary)},
       {"kind", kKinds[ev.kind < std::size(kKinds) ? ev.kind : 0]},
       {"policy", policy},
       {"rule", rule},

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -72,6 +73,14 @@ void describe(pid_t tid, capsa_policy_event& ev) {
     else if (line.rfind("PPid:\t", 0) == 0)
       ev.ppid = static_cast<uint32_t>(std::strtoul(line.c_str() + 6, nullptr, 10));
   }
+  // The executable as its container sees it: the host's path less the
+  // container's root, as the BPF side reports it.
+  std::error_code ec;
+  std::string proc = "/proc/" + std::to_string(tid);
+  std::string exe = std::filesystem::read_symlink(proc + "/exe", ec).string();
+  std::string root = std::filesystem::read_symlink(proc + "/root", ec).string();
+  if (!root.empty() && root != "/" && exe.rfind(root + "/", 0) == 0) exe.erase(0, root.size());
+  std::strncpy(ev.binary, exe.c_str(), sizeof ev.binary - 1);
 }
 
 uint64_t boot_ns() {
