@@ -211,7 +211,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.tiers_.lsm_error = e.what();
     spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
   }
-  p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES : 0u);
+  p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES | CAPSA_CFG_LSM_SYSCALLS : 0u);
   p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;
 }
