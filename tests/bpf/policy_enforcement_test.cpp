@@ -381,5 +381,23 @@ TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOnesInsideAr
   EXPECT_EQ(ev.find("bound.sock"), std::string::npos) << ev;
 }
 
+// Without BPF-LSM (this host) status and the tier metric say what is left:
+// unix sockets under root confinement by the connect kill, and no task
+// confinement at all.
+TEST_F(UnixSocketConfinement, StatusAndTheTierMetricSayWhatThisHostEnforces) {
+  start_capsad();
+  auto tiers = status()["tiers"];
+  EXPECT_NE(tiers["root-confinement"].get<std::string>().find("unix sockets as connect(2) returns"), std::string::npos)
+      << tiers.dump(2);
+  EXPECT_EQ(tiers["task-confinement"].get<std::string>().rfind("none: ", 0), 0u) << tiers.dump(2);
+  auto metrics = capsad_->metrics();
+  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier", "kind=\"task-confinement\",tier=\"none\""), 1.0)
+      << metrics;
+  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier",
+                         "kind=\"root-confinement\",tier=\"tracepoint-kill\""),
+            1.0)
+      << metrics;
+}
+
 }  // namespace
 }  // namespace capsa::test
