@@ -150,6 +150,30 @@ TEST_F(LsmTier, UnixSocketsOutsideTheRootAreRefusedWithEperm) {
   EXPECT_EQ(ev.find("inside.sock"), std::string::npos) << ev;
 }
 
+// A host directory fd leaked into the container (--preserve-fds) names the
+// host's socket as /proc/self/fd/3/host.sock: refused, the process goes on.
+TEST_F(LsmTier, ASocketReachedThroughALeakedDirectoryFdIsRefused) {
+  TempDir host_dir("capsa-unix");
+  UnixListener outside(host_dir.path() + "/host.sock");
+  ASSERT_TRUE(outside.ok()) << errno_text(errno);
+  Bundle b({"/bin/sh", "-c", "/bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
+  b.save();
+  auto run_leaking = [&](const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir.path() + "; exec " + std::string(CAPSA_BIN) +
+                                             " --root " + root_.path() + " --bpf-pin-root " + pin_root_ +
+                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
+  };
+  auto base = run_leaking("lsm-leak-base");
+  ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  EXPECT_EQ(run_leaking("lsm-leak").out, "errno 1\nrc=0\n");
+  EXPECT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
+      << events();
+}
+
 // Task confinement: with the host's pids visible and CAP_SYS_PTRACE and
 // CAP_KILL, a container could trace or signal host processes; BPF-LSM
 // refuses both, while its own tasks remain fair game.
