@@ -1,8 +1,9 @@
 // Policy enforcement without BPF-LSM: cgroup hooks deny network, sysctl and
 // device access with EPERM before it happens; tracepoints kill a process
 // whose exec, syscall or opened file a policy forbids, or whose opened file
-// lies outside its container's root (the kill lands before the process runs
-// another instruction of its own). Every program first looks up the
+// lies outside its container's root, or whose connected unix socket was
+// bound outside it (the kill lands before the process runs another
+// instruction of its own). Every program first looks up the
 // task's cgroup in `pol_bindings` and returns at once for anything that is
 // not a governed container.
 #include "policy_common.bpf.h"
@@ -114,6 +115,9 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	key.nr = (__u32)ctx->args[1];
 	v = bpf_map_lookup_elem(&pol_syscall, &key);
 	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_decides(&g, key.nr))
+		return 0;
+	/* Refused with EPERM by its BPF-LSM hook instead of killed here. */
+	if (lsm_hooked_syscall(key.nr) && lsm_decides(CAPSA_CFG_LSM_SYSCALLS))
 		return 0;
 	ev = report(&g, v, CAPSA_KIND_SYSCALL);
 	if (ev) {
@@ -250,6 +254,54 @@ int capsa_direct_exit_openat2(struct syscall_trace_exit *ctx) { return open_exit
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int capsa_direct_exit_open_by_handle(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
 
+/* A connect(2) that succeeded on a unix socket whose peer was bound to a
+ * file outside the task's root (reached through /proc/PID/root, a leaked
+ * directory fd...): the connection exists, the kill lands before the
+ * process can send a byte. Datagrams sent with an address (sendto, sendmsg
+ * without connect) name no stored peer: only BPF-LSM checks those. */
+static __always_inline void connected(const struct governed *g, long fd)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_ROOT_CONFINEMENT };
+	struct capsa_policy_event *ev;
+	struct dentry *d;
+	struct socket *sock;
+	struct sock *sk;
+	struct file *file;
+
+	if (lsm_decides_files())
+		return;
+	file = fd_file(fd);
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return;
+	/* A stream socket's peer is the server's socket for this connection,
+	 * which carries the listener's path. */
+	if (!unix_peer_outside(BPF_CORE_READ((struct unix_sock *)sk, peer), &d))
+		return;
+	ev = report(g, &v, CAPSA_KIND_ROOT_ESCAPE);
+	if (ev) {
+		unix_event_path(ev, d);
+		submit(ev);
+	}
+	bpf_send_signal(SIGKILL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int capsa_exit_connect(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs;
+	struct governed g;
+
+	if (ctx->ret != 0 || !governed_task(&g))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	connected(&g, BPF_CORE_READ(regs, di));
+	return 0;
+}
+
 /* Kills what a cgroup hook condemned, as the syscall returns. */
 static __always_inline int kill_doomed(void)
 {
@@ -287,6 +339,8 @@ int capsa_policy_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	nr = BPF_CORE_READ(regs, orig_ax);
 	if (nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_creat || nr == NR_open_by_handle_at)
 		opened(&g, nr, ret);
+	else if (nr == NR_connect && ret == 0)
+		connected(&g, BPF_CORE_READ(regs, di));
 	return 0;
 }
 

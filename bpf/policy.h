@@ -39,10 +39,13 @@ enum capsa_rule_kind {
 	CAPSA_KIND_SYSCALL = 5,
 	CAPSA_KIND_FILE = 6,
 	CAPSA_KIND_ROOT_ESCAPE = 7, /* file-root confinement, always on */
+	CAPSA_KIND_TASK_ESCAPE = 8, /* ptrace or signal to a task outside the
+				       container (BPF-LSM tier), always on */
 };
 
-/* The rule id of file-root confinement, which no policy file writes. */
+/* The rule ids of the confinements no policy file writes. */
 #define CAPSA_RULE_ROOT_CONFINEMENT 0xfffffff0u
+#define CAPSA_RULE_TASK_CONFINEMENT 0xfffffff1u
 
 /* A section's default action is reported as this rule id plus the kind. */
 #define CAPSA_RULE_DEFAULT_BASE 0xffffff00u
@@ -200,24 +203,38 @@ struct capsa_policy_event {
 	__u16 port;    /* NETWORK, host byte order */
 	__u8 direction;
 	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write;
-			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access */
+			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access, or
+			  CAPSA_ACCESS_UNIX_CONNECT; TASK_ESCAPE:
+			  CAPSA_TASK_PTRACE or CAPSA_TASK_SIGNAL */
 	__u32 major;   /* DEVICE */
 	__u32 minor;
-	__s32 syscall_nr; /* SYSCALL */
-	__u32 pad;
+	__s32 syscall_nr; /* SYSCALL, TASK_ESCAPE (the call that asked, -1 none) */
+	__u32 target_pid; /* TASK_ESCAPE: the task traced or signalled */
 	__u64 ino; /* EXEC, FILE, ROOT_ESCAPE */
 	__u8 addr[16]; /* NETWORK (IPv4 mapped) */
 	char comm[16];
 	/* EXEC filename, SYSCTL name, FILE and ROOT_ESCAPE: the path the
 	 * process asked for (or the file's name when it gave none) */
 	char path[CAPSA_POLICY_PATH_LEN];
+	__s32 signal; /* TASK_ESCAPE with CAPSA_TASK_SIGNAL */
+	__u32 pad;
 	/* the executable of the process, as its container sees it */
 	char binary[CAPSA_POLICY_PATH_LEN];
 };
 
+/* ROOT_ESCAPE `access` of a unix socket connect or send: outside the
+ * capsa_file_access bits. `path` is the socket's file name as bound, or the
+ * address the process gave (tracepoint tier). */
+#define CAPSA_ACCESS_UNIX_CONNECT 0x80u
+#define CAPSA_TASK_PTRACE 1u
+#define CAPSA_TASK_SIGNAL 2u
+
 /* `pol_config[0]`, written by capsad. */
 #define CAPSA_CFG_LSM_FILES 1u /* BPF-LSM programs decide files, exec and root
-				  confinement: the tracepoints stand back */
+				  confinement (unix socket peers included): the
+				  tracepoints stand back */
+#define CAPSA_CFG_LSM_SYSCALLS 2u /* BPF-LSM hooks refuse the syscalls of
+				     lsm_syscalls.h: sys_enter stands back */
 struct capsa_policy_config {
 	__u32 flags;
 };

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "lsm_syscalls.h"
 #include "policy.h"
 
 #define SIGKILL 9
@@ -432,12 +433,150 @@ static __always_inline int exec_decide(const struct governed *g, struct file *fi
 	return v->action != CAPSA_ACT_ALLOW;
 }
 
-static __always_inline int lsm_decides_files(void)
+static __always_inline int lsm_decides(__u32 flag)
 {
 	__u32 zero = 0;
 	struct capsa_policy_config *cfg = bpf_map_lookup_elem(&pol_config, &zero);
 
-	return cfg && (cfg->flags & CAPSA_CFG_LSM_FILES);
+	return cfg && (cfg->flags & flag);
+}
+
+static __always_inline int lsm_decides_files(void) { return lsm_decides(CAPSA_CFG_LSM_FILES); }
+
+/* 1 for the syscalls lsm_syscalls.h maps to BPF-LSM hooks. */
+static __always_inline int lsm_hooked_syscall(long nr)
+{
+	switch (nr) {
+#define CAPSA_LSM_CASE(name, number, hooks) case number:
+	CAPSA_LSM_SYSCALLS(CAPSA_LSM_CASE)
+#undef CAPSA_LSM_CASE
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---------------------------------------------------------- unix sockets
+ *
+ * A unix socket's peer is found by the name it was bound to: its
+ * unix_sock.path is the path the binding process saw, through its own
+ * mount. A container reaching it by another mount of the same file (a
+ * socket its config bind-mounts in, or one a host process bound inside the
+ * container's rootfs) is still inside its root: so when the walk through the
+ * binder's mount does not reach the task's root, the other mounts of that
+ * file system in the task's mount namespace are tried. */
+
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define NR_connect 42
+/* Mounts of one file system looked at before the socket counts as outside
+ * (fails closed). */
+#define CAPSA_SB_MOUNTS_MAX 512
+
+/* Older kernels (Debian 12's 6.1) chain a super block's mounts in a
+ * list_head through mount.mnt_instance; newer ones (6.18) through
+ * mount.mnt_next_for_sb. */
+struct super_block___list {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+struct mount___list {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+/* 1 when (d, vm) is reachable from the task's root. */
+static __always_inline int path_reaches_root(struct dentry *d, struct vfsmount *vm)
+{
+	struct file_check c = {};
+	struct walk_ctx w = { .d = d, .vm = vm, .c = &c };
+
+	walk_init_root(&w);
+	bpf_loop(CAPSA_FILE_WALK_DEPTH, walk_step, &w, 0);
+	return c.inside;
+}
+
+struct sb_mounts_ctx {
+	struct dentry *d;
+	struct mnt_namespace *ns;
+	void *next; /* struct mount * (chain) or struct list_head * (list) */
+	void *head; /* list: &sb->s_mounts, where the list ends */
+	int inside;
+};
+
+static long sb_mount_step(__u32 i, struct sb_mounts_ctx *x)
+{
+	void *next = x->next;
+	struct mount *m;
+
+	if (!next || next == x->head)
+		return 1;
+	/* A CO-RE constant, so that the verifier sees the other layout's
+	 * (unrelocatable) reads as dead code. */
+	if (!bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		struct list_head *pos = next;
+
+		m = (struct mount *)((char *)pos - bpf_core_field_offset(struct mount___list, mnt_instance));
+		x->next = BPF_CORE_READ(pos, next);
+	} else {
+		m = next;
+		x->next = BPF_CORE_READ(m, mnt_next_for_sb);
+	}
+	if ((void *)BPF_CORE_READ(m, mnt_ns) != x->ns)
+		return 0;
+	if (path_reaches_root(x->d, &m->mnt)) {
+		x->inside = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 when the file at (d, vm) is reachable from the task's root through
+ * that mount or any other mount of its file system the task can see. */
+static __always_inline int socket_file_inside(struct dentry *d, struct vfsmount *vm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct super_block *sb = BPF_CORE_READ(d, d_sb);
+	struct sb_mounts_ctx x = { .d = d };
+
+	if (path_reaches_root(d, vm))
+		return 1;
+	x.ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	if (bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		x.next = BPF_CORE_READ(sb, s_mounts);
+	} else {
+		struct super_block___list *old = (void *)sb;
+
+		x.head = &old->s_mounts;
+		x.next = BPF_CORE_READ(old, s_mounts.next);
+	}
+	bpf_loop(CAPSA_SB_MOUNTS_MAX, sb_mount_step, &x, 0);
+	return x.inside;
+}
+
+/* Root confinement of a unix socket peer: 1 when the peer was bound to a
+ * file the task cannot reach from its root. Abstract and unbound sockets
+ * (socketpair) have no file and are left alone. *d is the socket file. */
+static __always_inline int unix_peer_outside(struct sock *peer, struct dentry **d)
+{
+	struct unix_sock *u = (struct unix_sock *)peer;
+
+	*d = BPF_CORE_READ(u, path.dentry);
+	if (!*d)
+		return 0;
+	return !socket_file_inside(*d, BPF_CORE_READ(u, path.mnt));
+}
+
+/* The sun_path a connect(2) gave, into the event (the tracepoint tier's
+ * and BPF-LSM's report of a socket reached from outside the root). */
+static __always_inline void unix_event_path(struct capsa_policy_event *ev, struct dentry *d)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	const char *addr = (const char *)BPF_CORE_READ(regs, si);
+
+	ev->access = CAPSA_ACCESS_UNIX_CONNECT;
+	ev->ino = BPF_CORE_READ(d, d_inode, i_ino);
+	if (BPF_CORE_READ(regs, orig_ax) != NR_connect || !addr ||
+	    bpf_probe_read_user_str(ev->path, sizeof(ev->path), addr + 2) <= 1)
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(d, d_name.name));
 }
 
 #endif

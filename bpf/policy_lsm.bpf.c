@@ -1,6 +1,9 @@
 // Policy enforcement with BPF-LSM, where the kernel offers it: file opens,
 // execs, creates and unlinks are refused with EPERM before they happen, and
-// so are opens of files outside the container's root. Loaded beside
+// so are opens of files outside the container's root, connects and sends
+// to unix sockets bound outside it, ptrace and signals to tasks outside the
+// container, and the syscalls of lsm_syscalls.h a policy rule denies (on
+// the object hook they pass: sb_mount, bpf, key_alloc...). Loaded beside
 // policy.bpf.c and sharing its pinned maps; when these programs are attached
 // capsad sets CAPSA_CFG_LSM_FILES and the tracepoint kills stand back.
 #include "policy_common.bpf.h"
@@ -20,7 +23,12 @@ static __always_inline void fill_file_event(struct capsa_policy_event *ev, struc
 static __always_inline int file_verdict(const struct governed *g, struct capsa_verdict *v, __u8 kind,
 					struct dentry *d, __u32 acc)
 {
-	struct capsa_policy_event *ev = report(g, v, kind);
+	struct capsa_policy_event *ev;
+
+	/* Here confinement refuses rather than kills. */
+	if (kind == CAPSA_KIND_ROOT_ESCAPE)
+		v->action = CAPSA_ACT_DENY;
+	ev = report(g, v, kind);
 
 	if (ev) {
 		fill_file_event(ev, d, acc);
@@ -130,4 +138,210 @@ SEC("lsm/path_rmdir")
 int BPF_PROG(capsa_lsm_path_rmdir, const struct path *dir, struct dentry *dentry)
 {
 	return dir_entry_check(dir, dentry, CAPSA_FILE_UNLINK);
+}
+
+/* ------------------------------------------------------------ unix sockets */
+
+/* Root confinement of unix socket peers: connecting, or sending a
+ * datagram, to a socket bound to a file outside the container's root. */
+static __always_inline int unix_peer_check(struct sock *peer)
+{
+	/* Refused before the connection exists: the process lives on. */
+	struct capsa_verdict v = { .action = CAPSA_ACT_DENY, .rule_id = CAPSA_RULE_ROOT_CONFINEMENT };
+	struct capsa_policy_event *ev;
+	struct governed g;
+	struct dentry *d;
+
+	if (!governed_task(&g) || !unix_peer_outside(peer, &d))
+		return 0;
+	ev = report(&g, &v, CAPSA_KIND_ROOT_ESCAPE);
+	if (ev) {
+		unix_event_path(ev, d);
+		submit(ev);
+	}
+	return -EPERM;
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(capsa_lsm_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk)
+{
+	return unix_peer_check(other);
+}
+
+/* Datagrams: connect(2) and every send, with or without an address. */
+SEC("lsm/unix_may_send")
+int BPF_PROG(capsa_lsm_unix_send, struct socket *sock, struct socket *other)
+{
+	return unix_peer_check(BPF_CORE_READ(other, sk));
+}
+
+/* ------------------------------------------------------- task confinement
+ *
+ * A contained process may trace or signal the tasks of its own container
+ * (same cgroup) only. The signal hook sees signals a process sends (kill,
+ * tkill, tgkill, sigqueue, pidfd_send_signal); the kernel's own (SIGCHLD to
+ * a parent outside, a parent's death signal) do not pass it. */
+
+#define PTRACE_MODE_ATTACH 0x02
+
+static __always_inline int same_container(const struct governed *g, struct task_struct *p)
+{
+	return BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == g->cgid;
+}
+
+static __always_inline long current_syscall(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(regs, orig_ax);
+}
+
+/* Reports and refuses an operation on a task outside the container. */
+static __always_inline int task_escape(const struct governed *g, struct task_struct *p, __u8 op, int sig)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_DENY, .rule_id = CAPSA_RULE_TASK_CONFINEMENT };
+	struct capsa_policy_event *ev = report(g, &v, CAPSA_KIND_TASK_ESCAPE);
+
+	if (ev) {
+		ev->access = op;
+		ev->target_pid = BPF_CORE_READ(p, tgid);
+		ev->signal = sig;
+		ev->syscall_nr = (__s32)current_syscall();
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(p, comm));
+		submit(ev);
+	}
+	return -EPERM;
+}
+
+/* ------------------------------------------------------- syscall rules
+ *
+ * Policy syscall rules on the calls of lsm_syscalls.h, decided on the hook
+ * the call passes (sys_enter stands back for these): EPERM before the
+ * operation, and for a kill rule a SIGKILL as well. */
+static __always_inline int syscall_rule(const struct governed *g)
+{
+	struct capsa_syscall_key key = { .policy_id = g->bind->policy_id };
+	struct capsa_policy_event *ev;
+	struct capsa_verdict *v;
+	long nr = current_syscall();
+
+	if (!lsm_hooked_syscall(nr))
+		return 0;
+	key.nr = (__u32)nr;
+	v = bpf_map_lookup_elem(&pol_syscall, &key);
+	if (!v || v->action == CAPSA_ACT_ALLOW)
+		return 0;
+	ev = report(g, v, CAPSA_KIND_SYSCALL);
+	if (ev) {
+		ev->syscall_nr = (__s32)nr;
+		submit(ev);
+	}
+	if (!blocks(g, v))
+		return 0;
+	if (v->action == CAPSA_ACT_KILL)
+		bpf_send_signal(SIGKILL);
+	return -EPERM;
+}
+
+static __always_inline int syscall_hook(void)
+{
+	struct governed g;
+
+	if (!governed_task(&g))
+		return 0;
+	return syscall_rule(&g);
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(capsa_lsm_ptrace_access, struct task_struct *child, unsigned int mode)
+{
+	struct governed g;
+
+	if (!governed_task(&g))
+		return 0;
+	/* Attach mode: ptrace attach/seize, /proc/PID/mem, process_vm_readv
+	 * and writev, pidfd_getfd. Read mode (/proc/PID/stat, ...root) is
+	 * left to the file checks. */
+	if ((mode & PTRACE_MODE_ATTACH) && !same_container(&g, child))
+		return task_escape(&g, child, CAPSA_TASK_PTRACE, 0);
+	return syscall_rule(&g);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(capsa_lsm_ptrace_traceme, struct task_struct *parent)
+{
+	struct governed g;
+
+	if (!governed_task(&g))
+		return 0;
+	if (!same_container(&g, parent))
+		return task_escape(&g, parent, CAPSA_TASK_PTRACE, 0);
+	return syscall_rule(&g);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(capsa_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig, const struct cred *cred)
+{
+	struct governed g;
+
+	if (!governed_task(&g))
+		return 0;
+	if (!same_container(&g, p))
+		return task_escape(&g, p, CAPSA_TASK_SIGNAL, sig);
+	return syscall_rule(&g);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(capsa_lsm_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(capsa_lsm_sb_umount, struct vfsmount *mnt, int flags)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(capsa_lsm_move_mount, const struct path *from_path, const struct path *to_path)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(capsa_lsm_sb_pivotroot, const struct path *old_path, const struct path *new_path)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(capsa_lsm_bpf, int cmd, union bpf_attr *attr, unsigned int size)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/kernel_load_data")
+int BPF_PROG(capsa_lsm_kernel_load_data, enum kernel_load_data_id id, bool contents)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/kernel_read_file")
+int BPF_PROG(capsa_lsm_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/key_alloc")
+int BPF_PROG(capsa_lsm_key_alloc, struct key *key, const struct cred *cred, unsigned long flags)
+{
+	return syscall_hook();
+}
+
+SEC("lsm/key_permission")
+int BPF_PROG(capsa_lsm_key_permission, key_ref_t key_ref, const struct cred *cred, enum key_need_perm need_perm)
+{
+	return syscall_hook();
 }

@@ -364,3 +364,93 @@ TEST_F(EverySyscallHooks, ACgroupHookKillLandsOnTheSyscallExitWhileAKillRuleIsIn
 
 }  // namespace
 }  // namespace capsa::test
+
+namespace capsa::test {
+namespace {
+
+class UnixSocketConfinement : public PolicyFixture {};
+
+// File-root confinement covers unix sockets too: a host process's socket,
+// reached from a container through /proc/<host pid>/root, is a way out of
+// the container (a docker.sock, a host agent). Without BPF-LSM the connect
+// cannot be refused: the process is killed as connect(2) returns, before it
+// sends a byte. Sockets the container reaches through its own root (a host
+// socket inside its rootfs, or one its config bind-mounts in) stay allowed.
+TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOnesInsideAreNot) {
+  TempDir host_dir("capsa-unix");
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  ASSERT_EQ(run_command({"/bin/mkdir", "-p", b.rootfs() + "/run"}).exit_code, 0);
+  UnixListener outside(host_dir.path() + "/host.sock");
+  UnixListener in_rootfs(b.rootfs() + "/run/inside.sock");
+  UnixListener mounted(host_dir.path() + "/bound.sock");
+  ASSERT_TRUE(outside.ok() && in_rootfs.ok() && mounted.ok()) << errno_text(errno);
+  bind_mount(b, host_dir.path() + "/bound.sock", "/run/bound.sock");
+  std::string id = start_container(b, "unix");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string route = "/proc/" + std::to_string(host) + "/root" + host_dir.path() + "/host.sock";
+  const std::string probe = "/bin/unix_connect " + route + "; echo rc=$?";
+  auto base = exec_in(id, probe);
+  ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();  // no policy: confinement is always on
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/inside.sock; echo rc=$?").out, "ok\nrc=0\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/bound.sock; echo rc=$?").out, "ok\nrc=0\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"path\":\"" + route + "\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"access\":[\"connect\"]"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("inside.sock"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("bound.sock"), std::string::npos) << ev;
+}
+
+// The other route out: a host directory fd leaked into the container
+// (--preserve-fds) names the host's socket as /proc/self/fd/3/host.sock.
+TEST_F(UnixSocketConfinement, ASocketReachedThroughALeakedDirectoryFdIsKilled) {
+  TempDir host_dir("capsa-unix");
+  UnixListener outside(host_dir.path() + "/host.sock");
+  ASSERT_TRUE(outside.ok()) << errno_text(errno);
+  Bundle b({"/bin/sh", "-c", "/bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
+  b.save();
+  auto run_leaking = [&](const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir.path() + "; exec " + std::string(CAPSA_BIN) +
+                                             " --root " + root_.path() + " --bpf-pin-root " + pin_root_ +
+                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
+  };
+  auto base = run_leaking("leak-base");
+  ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  auto r = run_leaking("leak");
+  EXPECT_EQ(r.out, "rc=137\n") << r.err;
+  ASSERT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
+      << events();
+  EXPECT_NE(events().find("\"kind\":\"root-escape\""), std::string::npos) << events();
+}
+
+// Without BPF-LSM (this host) status and the tier metric say what is left:
+// unix sockets under root confinement by the connect kill, and no task
+// confinement at all.
+TEST_F(UnixSocketConfinement, StatusAndTheTierMetricSayWhatThisHostEnforces) {
+  start_capsad();
+  auto tiers = status()["tiers"];
+  EXPECT_NE(tiers["root-confinement"].get<std::string>().find("unix sockets as connect(2) returns"), std::string::npos)
+      << tiers.dump(2);
+  EXPECT_EQ(tiers["task-confinement"].get<std::string>().rfind("none: ", 0), 0u) << tiers.dump(2);
+  auto metrics = capsad_->metrics();
+  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier", "kind=\"task-confinement\",tier=\"none\""), 1.0)
+      << metrics;
+  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier",
+                         "kind=\"root-confinement\",tier=\"tracepoint-kill\""),
+            1.0)
+      << metrics;
+}
+
+}  // namespace
+}  // namespace capsa::test

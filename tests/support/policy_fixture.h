@@ -3,6 +3,8 @@
 // alive for `capsa exec`, and capsad's status and event log.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +36,35 @@ inline std::string deny_port(int port, const std::string& extra = "") {
          "\n        cidrs: [127.0.0.0/8]\n        ports: [\"" + std::to_string(port) +
          "\"]\n        protocol: tcp\n        action: deny\n" + extra;
 }
+
+// A unix socket a host process (the test) binds and listens on; connects
+// queue in its backlog, datagrams in its buffer. Unlinked at destruction.
+class UnixListener {
+public:
+  UnixListener(const std::string& path, int type = SOCK_STREAM) : path_(path) {
+    fd_ = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (fd_ < 0 || path.size() >= sizeof addr.sun_path) return;
+    path.copy(addr.sun_path, path.size());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        (type == SOCK_STREAM && ::listen(fd_, 64) != 0)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~UnixListener() {
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  UnixListener(const UnixListener&) = delete;
+  UnixListener& operator=(const UnixListener&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 class PolicyFixture : public ::testing::Test {
 protected:
@@ -113,6 +144,15 @@ protected:
     auto& ns = b.config()["linux"]["namespaces"];
     ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "pid"; }), ns.end());
     for (auto& [set, caps] : b.config()["process"]["capabilities"].items()) caps.push_back("CAP_SYS_PTRACE");
+  }
+  // Adds capabilities to every set of the container's process.
+  static void add_caps(Bundle& b, const std::vector<std::string>& add) {
+    for (auto& [set, caps] : b.config()["process"]["capabilities"].items())
+      for (const auto& c : add) caps.push_back(c);
+  }
+  // Bind-mounts the host file or directory `source` at `dest` in the container.
+  static void bind_mount(Bundle& b, const std::string& source, const std::string& dest) {
+    b.config()["mounts"].push_back({{"destination", dest}, {"type", "bind"}, {"source", source}, {"options", {"bind"}}});
   }
   // A host process whose root such a container can reach; killed at TearDown.
   pid_t host_sleeper() {

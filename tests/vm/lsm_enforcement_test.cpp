@@ -1,8 +1,10 @@
 // The BPF-LSM tier, run inside a VM whose kernel offers BPF-LSM
 // (tools/vmtest, see tests/vm/run_in_vm.sh). capsad runs with --require-lsm:
 // if the LSM programs do not load, capsad does not start and every test
-// fails. Here a forbidden open, exec, create or unlink is refused with EPERM
-// before it happens: the process lives on and sees the error.
+// fails. Here a forbidden open, exec, create or unlink, a unix socket
+// outside the root, ptrace or a signal to a host task, and a syscall rule on
+// a call with an LSM hook are refused with EPERM before they happen: the
+// process lives on and sees the error.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "policy_fixture.h"
 
 namespace capsa::test {
@@ -23,11 +26,17 @@ protected:
 TEST_F(LsmTier, StatusReportsBpfLsmForFilesExecAndConfinement) {
   start_capsad();
   auto tiers = status()["tiers"];
-  for (const char* kind : {"files", "exec", "root-confinement"})
+  for (const char* kind : {"files", "exec", "root-confinement", "task-confinement"})
     EXPECT_EQ(tiers[kind].get<std::string>().rfind("bpf-lsm", 0), 0u) << kind << ": " << tiers.dump(2);
   EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_policy_enforcement_tier", "kind=\"files\",tier=\"bpf-lsm\""),
             1.0)
       << capsad_->metrics();
+  EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_policy_enforcement_tier",
+                         "kind=\"task-confinement\",tier=\"bpf-lsm\""),
+            1.0)
+      << capsad_->metrics();
+  EXPECT_NE(tiers["syscalls"].get<std::string>().find("bpf-lsm for mount, umount2"), std::string::npos)
+      << tiers.dump(2);
 }
 
 TEST_F(LsmTier, FileReadIsRefusedWithEpermAndTheProcessLivesOn) {
@@ -102,6 +111,143 @@ TEST_F(LsmTier, ReachingTheHostThroughProcRootIsRefused) {
   EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");
   EXPECT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
       << events();
+}
+
+// A host process's unix socket reached through /proc/<host pid>/root:
+// connect and sendto are refused before the connection or the datagram
+// exists, and the process lives on. Sockets reached through the container's
+// own root (inside its rootfs, or bind-mounted in by its config) work.
+TEST_F(LsmTier, UnixSocketsOutsideTheRootAreRefusedWithEperm) {
+  TempDir host_dir("capsa-unix");
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  ASSERT_EQ(run_command({"/bin/mkdir", "-p", b.rootfs() + "/run"}).exit_code, 0);
+  UnixListener outside(host_dir.path() + "/host.sock");
+  UnixListener datagrams(host_dir.path() + "/dgram.sock", SOCK_DGRAM);
+  UnixListener in_rootfs(b.rootfs() + "/run/inside.sock");
+  UnixListener mounted(host_dir.path() + "/bound.sock");
+  ASSERT_TRUE(outside.ok() && datagrams.ok() && in_rootfs.ok() && mounted.ok()) << errno_text(errno);
+  bind_mount(b, host_dir.path() + "/bound.sock", "/run/bound.sock");
+  std::string id = start_container(b, "lsm-unix");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string via = "/proc/" + std::to_string(host) + "/root" + host_dir.path();
+  auto base = exec_in(id, "/bin/unix_connect " + via + "/host.sock; /bin/unix_connect " + via + "/dgram.sock sendto");
+  ASSERT_EQ(base.out, "ok\nok\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect " + via + "/host.sock; echo rc=$?").out, "errno 1\nrc=0\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect " + via + "/dgram.sock sendto").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect " + via + "/dgram.sock dgram").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/inside.sock").out, "ok\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/bound.sock").out, "ok\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"access\":[\"connect\"]") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"path\":\"" + via + "/host.sock\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"kind\":\"root-escape\""), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("inside.sock"), std::string::npos) << ev;
+}
+
+// A host directory fd leaked into the container (--preserve-fds) names the
+// host's socket as /proc/self/fd/3/host.sock: refused, the process goes on.
+TEST_F(LsmTier, ASocketReachedThroughALeakedDirectoryFdIsRefused) {
+  TempDir host_dir("capsa-unix");
+  UnixListener outside(host_dir.path() + "/host.sock");
+  ASSERT_TRUE(outside.ok()) << errno_text(errno);
+  Bundle b({"/bin/sh", "-c", "/bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
+  b.save();
+  auto run_leaking = [&](const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir.path() + "; exec " + std::string(CAPSA_BIN) +
+                                             " --root " + root_.path() + " --bpf-pin-root " + pin_root_ +
+                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
+  };
+  auto base = run_leaking("lsm-leak-base");
+  ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  EXPECT_EQ(run_leaking("lsm-leak").out, "errno 1\nrc=0\n");
+  EXPECT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
+      << events();
+}
+
+// Task confinement: with the host's pids visible and CAP_SYS_PTRACE and
+// CAP_KILL, a container could trace or signal host processes; BPF-LSM
+// refuses both, while its own tasks remain fair game.
+TEST_F(LsmTier, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNot) {
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  std::string id = start_container(b, "lsm-tasks");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string seize = "/bin/syscall_probe 101 0x4206 " + std::to_string(host) + " 0 0";  // PTRACE_SEIZE
+  const std::string signal = "kill -CONT " + std::to_string(host) + "; echo rc=$?";
+  ASSERT_EQ(exec_in(id, seize).out, "ok 0\n") << "ptrace of a host task works without capsad: the test proves nothing";
+  ASSERT_EQ(exec_in(id, signal).out, "rc=0\n");
+
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, seize).out, "errno 1\n");
+  auto k = exec_in(id, signal);
+  EXPECT_EQ(k.out, "rc=1\n");
+  EXPECT_NE(k.err.find("Operation not permitted"), std::string::npos) << k.err;
+  EXPECT_EQ(::kill(host, 0), 0) << "the host task is gone";
+  // Its own tasks: traced and signalled as before.
+  EXPECT_EQ(exec_in(id, "sleep 60 & /bin/syscall_probe 101 0x4206 $! 0 0; kill $!; wait $!; echo rc=$?").out,
+            "ok 0\nrc=143\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"operation\":\"signal\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"kind\":\"task-escape\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"operation\":\"ptrace\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"target_pid\":" + std::to_string(host)), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"signal\":18"), std::string::npos) << ev;
+}
+
+// Syscall rules on calls with a BPF-LSM hook are EPERM from the hook. A
+// container started under the policy starts (the runtime's own mounts
+// happen before capsad binds it) and its `mount` fails; one started while
+// capsad was away (so without capsad's seccomp filter) gets EPERM from the
+// hooks, not the tracepoint kill.
+TEST_F(LsmTier, SyscallRulesOnMountAndBpfAreEpermFromTheirHooks) {
+  Bundle away({"/bin/sleep", "600"});
+  add_caps(away, {"CAP_SYS_ADMIN", "CAP_BPF"});
+  away.config()["root"]["readonly"] = false;
+  std::string early = start_container(away, "lsm-away");
+  const std::string mount = "mkdir -p /m && mount -t tmpfs none /m && umount /m; echo rc=$?";
+  const std::string bpf = "/bin/syscall_probe 321 11 x 4";  // BPF_PROG_GET_NEXT_ID
+  ASSERT_EQ(exec_in(early, mount).out, "rc=0\n") << "mount is refused without a policy: the test proves nothing";
+  ASSERT_NE(exec_in(early, bpf).out, "errno 1\n") << "bpf() is refused without a policy: the test proves nothing";
+
+  write_policy("sys.yaml", policy_yaml("sys", "  syscalls:\n    rules:\n      - name: no-mounts\n"
+                                              "        names: [mount, umount2, bpf, keyctl]\n        action: deny\n"));
+  start_capsad();
+  ASSERT_TRUE(bound(early)) << status().dump(2);
+  // The raw call: busybox's mount words EPERM its own way.
+  const std::string raw_mount = "/bin/syscall_probe 165 none /m tmpfs 0 0";
+  EXPECT_EQ(exec_in(early, raw_mount).out, "errno 1\n");
+  EXPECT_EQ(exec_in(early, mount).out, "rc=1\n");
+  EXPECT_EQ(exec_in(early, bpf).out, "errno 1\n");
+  auto containers = status()["containers"];
+  for (const auto& c : containers)
+    if (c["id"] == early) {
+      EXPECT_NE(c["syscalls"]["bpf-lsm"].dump().find("\"mount\""), std::string::npos) << c.dump(2);
+      EXPECT_EQ(c["syscalls"]["tracepoint-kill"].size(), 0u) << c.dump(2);
+    }
+
+  Bundle under({"/bin/sleep", "600"});
+  add_caps(under, {"CAP_SYS_ADMIN", "CAP_BPF"});
+  under.config()["root"]["readonly"] = false;
+  std::string id = start_container(under, "lsm-under");
+  EXPECT_EQ(exec_in(id, "mkdir -p /m; " + raw_mount).out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, bpf).out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "echo alive").out, "alive\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"syscall\":\"mount\"") != std::string::npos; }, 5000))
+      << events();
+  EXPECT_NE(events().find("\"syscall\":\"bpf\""), std::string::npos) << events();
 }
 
 }  // namespace

@@ -237,8 +237,8 @@ int status(const Options& o, const std::string& format) {
     std::printf("\nNo container is bound to a policy.\n");
   } else {
     std::printf("\n");
-    // Syscall rules: answered by the seccomp supervisor (deny is EPERM) or
-    // left to the tracepoint kill (deny is a kill).
+    // Syscall rules: answered by the seccomp supervisor or a BPF-LSM hook
+    // (deny is EPERM), or left to the tracepoint kill (deny is a kill).
     auto syscalls = [](const json& c, const char* tier) {
       auto s = c.find("syscalls");
       if (s == c.end() || !s->is_object()) return std::string("-");
@@ -246,10 +246,11 @@ int status(const Options& o, const std::string& format) {
       return out.empty() ? std::string("-") : out;
     };
     std::vector<std::vector<std::string>> lines = {
-        {"ID", "POLICY", "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY TRACEPOINT-KILL", "SELECTED BY"}};
+        {"ID", "POLICY", "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY BPF-LSM", "SYSCALLS BY TRACEPOINT-KILL",
+         "SELECTED BY"}};
     for (const auto& c : containers)
-      lines.push_back({text(c, "id"), text(c, "policy"), syscalls(c, "seccomp-notify"), syscalls(c, "tracepoint-kill"),
-                       text(c, "selected_by")});
+      lines.push_back({text(c, "id"), text(c, "policy"), syscalls(c, "seccomp-notify"), syscalls(c, "bpf-lsm"),
+                       syscalls(c, "tracepoint-kill"), text(c, "selected_by")});
     print_table(lines);
   }
 

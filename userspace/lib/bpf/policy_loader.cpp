@@ -41,7 +41,8 @@ bool is_on_demand(const std::string& name) {
 // The raw sys_exit program that stands in for the per-syscall exits.
 constexpr const char* kRawSysExit = "capsa_policy_sys_exit";
 
-bool is_open_exit(bpf_program* prog) { return bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT; }
+// The per-syscall exit tracepoints: the open calls' and connect's.
+bool is_syscall_exit(bpf_program* prog) { return bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT; }
 
 // The open exits built on direct loads (bpf/file_walk_direct.bpf.h).
 bool is_direct_exit(bpf_program* prog) {
@@ -72,7 +73,12 @@ void choose_open_exits(bpf_object* obj) {
   bool direct = kernel_has_rdonly_cast();
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (is_open_exit(prog)) bpf_program__set_autoload(prog, is_direct_exit(prog) == direct);
+    if (!is_syscall_exit(prog)) continue;
+    // Exits with no direct-load twin (the connect check) are always loaded.
+    std::string name = bpf_program__name(prog);
+    bool has_twin = is_direct_exit(prog) ||
+                    bpf_object__find_program_by_name(obj, ("capsa_direct_" + name.substr(6)).c_str()) != nullptr;
+    if (has_twin) bpf_program__set_autoload(prog, is_direct_exit(prog) == direct);
   }
   if (!direct) spdlog::info("this kernel has no bpf_rdonly_cast(): opened files are checked by probe reads (slower)");
 }
@@ -89,7 +95,7 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
   std::string failure;
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
-    if (!is_open_exit(prog) || !bpf_program__autoload(prog)) continue;
+    if (!is_syscall_exit(prog) || !bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
       failure = std::string(bpf_program__name(prog)) + ": " + errno_text(errno);
@@ -114,7 +120,7 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
     links_.push_back(link);
     pin_link(link, links_dir, kRawSysExit);
     bpf_object__for_each_program(prog, skel_->obj) {
-      if (is_open_exit(prog) && bpf_program__autoload(prog)) stale.push_back(exit_pin_name(prog));
+      if (is_syscall_exit(prog) && bpf_program__autoload(prog)) stale.push_back(exit_pin_name(prog));
     }
   }
   for (const auto& name : stale) ::unlink((links_dir + "/" + name).c_str());
@@ -220,7 +226,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   bpf_object__for_each_program(prog, p.skel_->obj) {
     std::string name = bpf_program__name(prog);
     struct bpf_link* link = nullptr;
-    if (is_on_demand(name) || is_open_exit(prog) || name == kRawSysExit) continue;
+    if (is_on_demand(name) || is_syscall_exit(prog) || name == kRawSysExit) continue;
     if (is_cgroup_program(prog)) {
       if (!cgroup_root) continue;
       link = bpf_program__attach_cgroup(prog, cgroup_root.get());
@@ -250,7 +256,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.tiers_.lsm_error = e.what();
     spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
   }
-  p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES : 0u);
+  p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES | CAPSA_CFG_LSM_SYSCALLS : 0u);
   p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;
 }

@@ -31,7 +31,9 @@ struct EnforcementTiers {
   // where those tracepoints could not be attached (no tracefs): a raw
   // sys_exit program then decides them on every syscall exit.
   bool per_syscall_exits = true;
-  bool lsm = false;          // BPF-LSM programs attached: files, exec, confinement refused with EPERM
+  // BPF-LSM programs attached: files, exec, root and task confinement, and
+  // the syscall rules of bpf/lsm_syscalls.h refused with EPERM.
+  bool lsm = false;
   std::string lsm_error;     // why not, when !lsm
 };
 

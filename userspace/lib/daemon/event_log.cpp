@@ -110,7 +110,8 @@ void EventLog::rotate() {
 void EventLog::write_policy(const capsa_policy_event& ev, const std::string& container_id,
                             const std::string& policy, const std::string& rule) {
   if (!out_) return;
-  static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file", "root-escape"};
+  static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file", "root-escape",
+                                 "task-escape"};
   static const char* kActions[] = {"allow", "audit", "deny", "kill"};
   nlohmann::json j = {
       {"time", rfc3339(static_cast<long long>(ev.ts_ns) + boot_to_realtime_ns_)},
@@ -167,6 +168,7 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       nlohmann::json acc = nlohmann::json::array();
       for (int i = 0; i < CAPSA_FILE_NACCESS; ++i)
         if (ev.access & (1u << i)) acc.push_back(kAccess[i]);
+      if (ev.access & CAPSA_ACCESS_UNIX_CONNECT) acc.push_back("connect");
       j["path"] = bounded(ev.path, sizeof ev.path);
       j["inode"] = ev.ino;
       j["access"] = acc;
@@ -177,6 +179,18 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       j["syscall"] = name ? name : std::to_string(ev.syscall_nr);
       std::free(name);
       j["syscall_nr"] = ev.syscall_nr;
+      break;
+    }
+    case CAPSA_KIND_TASK_ESCAPE: {
+      j["operation"] = ev.access == CAPSA_TASK_SIGNAL ? "signal" : "ptrace";
+      j["target_pid"] = ev.target_pid;
+      j["target_comm"] = bounded(ev.path, sizeof ev.path);
+      if (ev.access == CAPSA_TASK_SIGNAL) j["signal"] = ev.signal;
+      if (ev.syscall_nr >= 0) {
+        char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ev.syscall_nr);
+        j["syscall"] = name ? name : std::to_string(ev.syscall_nr);
+        std::free(name);
+      }
       break;
     }
   }

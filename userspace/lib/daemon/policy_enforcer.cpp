@@ -10,6 +10,7 @@
 #include "bpf/libbpf_util.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "policy/lsm_hooked_syscalls.h"
 #include "policy/policy_dir.h"
 #include "policy/selection.h"
 
@@ -261,26 +262,39 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                          ? "tracepoint-kill (deny is enforced as a kill, after the syscall or exec, before the "
                            "process runs another instruction)"
                          : t.tracepoints;
-  std::string syscalls =
+  std::string seccomp =
       "seccomp-notify (syscalls listed when a container's process started, and a built-in security-relevant set: "
-      "deny is EPERM before the call runs, kill kills before it runs; `capsactl status` lists them per container); "
-      "other syscalls: " + kill;
-  if (t.lsm)
+      "deny is EPERM before the call runs, kill kills before it runs; `capsactl status` lists them per container); ";
+  if (t.lsm) {
+    std::string hooked;
+    for (const auto& s : policy::lsm_syscalls()) hooked += (hooked.empty() ? "" : ", ") + std::string(s.name);
     return {{"files", "bpf-lsm (file_open, path_mknod/mkdir, path_unlink/rmdir: EPERM before the operation)"},
-            {"root-confinement", "bpf-lsm (file_open, bprm_check_security: EPERM before the open or exec)"},
+            {"root-confinement",
+             "bpf-lsm (file_open, bprm_check_security, unix_stream_connect, unix_may_send: EPERM before the open, "
+             "exec, connect or send)"},
+            {"task-confinement",
+             "bpf-lsm (ptrace_access_check in attach mode, ptrace_traceme, task_kill: EPERM for a task outside the "
+             "container)"},
             {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
-            {"syscalls", syscalls},
+            {"syscalls", seccomp + "bpf-lsm for " + hooked +
+                             " (EPERM from their LSM hook before the operation); other syscalls: " + kill},
             {"network", t.cgroup_hooks},
             {"sysctls", t.cgroup_hooks},
             {"devices", t.cgroup_hooks}};
+  }
   std::string files = t.tracepoints == "tracepoint-kill"
                           ? "tracepoint-kill (read, write, exec: decided on the opened file as open returns; "
                             "create and unlink need BPF-LSM, unavailable: " + t.lsm_error + ")"
                           : t.tracepoints;
+  std::string root = t.tracepoints == "tracepoint-kill"
+                         ? "tracepoint-kill (opened files and execs, and unix sockets as connect(2) returns; "
+                           "datagrams sent to an address without connect need BPF-LSM)"
+                         : t.tracepoints;
   return {{"files", files},
-          {"root-confinement", kill},
+          {"root-confinement", root},
+          {"task-confinement", "none: ptrace and signals across containers need BPF-LSM, unavailable: " + t.lsm_error},
           {"exec", kill},
-          {"syscalls", syscalls},
+          {"syscalls", seccomp + "other syscalls: " + kill},
           {"network", t.cgroup_hooks},
           {"sysctls", t.cgroup_hooks},
           {"devices", t.cgroup_hooks}};
@@ -302,8 +316,11 @@ void PolicyEnforcer::set_seccomp_coverage(std::function<std::set<uint32_t>(uint6
 std::optional<PolicyEnforcer::RuleName> PolicyEnforcer::rule_name(uint32_t policy_id, uint32_t rule_id) const {
   std::lock_guard lock(mu_);
   auto p = names_.find(policy_id);
+  std::string policy = p == names_.end() ? "" : p->second.first;
+  // BPF-LSM refuses what the tracepoints can only kill.
   if (rule_id == CAPSA_RULE_ROOT_CONFINEMENT)
-    return RuleName{p == names_.end() ? "" : p->second.first, "root-confinement", "root-escape", "kill"};
+    return RuleName{policy, "root-confinement", "root-escape", progs_.tiers().lsm ? "deny" : "kill"};
+  if (rule_id == CAPSA_RULE_TASK_CONFINEMENT) return RuleName{policy, "task-confinement", "task-escape", "deny"};
   if (p == names_.end()) return std::nullopt;
   auto r = p->second.second.find(rule_id);
   if (r == p->second.second.end()) return std::nullopt;
@@ -344,19 +361,25 @@ nlohmann::json PolicyEnforcer::status() const {
   for (const auto& [cgid, b] : bound_) {
     auto n = names_.find(b.policy_id);
     // Per syscall rule of its policy: answered by the seccomp supervisor
-    // (EPERM possible) or left to the tracepoint kill.
-    nlohmann::json by_seccomp = nlohmann::json::array(), by_kill = nlohmann::json::array();
+    // (EPERM possible), refused by a BPF-LSM hook, or left to the
+    // tracepoint kill.
+    nlohmann::json by_seccomp = nlohmann::json::array(), by_lsm = nlohmann::json::array(),
+                   by_kill = nlohmann::json::array();
     if (auto c = by_id.find(b.policy_id); c != by_id.end()) {
       auto covered = seccomp_covered_ ? seccomp_covered_(cgid) : std::set<uint32_t>{};
-      for (const auto& [key, verdict] : c->second->syscalls)
-        (covered.count(key.nr) ? by_seccomp : by_kill).push_back(syscall_name(key.nr));
+      for (const auto& [key, verdict] : c->second->syscalls) {
+        auto& list = covered.count(key.nr)                                   ? by_seccomp
+                     : progs_.tiers().lsm && policy::lsm_syscall(key.nr) ? by_lsm
+                                                                         : by_kill;
+        list.push_back(syscall_name(key.nr));
+      }
     }
     j["containers"].push_back({{"id", b.container_id},
                                {"cgroup_id", cgid},
                                {"policy", n == names_.end() ? "" : n->second.first},
                                {"policy_id", b.policy_id},
                                {"selected_by", b.reason},
-                               {"syscalls", {{"seccomp-notify", by_seccomp}, {"tracepoint-kill", by_kill}}},
+                               {"syscalls", {{"seccomp-notify", by_seccomp}, {"bpf-lsm", by_lsm}, {"tracepoint-kill", by_kill}}},
                                {"missing_exec_paths", b.missing_exec_paths},
                                {"missing_file_paths", b.missing_file_paths}});
   }
