@@ -63,6 +63,7 @@ enum FileAccess : uint8_t {
 struct PathPattern {
   std::string path;  // without the trailing "/" of a prefix ("/" itself stays "/")
   bool prefix = false;
+  bool operator==(const PathPattern&) const = default;
 };
 
 struct FileRule : RuleBase {
