@@ -245,11 +245,21 @@ int status(const Options& o, const std::string& format) {
       std::string out = join(array(*s, tier));
       return out.empty() ? std::string("-") : out;
     };
-    std::vector<std::vector<std::string>> lines = {
-        {"ID", "POLICY", "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY TRACEPOINT-KILL", "SELECTED BY"}};
+    // File rules under Landlock: the policy versions whose rulesets the
+    // container's processes were started with.
+    auto landlock = [](const json& c) {
+      auto l = c.find("landlock");
+      if (l == c.end() || !l->is_object()) return std::string("-");
+      std::string out;
+      for (const auto& v : array(*l, "versions"))
+        out += (out.empty() ? "" : ",") + text(v, "policy") + "#" + std::to_string(v.value("policy_id", 0));
+      return out.empty() ? std::string("-") : out;
+    };
+    std::vector<std::vector<std::string>> lines = {{"ID", "POLICY", "FILES BY LANDLOCK", "SYSCALLS BY SECCOMP-NOTIFY",
+                                                    "SYSCALLS BY TRACEPOINT-KILL", "SELECTED BY"}};
     for (const auto& c : containers)
-      lines.push_back({text(c, "id"), text(c, "policy"), syscalls(c, "seccomp-notify"), syscalls(c, "tracepoint-kill"),
-                       text(c, "selected_by")});
+      lines.push_back({text(c, "id"), text(c, "policy"), landlock(c), syscalls(c, "seccomp-notify"),
+                       syscalls(c, "tracepoint-kill"), text(c, "selected_by")});
     print_table(lines);
   }
 
