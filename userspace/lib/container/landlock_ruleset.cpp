@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 
 #include "common/error.h"
@@ -129,7 +130,7 @@ private:
 }  // namespace
 
 nlohmann::json LandlockRuleset::summary() const {
-  return {{"policy", policy}, {"abi", abi}, {"grants", grants}, {"skipped", skipped}};
+  return {{"policy", policy}, {"abi", abi}, {"grants", grants}, {"skipped", skipped}, {"build_us", build_us}};
 }
 
 int landlock_abi() {
@@ -138,6 +139,7 @@ int landlock_abi() {
 }
 
 LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write_fd) {
+  auto t0 = std::chrono::steady_clock::now();
   LandlockRuleset out;
   out.policy = plan.policy;
   const std::string what = "Landlock ruleset of policy " + plan.policy;
@@ -194,6 +196,8 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   b.grant(root.get(), rights & ~tree.below, true, "/");
   b.distribute(tree, root.get(), "", rights & tree.below);
   if (grant_write_fd >= 0) b.grant(grant_write_fd, LANDLOCK_ACCESS_FS_WRITE_FILE, false, "the exec fifo");
+  out.build_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
   return out;
 }
 

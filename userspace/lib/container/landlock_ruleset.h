@@ -44,7 +44,8 @@ struct LandlockRuleset {
   uint64_t handled = 0;              // LANDLOCK_ACCESS_FS_* refused unless granted
   size_t grants = 0;                 // path-beneath rules in the ruleset
   std::vector<std::string> skipped;  // rule paths that do not exist in the root (as written)
-  // {"policy", "abi", "grants", "skipped"}: what the runtime logs.
+  uint64_t build_us = 0;             // time spent resolving paths and adding rules
+  // {"policy", "abi", "grants", "skipped", "build_us"}: what the runtime logs.
   nlohmann::json summary() const;
 };
 

@@ -63,8 +63,8 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
 void log_landlock_summary(const std::string& container_id, const std::string& text) {
   nlohmann::json s = nlohmann::json::parse(text, nullptr, false);
   if (s.is_discarded()) return;
-  spdlog::info("container {}: Landlock ruleset of policy {} (ABI {}, {} grants) installed", container_id,
-               s.value("policy", ""), s.value("abi", 0), s.value("grants", 0));
+  spdlog::info("container {}: Landlock ruleset of policy {} (ABI {}, {} grants, built in {} us) installed",
+               container_id, s.value("policy", ""), s.value("abi", 0), s.value("grants", 0), s.value("build_us", 0));
   for (const auto& p : s.value("skipped", nlohmann::json::array()))
     spdlog::warn("container {}: Landlock: {} does not exist in the container's root: not in the ruleset "
                  "(a path created later is covered by the BPF tier only)",
