@@ -105,6 +105,12 @@ TEST_F(LandlockTier, DeniedReadAndCreateFailWithEaccesAndTheProcessLivesOn) {
   ASSERT_TRUE(c["landlock"].is_object()) << c.dump(2);
   EXPECT_EQ(c["landlock"]["versions"][0]["policy"], "ll");
   EXPECT_EQ(c["landlock"]["rules"], 2);
+  EXPECT_EQ(status()["policies"][0]["files_landlock"], true);
+  auto show = run_command({CAPSACTL_BIN, "--root", root_.path(), "policy", "show", "ll"});
+  EXPECT_NE(show.out.find("Landlock:   yes (deny and kill file rules"), std::string::npos) << show.out << show.err;
+  auto table = run_command({CAPSACTL_BIN, "--root", root_.path(), "status"});
+  EXPECT_NE(table.out.find("FILES BY LANDLOCK"), std::string::npos) << table.out << table.err;
+  EXPECT_NE(table.out.find("ll#"), std::string::npos) << table.out;
   EXPECT_EQ(status()["tiers"]["files"].get<std::string>().rfind("landlock", 0), 0u) << status()["tiers"].dump(2);
   EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_policy_enforcement_tier", "kind=\"files\",tier=\"landlock\""), 1);
 }

@@ -189,7 +189,11 @@ int policy_show(const Options& o, const std::string& name, const std::string& fo
                {"File:", text(*p, "file")},
                {"Mode:", text(*p, "mode")},
                {"Default:", p->value("default", false) ? "yes (for containers nothing else selects)" : "no"},
-               {"Selector:", selector.empty() ? "-" : join(selector)}});
+               {"Selector:", selector.empty() ? "-" : join(selector)},
+               {"Landlock:", p->value("files_landlock", false)
+                                 ? (text(*p, "mode") == "enforce" ? "yes (deny and kill file rules, in processes started from now on)"
+                                                                   : "requested, but audit mode installs nothing")
+                                 : "no"}});
 
   std::printf("\nRules:\n");
   std::vector<std::vector<std::string>> rules = {{"ID", "KIND", "NAME", "ACTION"}};

@@ -374,6 +374,7 @@ nlohmann::json PolicyEnforcer::status() const {
                              {"id", v.compiled.id},
                              {"mode", policy::to_string(v.policy.mode)},
                              {"default", v.policy.is_default},
+                             {"files_landlock", v.policy.files_landlock},
                              {"selector", v.policy.container_globs},
                              {"rules", rules},
                              {"unenforced", unenforced}});
