@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "common/file_util.h"
