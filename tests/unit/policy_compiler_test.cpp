@@ -806,6 +806,16 @@ TEST(PolicyCompiler, CreateAndUnlinkAreListedAsNeedingBpfLsm) {
   EXPECT_NE(c.unenforced.at("files.create,unlink").find("BPF-LSM"), std::string::npos);
 }
 
+TEST(PolicyCompiler, LandlockEnforcesCreateAndUnlinkDenialsButNotAudits) {
+  auto c = compile("  files:\n    landlock: true\n    rules:\n      - {paths: [/data/], access: [create, unlink]}\n");
+  EXPECT_EQ(c.unenforced.count("files.create,unlink"), 0u);
+  c = compile("  files:\n    landlock: true\n    rules:\n"
+              "      - {paths: [/data/], access: [create], action: audit}\n");
+  EXPECT_EQ(c.unenforced.count("files.create,unlink"), 1u);
+  c = compile("  mode: audit\n  files:\n    landlock: true\n    rules:\n      - {paths: [/data/], access: [unlink]}\n");
+  EXPECT_EQ(c.unenforced.count("files.create,unlink"), 1u);
+}
+
 // A prefix rule covers the directory itself and what is below it; an exact
 // rule only the file. Rules on one inode merge per access.
 TEST(PolicyCompiler, ResolveFilesMergesPerAccessAndSeparatesSelfFromBelow) {

@@ -220,6 +220,12 @@ TEST(PolicyParse, BadInputsReportExactLocation) {
       {"relative path", with_spec("  exec: {rules: [{paths: [bin/sh]}]}\n"), "p.yaml:5:27: ", "not an absolute path"},
       {"missing access", with_spec("  files:\n    rules:\n      - paths: [/a]\n"), "p.yaml:7:9: ",
        "spec.files.rules[0]: required field \"access\" missing"},
+      {"bad landlock", with_spec("  files:\n    landlock: yes-please\n    rules: []\n"), "p.yaml:6:15: ",
+       "spec.files.landlock: expected true or false, got the string \"yes-please\""},
+      {"landlock as a list", with_spec("  files: {landlock: [true]}\n"), "p.yaml:5:21: ",
+       "spec.files.landlock: expected true or false, got a sequence"},
+      {"unknown files field", with_spec("  files: {landlok: true}\n"), "p.yaml:5:11: ",
+       "unknown field \"landlok\" in spec.files (expected one of: landlock, rules)"},
       {"duplicate access", with_spec("  files: {rules: [{paths: [/a], access: [read, read]}]}\n"), "p.yaml:5:48: ",
        "duplicate access \"read\""},
       {"bad apiVersion", "apiVersion: capsa.io/v2\nkind: Policy\nmetadata: {name: p}\nspec: {}\n", "p.yaml:1:13: ",
@@ -255,6 +261,19 @@ TEST(PolicyParse, BadInputsReportExactLocation) {
     EXPECT_EQ(err.rfind(c.prefix, 0), 0u) << err;
     EXPECT_NE(err.find(c.phrase), std::string::npos) << err;
   }
+}
+
+TEST(PolicyParse, FilesLandlockIsOptIn) {
+  EXPECT_FALSE(parse_policy(kFull, "web.yaml").files_landlock);
+  Policy p = parse_policy("apiVersion: capsa.io/v1\nkind: Policy\nmetadata: {name: l}\nspec:\n  files:\n"
+                          "    landlock: true\n    rules: [{paths: [/secret/], access: [read]}]\n",
+                          "l.yaml");
+  EXPECT_TRUE(p.files_landlock);
+  ASSERT_EQ(p.files.size(), 1u);
+  EXPECT_FALSE(parse_policy("apiVersion: capsa.io/v1\nkind: Policy\nmetadata: {name: l}\nspec:\n  files:\n"
+                            "    landlock: false\n",
+                            "l.yaml")
+                   .files_landlock);
 }
 
 TEST(PolicyParse, SyntaxErrorKeepsYamlCppPosition) {

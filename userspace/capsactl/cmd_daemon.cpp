@@ -189,7 +189,11 @@ int policy_show(const Options& o, const std::string& name, const std::string& fo
                {"File:", text(*p, "file")},
                {"Mode:", text(*p, "mode")},
                {"Default:", p->value("default", false) ? "yes (for containers nothing else selects)" : "no"},
-               {"Selector:", selector.empty() ? "-" : join(selector)}});
+               {"Selector:", selector.empty() ? "-" : join(selector)},
+               {"Landlock:", p->value("files_landlock", false)
+                                 ? (text(*p, "mode") == "enforce" ? "yes (deny and kill file rules, in processes started from now on)"
+                                                                   : "requested, but audit mode installs nothing")
+                                 : "no"}});
 
   std::printf("\nRules:\n");
   std::vector<std::vector<std::string>> rules = {{"ID", "KIND", "NAME", "ACTION"}};
@@ -245,11 +249,21 @@ int status(const Options& o, const std::string& format) {
       std::string out = join(array(*s, tier));
       return out.empty() ? std::string("-") : out;
     };
-    std::vector<std::vector<std::string>> lines = {
-        {"ID", "POLICY", "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY BPF-LSM", "SYSCALLS BY TRACEPOINT-KILL",
-         "SELECTED BY"}};
+    // File rules under Landlock: the policy versions whose rulesets the
+    // container's processes were started with.
+    auto landlock = [](const json& c) {
+      auto l = c.find("landlock");
+      if (l == c.end() || !l->is_object()) return std::string("-");
+      std::string out;
+      for (const auto& v : array(*l, "versions"))
+        out += (out.empty() ? "" : ",") + text(v, "policy") + "#" + std::to_string(v.value("policy_id", 0));
+      return out.empty() ? std::string("-") : out;
+    };
+    std::vector<std::vector<std::string>> lines = {{"ID", "POLICY", "FILES BY LANDLOCK", "SYSCALLS BY SECCOMP-NOTIFY",
+                                                    "SYSCALLS BY BPF-LSM", "SYSCALLS BY TRACEPOINT-KILL",
+                                                    "SELECTED BY"}};
     for (const auto& c : containers)
-      lines.push_back({text(c, "id"), text(c, "policy"), syscalls(c, "seccomp-notify"), syscalls(c, "bpf-lsm"),
+      lines.push_back({text(c, "id"), text(c, "policy"), landlock(c), syscalls(c, "seccomp-notify"), syscalls(c, "bpf-lsm"),
                        syscalls(c, "tracepoint-kill"), text(c, "selected_by")});
     print_table(lines);
   }

@@ -251,7 +251,25 @@ int serve(const Options& o) {
   daemon::ControlServer control(o.control_socket.empty() ? daemon::default_control_socket(o.root) : o.control_socket,
                                 [&](const nlohmann::json& req, UniqueFd passed) -> nlohmann::json {
     std::string cmd = req.value("cmd", "");
-    if (cmd == "seccomp-candidates") return {{"ok", true}, {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers())}};
+    if (cmd == "seccomp-candidates") {
+      // Asked before the runtime starts a process in a container: the
+      // syscalls to route here and, when its policy opted in, the file rules
+      // to install as a Landlock ruleset (one round trip for both).
+      nlohmann::json reply = {{"ok", true}, {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers())}};
+      try {
+        std::string id = req.value("container_id", "");
+        auto annotations = req.value("annotations", std::map<std::string, std::string>{});
+        uint64_t cgid = req.value("cgroup_id", uint64_t{0});
+        if (!id.empty() && cgid)
+          if (auto ll = enforcer.landlock_for(id, annotations, cgid))
+            reply["landlock"] = {{"policy", ll->policy},
+                                 {"policy_id", ll->policy_id},
+                                 {"rules", policy::landlock_denies_to_json(ll->denies)}};
+      } catch (const nlohmann::json::exception& e) {
+        return {{"ok", false}, {"error", std::string("seccomp-candidates: ") + e.what()}};
+      }
+      return reply;
+    }
     if (cmd == "seccomp-listener") {
       if (!passed) return {{"ok", false}, {"error", "seccomp-listener: no descriptor attached"}};
       daemon::ListenerInfo info;

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -44,7 +45,7 @@ ino_t ns_inode(const std::string& path) {
 
 [[noreturn]] void run_exec_child(int sync_fd, const std::vector<std::pair<int, int>>& ns, const ExecRequest& req,
                                  const SeccompFilter* seccomp, const SeccompFilter* policy,
-                                 const std::vector<int>& preserved) noexcept {
+                                 const LandlockPlan* landlock_plan, const std::vector<int>& preserved) noexcept {
   const spec::Process& proc = req.process;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Until exec (which resets it) nobody in the container may ptrace us or
@@ -66,7 +67,16 @@ ino_t ns_inode(const std::string& path) {
       throw Error(std::string("join the container's namespaces: ") + e.what(), e.sys_errno());
     }
     if (proc.terminal) setup_terminal(sync_fd, proc, false);
-    become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy);
+    // In the container's mount namespace and root: the same ruleset as
+    // its init gets, built from the policy in force now.
+    std::optional<LandlockRuleset> landlock;
+    if (landlock_plan) {
+      landlock = build_landlock_ruleset(*landlock_plan, -1);
+      if (!sync_send(sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
+        throw Error("runtime gone before the Landlock ruleset was installed");
+    }
+    become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy,
+                   landlock ? &*landlock : nullptr);
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
@@ -115,16 +125,18 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
   std::optional<SeccompFilter> seccomp;
   if (req.seccomp) seccomp.emplace(SeccompFilter::build(*req.seccomp, st.bundle + "/config.json"));
 
-  auto policy = req.capsad_socket.empty()
-                    ? std::nullopt
-                    : policy_seccomp(req.capsad_socket, req.seccomp ? &*req.seccomp : nullptr, st.id, st.cgroup_id);
+  PolicyFromCapsad from_capsad =
+      req.capsad_socket.empty() ? PolicyFromCapsad{}
+                                : policy_from_capsad(req.capsad_socket, req.seccomp ? &*req.seccomp : nullptr, st.id,
+                                                     st.annotations, st.cgroup_id);
+  auto& policy = from_capsad.seccomp;
 
   auto sync = make_sync_pair();
   pid_t pid = ::fork();
   if (pid < 0) throw_sys("fork");
   if (pid == 0)
     run_exec_child(sync.init_end.get(), ns, req, seccomp ? &*seccomp : nullptr, policy ? &policy->filter : nullptr,
-                   preserved);
+                   from_capsad.landlock ? &*from_capsad.landlock : nullptr, preserved);
   sync.init_end.reset();
   Executed out;
   out.pid = pid;
@@ -138,6 +150,10 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
       if (msg->msg.rfind(kSyncErrorPrefix, 0) == 0) throw Error(msg->msg.substr(std::string(kSyncErrorPrefix).size()));
       if (msg->msg == kSyncSeccomp && msg->fd) {
         send_to_seccomp_listener(*req.seccomp, state::oci_state(st, state::Status::Running), pid, msg->fd.get());
+        continue;
+      }
+      if (msg->msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
+        log_landlock_summary(st.id, msg->msg.substr(std::string(kSyncLandlock).size() + 1));
         continue;
       }
       if (msg->msg == kSyncPolicyNotify && msg->fd && policy) {

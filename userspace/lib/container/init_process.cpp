@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -85,8 +86,16 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
   if (plan.new_net_ns) bring_up_loopback();
   if (proc.terminal) setup_terminal(plan.sync_fd, proc, true);
 
+  // Built on the final mounts; the exec fifo, opened for writing once
+  // restricted, lies outside the root and needs its own grant.
+  std::optional<LandlockRuleset> landlock;
+  if (plan.landlock) {
+    landlock = build_landlock_ruleset(*plan.landlock, plan.fifo_fd);
+    if (!sync_send(plan.sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
+      throw Error("runtime gone before the Landlock ruleset was installed");
+  }
   const spec::Personality* personality = spec.linux && spec.linux->personality ? &*spec.linux->personality : nullptr;
-  become_process(plan.sync_fd, proc, personality, plan.seccomp, plan.policy_seccomp);
+  become_process(plan.sync_fd, proc, personality, plan.seccomp, plan.policy_seccomp, landlock ? &*landlock : nullptr);
 }
 
 }  // namespace

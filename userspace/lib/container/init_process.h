@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "container/landlock_ruleset.h"
 #include "container/rootfs.h"
 #include "container/seccomp_filter.h"
 #include "spec/spec.h"
@@ -28,6 +29,7 @@ struct InitPlan {
   bool new_time_ns = false;                      // linux.timeOffsets go in before the init enters it
   const SeccompFilter* seccomp = nullptr;        // linux.seccomp, built by the runtime
   const SeccompFilter* policy_seccomp = nullptr; // capsad's filter for policy syscall rules
+  const LandlockPlan* landlock = nullptr;         // capsad's Landlock file rules, built after the mounts
   // Stop before pivot_root for the runtime's prestart and createRuntime hooks
   // and to get the state JSON for our own createContainer/startContainer hooks.
   bool hook_sync = false;

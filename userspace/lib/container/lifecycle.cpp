@@ -231,9 +231,13 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   // capsad's filter for syscall rules, for the cgroup capsad binds to a policy.
   uint64_t cgroup_id = 0;
   if (auto unified = cg->unified_dir()) cgroup_id = bpf::cgroup_id_of(*unified);
-  auto policy_filter = policy_seccomp(daemon::default_control_socket(store.root()),
-                                      spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id, cgroup_id);
+  // capsad's Landlock rules come with them, in the same request.
+  auto from_capsad = policy_from_capsad(daemon::default_control_socket(store.root()),
+                                        spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id,
+                                        spec.annotations, cgroup_id);
+  auto& policy_filter = from_capsad.seccomp;
   if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
+  if (from_capsad.landlock) plan.landlock = &*from_capsad.landlock;
 
   auto sync = make_sync_pair();
   plan.spec = &spec;
@@ -291,6 +295,10 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     if (msg == kSyncSeccomp && reply->fd) {
       send_to_seccomp_listener(*spec.linux->seccomp, state::oci_state(creating, state::Status::Creating),
                                rollback.child, reply->fd.get());
+      continue;
+    }
+    if (msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
+      log_landlock_summary(opts.id, msg.substr(std::string(kSyncLandlock).size() + 1));
       continue;
     }
     if (msg == kSyncPolicyNotify && reply->fd && policy_filter) {

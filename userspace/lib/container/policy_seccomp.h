@@ -1,23 +1,27 @@
-// The runtime's side of capsad's seccomp tier for policy syscall rules (see
-// daemon/seccomp_supervisor.h): before a container process is forked, asks
-// capsad which syscalls to route to it and builds the filter; once the
-// process has loaded it, hands the listener to capsad with the container it
-// belongs to.
+// The runtime's side of capsad's tiers that live in the container's
+// processes: before a process is forked, one request asks capsad
+//   - which syscalls to route to it (daemon/seccomp_supervisor.h); the
+//     filter is built here, and once the process has loaded it the listener
+//     goes to capsad with the container it belongs to;
+//   - which file rules to install as a Landlock ruleset
+//     (container/landlock_ruleset.h), when the container's policy opted in.
 //
-// No capsad listening: no filter (capsad never ran, so no policy applies; a
+// No capsad listening: neither (capsad never ran, so no policy applies; a
 // capsad that was killed still has its pinned BPF programs, which kill for
-// syscall rules in processes without the filter). A linux.seccomp profile
-// with its own SCMP_ACT_NOTIFY: no filter either, as the kernel allows one
+// syscall and file rules in processes without them). A linux.seccomp profile
+// with its own SCMP_ACT_NOTIFY: no policy filter, as the kernel allows one
 // listener per process; the BPF kill path applies to that container.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "container/landlock_ruleset.h"
 #include "container/seccomp_filter.h"
 #include "spec/spec.h"
 
@@ -29,11 +33,21 @@ struct PolicySeccomp {
   std::set<uint32_t> syscalls;  // native numbers the filter sends to capsad
 };
 
-// nullopt when capsad does not listen on `socket`, when the container has no
-// cgroup v2 id (capsad could not tell which policy binds it), or when
-// `profile` has a listener of its own. Other failures to reach capsad throw.
-std::optional<PolicySeccomp> policy_seccomp(const std::string& socket, const spec::Seccomp* profile,
-                                            const std::string& container_id, uint64_t cgroup_id);
+struct PolicyFromCapsad {
+  std::optional<PolicySeccomp> seccomp;   // nullopt: no filter (see above)
+  std::optional<LandlockPlan> landlock;   // nullopt: the policy did not opt in, or has nothing to refuse
+};
+
+// Both empty when capsad does not listen on `socket` or the container has no
+// cgroup v2 id (capsad could not tell which policy binds it). Other failures
+// to reach capsad, and replies that do not parse, throw.
+PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Seccomp* profile,
+                                    const std::string& container_id,
+                                    const std::map<std::string, std::string>& annotations, uint64_t cgroup_id);
+
+// Logs what a process reported after building its Landlock ruleset (the
+// kSyncLandlock message): installed, and which rule paths were skipped.
+void log_landlock_summary(const std::string& container_id, const std::string& summary_json);
 
 // Throws when capsad does not take the listener: the process must not run
 // with a filter nobody answers (its candidate syscalls would fail ENOSYS).

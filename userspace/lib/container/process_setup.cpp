@@ -235,7 +235,7 @@ void install_policy_filter(int sync_fd, const SeccompFilter& filter) {
 }  // namespace
 
 void become_process(int sync_fd, const spec::Process& p, const spec::Personality* personality,
-                    const SeccompFilter* seccomp, const SeccompFilter* policy) {
+                    const SeccompFilter* seccomp, const SeccompFilter* policy, const LandlockRuleset* landlock) {
   apply_rlimits(p);
   apply_oom_score_adj(p);
   // While still privileged: an RT class or policy and a negative nice need
@@ -247,12 +247,14 @@ void become_process(int sync_fd, const spec::Process& p, const spec::Personality
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
   // identity change may drop; with it, as late as possible, as runc does.
   if (!p.no_new_privileges) {
+    if (landlock) restrict_self(*landlock);
     if (seccomp) install_seccomp(sync_fd, *seccomp);
     if (policy) install_policy_filter(sync_fd, *policy);
   }
   apply_identity(p);
   if (::chdir(p.cwd.c_str()) != 0) throw_sys("process.cwd: chdir " + p.cwd);
   if (p.no_new_privileges) {
+    if (landlock) restrict_self(*landlock);
     if (seccomp) install_seccomp(sync_fd, *seccomp);
     if (policy) install_policy_filter(sync_fd, *policy);
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "container/landlock_ruleset.h"
 #include "container/seccomp_filter.h"
 #include "spec/spec.h"
 
@@ -38,8 +39,11 @@ void apply_identity(const spec::Process& p);
 // over sync_fd, which hands it on to listenerPath.
 // `policy`: capsad's filter for policy syscall rules, stacked right after
 // linux.seccomp (its listener goes to the runtime, which hands it to capsad).
+// `landlock`: the policy's Landlock ruleset, restricted to before the
+// filters (which may not allow the Landlock syscalls).
 void become_process(int sync_fd, const spec::Process& p, const spec::Personality* personality,
-                    const SeccompFilter* seccomp, const SeccompFilter* policy = nullptr);
+                    const SeccompFilter* seccomp, const SeccompFilter* policy = nullptr,
+                    const LandlockRuleset* landlock = nullptr);
 
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to

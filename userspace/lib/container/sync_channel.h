@@ -36,6 +36,8 @@ inline constexpr const char* kSyncPty = "pty";      // init -> runtime: pty mast
 inline constexpr const char* kSyncSeccomp = "seccomp";  // init -> runtime: notify fd attached
 // init -> runtime: the listener of capsad's policy filter attached
 inline constexpr const char* kSyncPolicyNotify = "policy-notify";
+// init -> runtime: a Landlock ruleset is built; its summary JSON follows a space
+inline constexpr const char* kSyncLandlock = "landlock";
 inline constexpr const char* kSyncHooks = "hooks";  // init -> runtime: mounts done, run create-time hooks
 // runtime -> init: prestart and createRuntime hooks done; the state JSON follows
 // a space, for the init's createContainer and startContainer hooks.

@@ -189,6 +189,15 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
       }
     }
   }
+  // Rulesets handed out for containers that are gone. One not bound yet may
+  // be a create in progress (its state is written after its process is set
+  // up), or one that failed: kept a minute.
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = landlock_.begin(); it != landlock_.end();) {
+    bool gone = !next_bound.count(it->first) &&
+                (bound_.count(it->first) || now - it->second.at > std::chrono::minutes(1));
+    it = gone ? landlock_.erase(it) : std::next(it);
+  }
   bool changed = !swept_ || next_bound.size() != bound_.size();
   for (const auto& [cgid, b] : bound_) {
     auto it = next_bound.find(cgid);
@@ -300,6 +309,36 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
           {"devices", t.cgroup_hooks}};
 }
 
+std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
+    const std::string& container_id, const std::map<std::string, std::string>& annotations, uint64_t cgroup_id) {
+  std::lock_guard lock(mu_);
+  std::vector<policy::Policy> policies;
+  std::map<std::string, const Version*> by_file;
+  for (const auto& [file, v] : versions_) {
+    policies.push_back(v.policy);
+    by_file[file] = &v;
+  }
+  auto sel = policy::explain_selection(policies, container_id, annotations);
+  if (!sel.policy) return std::nullopt;
+  const Version& v = *by_file.at(sel.policy->source_file);
+  auto denies = policy::landlock_denies(v.policy);
+  if (denies.empty()) return std::nullopt;
+  auto& rec = landlock_[cgroup_id];
+  rec.versions[v.compiled.id] = v.policy.name;
+  rec.rules = denies.size();
+  rec.at = std::chrono::steady_clock::now();
+  spdlog::info("container {}: Landlock rules of policy {} (id {}, {} path(s)) handed to the runtime", container_id,
+               v.policy.name, v.compiled.id, denies.size());
+  return LandlockGrant{v.policy.name, v.compiled.id, std::move(denies)};
+}
+
+size_t PolicyEnforcer::landlock_containers() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [cgid, rec] : landlock_) n += bound_.count(cgid);
+  return n;
+}
+
 std::set<uint32_t> PolicyEnforcer::syscall_rule_numbers() const {
   std::lock_guard lock(mu_);
   std::set<uint32_t> out;
@@ -332,6 +371,13 @@ nlohmann::json PolicyEnforcer::status() const {
   nlohmann::json j;
   j["policy_dir"] = dir_;
   j["tiers"] = tiers();
+  size_t with_landlock = 0;
+  for (const auto& [cgid, rec] : landlock_) with_landlock += bound_.count(cgid);
+  if (with_landlock)
+    j["tiers"]["files"] = "landlock in " + std::to_string(with_landlock) +
+                          " container(s) whose policy has files.landlock: true (deny and kill rules: EACCES before "
+                          "the operation; the ruleset of a process is fixed when it starts), and " +
+                          j["tiers"]["files"].get<std::string>();
   j["errors"] = last_errors_;
   j["policies"] = nlohmann::json::array();
   for (const auto& [file, v] : versions_) {
@@ -345,6 +391,7 @@ nlohmann::json PolicyEnforcer::status() const {
                              {"id", v.compiled.id},
                              {"mode", policy::to_string(v.policy.mode)},
                              {"default", v.policy.is_default},
+                             {"files_landlock", v.policy.files_landlock},
                              {"selector", v.policy.container_globs},
                              {"rules", rules},
                              {"unenforced", unenforced}});
@@ -356,6 +403,15 @@ nlohmann::json PolicyEnforcer::status() const {
     std::string out = name ? name : std::to_string(nr);
     ::free(name);
     return out;
+  };
+  // Which policy versions' Landlock rulesets the container's processes run
+  // under (null: none); a version later than these cannot relax them.
+  auto landlock_json = [&](uint64_t cgid) -> nlohmann::json {
+    auto it = landlock_.find(cgid);
+    if (it == landlock_.end()) return nullptr;
+    nlohmann::json versions = nlohmann::json::array();
+    for (const auto& [id, name] : it->second.versions) versions.push_back({{"policy", name}, {"policy_id", id}});
+    return {{"versions", versions}, {"rules", it->second.rules}};
   };
   j["containers"] = nlohmann::json::array();
   for (const auto& [cgid, b] : bound_) {
@@ -380,6 +436,7 @@ nlohmann::json PolicyEnforcer::status() const {
                                {"policy_id", b.policy_id},
                                {"selected_by", b.reason},
                                {"syscalls", {{"seccomp-notify", by_seccomp}, {"bpf-lsm", by_lsm}, {"tracepoint-kill", by_kill}}},
+                               {"landlock", landlock_json(cgid)},
                                {"missing_exec_paths", b.missing_exec_paths},
                                {"missing_file_paths", b.missing_file_paths}});
   }

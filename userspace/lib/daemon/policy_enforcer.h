@@ -10,6 +10,7 @@
 // same, so enforcement has no gap across restarts.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +26,7 @@
 #include "bpf/policy_loader.h"
 #include "daemon/container_catalog.h"
 #include "policy/compiler.h"
+#include "policy/landlock_rules.h"
 #include "policy/model.h"
 
 namespace capsa::daemon {
@@ -55,6 +57,23 @@ public:
   std::optional<RuleName> rule_name(uint32_t policy_id, uint32_t rule_id) const;
   // Which mechanism enforces each rule kind on this host.
   std::map<std::string, std::string> tiers() const;
+
+  // The Landlock file rules of the policy that selects this container now,
+  // for the runtime to install in a process it is about to start there;
+  // nullopt when that policy did not opt in (spec.files.landlock), is in
+  // audit mode or has no deny or kill file rule. What is handed out is
+  // recorded for status() under cgroup_id: the process keeps that ruleset
+  // whatever later versions say.
+  struct LandlockGrant {
+    std::string policy;
+    uint32_t policy_id = 0;
+    std::vector<policy::LandlockDeny> denies;
+  };
+  std::optional<LandlockGrant> landlock_for(const std::string& container_id,
+                                            const std::map<std::string, std::string>& annotations,
+                                            uint64_t cgroup_id);
+  // Containers some process of which was handed a Landlock ruleset.
+  size_t landlock_containers() const;
 
   // Syscall numbers some policy in force has a rule for: the runtime routes
   // them (with a built-in set) to capsad's seccomp supervisor.
@@ -115,6 +134,12 @@ private:
   std::vector<KnownContainer> last_containers_;
   bool applied_ = false;  // apply() ran: last_containers_ is the real set
   std::map<uint64_t, Bound> bound_;  // by cgroup id
+  struct LandlockRecord {
+    std::map<uint32_t, std::string> versions;  // policy id -> name, every version handed out
+    size_t rules = 0;                          // of the latest
+    std::chrono::steady_clock::time_point at;  // of the latest
+  };
+  std::map<uint64_t, LandlockRecord> landlock_;  // by cgroup id
   std::function<std::set<uint32_t>(uint64_t)> seccomp_covered_;
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
 };

@@ -51,6 +51,8 @@ void collect(std::vector<Family>& out, bpf::PolicyProgs& progs, PolicyEnforcer& 
   Family tiers{"capsa_policy_enforcement_tier", "The mechanism that enforces each rule kind on this host (value 1).",
                MetricType::Gauge, {}};
   for (const auto& [kind, tier] : enforcer.tiers()) tiers.samples.push_back({{{"kind", kind}, {"tier", tier_label(tier)}}, 1});
+  // Ahead of the BPF tier, in the containers whose policy opted in.
+  if (enforcer.landlock_containers()) tiers.samples.push_back({{{"kind", "files"}, {"tier", "landlock"}}, 1});
   out.push_back(std::move(tiers));
 
   auto status = enforcer.status();

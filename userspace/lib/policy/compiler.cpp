@@ -224,13 +224,17 @@ CompiledPolicy compile_policy(const Policy& p, uint32_t id) {
   for (size_t i = 0; i < p.files.size(); ++i) {
     const auto& r = p.files[i];
     uint32_t rid = ids.add("files", i, r);
-    create_or_unlink |= (r.access & (kFileCreate | kFileUnlink)) != 0;
+    // Landlock refuses what an opted-in policy denies (policy/landlock_rules.h);
+    // an audit it cannot see.
+    bool by_landlock = p.files_landlock && p.mode == Mode::Enforce && (r.action == Action::Deny || r.action == Action::Kill);
+    create_or_unlink |= (r.access & (kFileCreate | kFileUnlink)) != 0 && !by_landlock;
     for (const auto& path : r.paths) out.file_paths.push_back({path, r.access, verdict(r.action, rid)});
   }
   if (create_or_unlink)
     out.unenforced["files.create,unlink"] =
         "create and unlink accesses are decided by BPF-LSM (inode_create, inode_unlink) only; on a host without "
-        "it they are validated and listed, not enforced (read, write and exec are)";
+        "it they are validated and listed, not enforced (read, write and exec are; deny and kill rules of a policy "
+        "with files.landlock: true are refused by Landlock)";
   for (size_t i = 0; i < p.exec.rules.size(); ++i) {
     const auto& r = p.exec.rules[i];
     uint32_t rid = ids.add("exec", i, r);

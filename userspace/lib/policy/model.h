@@ -15,7 +15,8 @@
 //     sysctls:  {rules: [{names: [kernel.hostname, "net.ipv4.*"], access: [write], action: deny}]}
 //     devices:  {rules: [{type: c, major: 1, minor: "*", access: rwm, action: deny}]}
 //     syscalls: {rules: [{names: [ptrace], action: kill}]}
-//     files:    {rules: [{paths: [/etc/shadow, /secret/], access: [read], action: deny}]}
+//     files:    {landlock: false,                 # also refuse deny/kill rules with a Landlock ruleset
+//                rules: [{paths: [/etc/shadow, /secret/], access: [read], action: deny}]}
 #pragma once
 
 #include <cstdint>
@@ -62,6 +63,7 @@ enum FileAccess : uint8_t {
 struct PathPattern {
   std::string path;  // without the trailing "/" of a prefix ("/" itself stays "/")
   bool prefix = false;
+  bool operator==(const PathPattern&) const = default;
 };
 
 struct FileRule : RuleBase {
@@ -141,6 +143,10 @@ struct Policy {
   bool is_default = false;
   std::vector<std::string> container_globs;  // fnmatch(3) patterns on the container id
   std::vector<FileRule> files;
+  // spec.files.landlock: the runtime also installs a Landlock ruleset for the
+  // deny and kill file rules (enforce mode only) in each process it starts
+  // (see policy/landlock_rules.h).
+  bool files_landlock = false;
   ExecSection exec;
   NetworkSection network;
   std::vector<SysctlRule> sysctls;

@@ -365,7 +365,8 @@ Action section_default(const Map& section) {
 }
 
 void files_section(const Field& f, Policy& p) {
-  Map sec(f, {"rules"});
+  Map sec(f, {"landlock", "rules"});
+  if (auto l = sec.get("landlock")) p.files_landlock = boolean(*l);
   p.files = rules<FileRule>(sec, {"paths", "access"}, [](const Map& m) {
     FileRule r;
     rule_base(m, r, false);

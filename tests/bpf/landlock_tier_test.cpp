@@ -1,0 +1,205 @@
+// The Landlock tier for file rules (spec.files.landlock: true), on real
+// containers with a running capsad: the runtime installs a ruleset in the
+// init and in every `capsa exec`'d process, so a denied read or create fails
+// with EACCES and the process goes on; siblings of the denied paths stay
+// usable; audit mode and policies without the flag install nothing (the
+// tracepoint kill still applies); a ruleset the kernel refuses fails create
+// and leaves nothing behind; a later policy version cannot relax a ruleset
+// already installed.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/file_util.h"
+#include "policy_fixture.h"
+#include "test_env.h"
+
+namespace capsa::test {
+namespace {
+
+// With write among the accesses, the init's own open of its exec fifo (outside
+// the container's root, after the ruleset is in force) must be granted.
+std::string secret_rule(const std::string& head, const std::string& action = "deny") {
+  return "  files:\n" + head +
+         "    rules:\n      - name: no-secrets\n        paths: [/secret/, /etc/shadow]\n"
+         "        access: [read, write, create]\n        action: " + action + "\n";
+}
+
+class LandlockTier : public PolicyFixture {
+protected:
+  // /secret/deep/token, and the container's own root writable.
+  static void with_secret(Bundle& b) {
+    b.config()["root"]["readonly"] = false;
+    ASSERT_EQ(run_command({"/bin/sh", "-c",
+                           "mkdir -p " + b.rootfs() + "/secret/deep " + b.rootfs() + "/data && echo TOKEN > " +
+                               b.rootfs() + "/secret/deep/token && echo x > " + b.rootfs() + "/etc/shadow"})
+                  .exit_code,
+              0);
+  }
+  // Waits until capsad has `name` in force with `n` file rules.
+  bool file_rules_in_force(const std::string& name, size_t n) {
+    return eventually(
+        [&] {
+          auto st = status();
+          for (const auto& p : st["policies"]) {
+            if (p["name"] != name) continue;
+            size_t files = 0;
+            for (const auto& r : p["rules"]) files += r["kind"] == "files";
+            if (files == n) return true;
+          }
+          return false;
+        },
+        5000);
+  }
+  nlohmann::json container_status(const std::string& id) {
+    auto st = status();
+    for (const auto& c : st["containers"])
+      if (c["id"] == id) return c;
+    return nullptr;
+  }
+};
+
+TEST_F(LandlockTier, DeniedReadAndCreateFailWithEaccesAndTheProcessLivesOn) {
+  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  // The init itself runs under the ruleset: it reports what it could read.
+  Bundle b({"/bin/sh", "-c", "cat /secret/deep/token >/data/init-read 2>&1; echo rc=$? >>/data/init-read; exec sleep 600"});
+  with_secret(b);
+  std::string id = start_container(b, "ll");
+  ASSERT_TRUE(eventually([&] { return read_file_or_empty(b.rootfs() + "/data/init-read").find("rc=") != std::string::npos; }))
+      << read_file_or_empty(b.rootfs() + "/data/init-read");
+  std::string init_read = read_file_or_empty(b.rootfs() + "/data/init-read");
+  EXPECT_NE(init_read.find("Permission denied"), std::string::npos) << init_read;
+  EXPECT_NE(init_read.find("rc=1"), std::string::npos) << init_read;
+
+  // `capsa exec` gets the same ruleset: EACCES, and the shell goes on.
+  auto r = exec_in(id, "cat /secret/deep/token; echo rc=$?; cat /etc/shadow; echo rc=$?");
+  EXPECT_EQ(r.out, "rc=1\nrc=1\n") << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  r = exec_in(id, "touch /secret/new; echo rc=$?; mkdir /secret/deep/d; echo rc=$?; echo y >/secret/deep/token; echo rc=$?");
+  EXPECT_EQ(r.out, "rc=1\nrc=1\nrc=1\n") << r.err;
+  EXPECT_EQ(read_file_or_empty(b.rootfs() + "/secret/deep/token"), "TOKEN\n");
+  EXPECT_FALSE(std::filesystem::exists(b.rootfs() + "/secret/new"));
+  EXPECT_FALSE(std::filesystem::exists(b.rootfs() + "/secret/deep/d"));
+  // Siblings along the route stay usable, for every access.
+  r = exec_in(id,
+              "cat /etc/passwd >/dev/null; echo rc=$?; ls /etc >/dev/null; echo rc=$?; "
+              "echo hi >/data/f && cat /data/f && rm /data/f; echo rc=$?; mkdir -p /tmp/a/b; echo rc=$?");
+  EXPECT_EQ(r.out, "rc=0\nrc=0\nhi\nrc=0\nrc=0\n") << r.err;
+  // The documented cost: creating directly in a route directory (here / and
+  // /etc) is refused too; renames across siblings still work.
+  EXPECT_EQ(exec_in(id, "touch /new-at-root; echo rc=$?; touch /etc/new; echo rc=$?; ls / >/dev/null; echo rc=$?").out,
+            "rc=1\nrc=1\nrc=1\n");
+  EXPECT_EQ(exec_in(id, "echo m >/data/m && mv /data/m /tmp/m && cat /tmp/m; echo rc=$?").out, "m\nrc=0\n");
+  // Nothing was killed: no BPF kill raced Landlock's refusal.
+  EXPECT_TRUE(capsa(root_.path(), {"state", id}).out.find("\"running\"") != std::string::npos);
+
+  auto c = container_status(id);
+  ASSERT_TRUE(c.is_object()) << status().dump(2);
+  ASSERT_TRUE(c["landlock"].is_object()) << c.dump(2);
+  EXPECT_EQ(c["landlock"]["versions"][0]["policy"], "ll");
+  EXPECT_EQ(c["landlock"]["rules"], 2);
+  EXPECT_EQ(status()["policies"][0]["files_landlock"], true);
+  auto show = run_command({CAPSACTL_BIN, "--root", root_.path(), "policy", "show", "ll"});
+  EXPECT_NE(show.out.find("Landlock:   yes (deny and kill file rules"), std::string::npos) << show.out << show.err;
+  auto table = run_command({CAPSACTL_BIN, "--root", root_.path(), "status"});
+  EXPECT_NE(table.out.find("FILES BY LANDLOCK"), std::string::npos) << table.out << table.err;
+  EXPECT_NE(table.out.find("ll#"), std::string::npos) << table.out;
+  EXPECT_EQ(status()["tiers"]["files"].get<std::string>().rfind("landlock", 0), 0u) << status()["tiers"].dump(2);
+  EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_policy_enforcement_tier", "kind=\"files\",tier=\"landlock\""), 1);
+}
+
+TEST_F(LandlockTier, ALaterPolicyVersionCannotRelaxAnInstalledRuleset) {
+  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  Bundle b({"/bin/sh", "-c",
+            "while true; do cat /secret/deep/token >/dev/null 2>&1; echo $? >/data/init-rc.new; mv /data/init-rc.new "
+            "/data/init-rc; sleep 0.1; done"});
+  with_secret(b);
+  std::string id = start_container(b, "ll-relax");
+  ASSERT_TRUE(eventually([&] { return read_file_or_empty(b.rootfs() + "/data/init-rc") == "1\n"; }));
+  // The next version drops the rule: new processes read, the init still cannot.
+  write_policy("ll.yaml", policy_yaml("ll", "  files:\n    landlock: true\n"));
+  ASSERT_TRUE(file_rules_in_force("ll", 0));
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "TOKEN\nrc=0\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(read_file_or_empty(b.rootfs() + "/data/init-rc"), "1\n");
+}
+
+TEST_F(LandlockTier, WithoutTheFlagADeniedReadIsStillKilled) {
+  write_policy("plain.yaml", policy_yaml("plain", secret_rule("")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("plain", 1));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  std::string id = start_container(b, "ll-off");
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=137\n");
+  // Create rules need BPF-LSM without Landlock: a mkdir (no open) goes through.
+  EXPECT_EQ(exec_in(id, "mkdir /secret/new; echo rc=$?").out, "rc=0\n");
+  auto c = container_status(id);
+  ASSERT_TRUE(c.is_object());
+  EXPECT_TRUE(c["landlock"].is_null()) << c.dump(2);
+}
+
+TEST_F(LandlockTier, AuditModeInstallsNothing) {
+  write_policy("audit.yaml", policy_yaml("audit", "  mode: audit\n" + secret_rule("    landlock: true\n", "kill")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("audit", 1));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  std::string id = start_container(b, "ll-audit");
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?; touch /secret/new; echo rc=$?").out,
+            "TOKEN\nrc=0\nrc=0\n");
+  auto c = container_status(id);
+  ASSERT_TRUE(c.is_object());
+  EXPECT_TRUE(c["landlock"].is_null()) << c.dump(2);
+}
+
+TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {
+  write_policy("ll.yaml", policy_yaml("ll", "  files:\n    landlock: true\n    rules:\n"
+                                           "      - {paths: [/secret/, /not-there/], access: [read]}\n"));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  b.save();
+  std::string id = unique_id("ll-miss");
+  ids_.push_back(id);
+  auto r = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "run", "-d", "--bundle", b.path(), id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("/not-there/ does not exist in the container's root"), std::string::npos) << r.err;
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
+}
+
+// At the kernel's limit of 16 stacked Landlock layers the init's ruleset is
+// refused: create fails naming Landlock and the errno, and neither the
+// container's state nor its cgroup is left.
+TEST_F(LandlockTier, ARulesetTheKernelRefusesFailsCreateAndLeavesNothing) {
+  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  b.save();
+  std::string id = unique_id("ll-refused");
+  ids_.push_back(id);
+  auto r = run_command({std::string(CAPSA_HELPER_DIR) + "/landlock_layers", "16", CAPSA_BIN, "--root", root_.path(),
+                        "--bpf-pin-root", pin_root_, "create", "--bundle", b.path(), id});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("Landlock ruleset of policy ll: landlock_restrict_self"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Argument list too long"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(root_.path() + "/" + id));
+  EXPECT_NE(capsa(root_.path(), {"state", id}).exit_code, 0);
+  auto left = run_command({"/bin/sh", "-c", "find /sys/fs/cgroup -name '*" + id + "*' 2>/dev/null"});
+  EXPECT_EQ(left.out, "") << left.out;
+}
+
+}  // namespace
+}  // namespace capsa::test

@@ -1,0 +1,211 @@
+#include "container/landlock_ruleset.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+
+#include "common/error.h"
+#include "container/path_resolve.h"
+
+// Rights of later ABIs than the build host's headers may know.
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+
+namespace capsa::container {
+
+namespace {
+
+constexpr uint64_t kMake = LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+                           LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+                           LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+// The rights a rule on a non-directory may carry (the kernel refuses others).
+constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+                                 LANDLOCK_ACCESS_FS_IOCTL_DEV;
+
+// Only the first field: the kernel takes a shorter struct as "the rest zero",
+// so this works on every ABI whatever the headers' struct holds.
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+};
+
+uint64_t rights_of(uint8_t access, bool dir, int abi) {
+  uint64_t r = 0;
+  if (access & policy::kFileRead) r |= LANDLOCK_ACCESS_FS_READ_FILE | (dir ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
+  if (access & policy::kFileWrite)
+    r |= LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
+  if (access & policy::kFileExec) r |= LANDLOCK_ACCESS_FS_EXECUTE;
+  if (access & policy::kFileCreate) r |= kMake;
+  if (access & policy::kFileUnlink) r |= LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR;
+  return r;
+}
+
+// The denied paths as a tree of their real (symlink-free) components.
+struct Node {
+  std::map<std::string, Node> kids;
+  uint64_t deny = 0;   // refused at and beneath this node
+  uint64_t below = 0;  // refused somewhere strictly beneath it
+};
+
+uint64_t fold_below(Node& n) {
+  n.below = 0;
+  for (auto& [name, kid] : n.kids) n.below |= kid.deny | fold_below(kid);
+  return n.below;
+}
+
+class Builder {
+public:
+  Builder(LandlockRuleset& out) : out_(out) {}
+
+  void grant(int fd, uint64_t rights, bool dir, const std::string& path) {
+    rights &= out_.handled & (dir ? ~0ULL : kFileRights);
+    if (!rights) return;
+    landlock_path_beneath_attr attr{};
+    attr.allowed_access = rights;
+    attr.parent_fd = fd;
+    if (::syscall(SYS_landlock_add_rule, out_.fd.get(), LANDLOCK_RULE_PATH_BENEATH, &attr, 0) != 0)
+      throw_sys("Landlock ruleset of policy " + out_.policy + ": grant beneath " + (path.empty() ? "/" : path));
+    ++out_.grants;
+  }
+
+  // Grants `rights` beneath every entry of the directory `dir_fd` (at
+  // `path`), except what `node` denies, recursing along the routes to it.
+  void distribute(const Node& node, int dir_fd, const std::string& path, uint64_t rights) {
+    int list_fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (list_fd < 0) throw_sys("Landlock ruleset of policy " + out_.policy + ": list " + (path.empty() ? "/" : path));
+    DIR* d = ::fdopendir(list_fd);
+    if (!d) {
+      int err = errno;
+      ::close(list_fd);
+      throw_sys("Landlock ruleset of policy " + out_.policy + ": list " + (path.empty() ? "/" : path), err);
+    }
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    ::closedir(d);
+    for (const auto& name : names) {
+      std::string at = path + "/" + name;
+      UniqueFd fd(::openat(dir_fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd) {
+        if (errno == ENOENT) continue;  // removed since listed
+        throw_sys("Landlock ruleset of policy " + out_.policy + ": open " + at);
+      }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) throw_sys("Landlock ruleset of policy " + out_.policy + ": stat " + at);
+      // Access through a symlink is checked on its target, granted where it lies.
+      if (S_ISLNK(st.st_mode)) continue;
+      bool dir = S_ISDIR(st.st_mode);
+      auto kid = node.kids.find(name);
+      if (kid == node.kids.end()) {
+        grant(fd.get(), rights, dir, at);
+        continue;
+      }
+      uint64_t r = rights & ~kid->second.deny;
+      uint64_t deeper = dir ? r & kid->second.below : 0;
+      grant(fd.get(), r & ~deeper, dir, at);
+      if (deeper) distribute(kid->second, fd.get(), at, deeper);
+    }
+  }
+
+private:
+  LandlockRuleset& out_;
+};
+
+}  // namespace
+
+nlohmann::json LandlockRuleset::summary() const {
+  return {{"policy", policy}, {"abi", abi}, {"grants", grants}, {"skipped", skipped}, {"build_us", build_us}};
+}
+
+int landlock_abi() {
+  long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return v < 0 ? 0 : static_cast<int>(v);
+}
+
+LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write_fd) {
+  auto t0 = std::chrono::steady_clock::now();
+  LandlockRuleset out;
+  out.policy = plan.policy;
+  const std::string what = "Landlock ruleset of policy " + plan.policy;
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 0)
+    throw_sys(what + " (spec.files.landlock: true): this kernel has no Landlock (CONFIG_SECURITY_LANDLOCK, "
+                     "\"landlock\" in lsm=)");
+  out.abi = static_cast<int>(abi);
+
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_sys(what + ": open /");
+  Node tree;
+  for (const auto& d : plan.denies) {
+    std::string written = policy::pattern_text(d.path);
+    // Landlock rules name inodes: the real path, symlinks resolved inside "/".
+    std::string real = secure_join("", d.path.path);
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), real.empty() ? "." : real.c_str(), &how, sizeof how)));
+    if (!fd) {
+      if (errno == ENOENT || errno == ENOTDIR) {
+        out.skipped.push_back(written);
+        continue;
+      }
+      throw_sys(what + ": open " + written + (real != d.path.path ? " (" + real + ")" : ""));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_sys(what + ": stat " + written);
+    uint64_t rights = rights_of(d.access, S_ISDIR(st.st_mode), out.abi);
+    Node* n = &tree;
+    for (size_t i = 1; i < real.size();) {
+      size_t j = real.find('/', i);
+      if (j == std::string::npos) j = real.size();
+      n = &n->kids[real.substr(i, j - i)];
+      i = j + 1;
+    }
+    n->deny |= rights;
+    out.handled |= rights;
+  }
+  if (!out.handled) return out;  // every path skipped: nothing to refuse
+  fold_below(tree);
+  // Without REFER handled, every ruleset refuses linking or renaming into
+  // another directory (EXDEV); handled and granted everywhere, the kernel
+  // refuses only moves that would gain access.
+  if (out.abi >= 2) out.handled |= LANDLOCK_ACCESS_FS_REFER;
+
+  RulesetAttr attr{out.handled};
+  out.fd.reset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  if (!out.fd) throw_sys(what + ": landlock_create_ruleset (ABI " + std::to_string(out.abi) + ")");
+  Builder b(out);
+  if (out.abi >= 2) b.grant(root.get(), LANDLOCK_ACCESS_FS_REFER, true, "/");
+  uint64_t rights = out.handled & ~LANDLOCK_ACCESS_FS_REFER & ~tree.deny;
+  b.grant(root.get(), rights & ~tree.below, true, "/");
+  b.distribute(tree, root.get(), "", rights & tree.below);
+  if (grant_write_fd >= 0) b.grant(grant_write_fd, LANDLOCK_ACCESS_FS_WRITE_FILE, false, "the exec fifo");
+  out.build_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+  return out;
+}
+
+void restrict_self(const LandlockRuleset& ruleset) {
+  if (!ruleset.fd) return;
+  if (::syscall(SYS_landlock_restrict_self, ruleset.fd.get(), 0) != 0)
+    throw_sys("Landlock ruleset of policy " + ruleset.policy + ": landlock_restrict_self (ABI " +
+              std::to_string(ruleset.abi) + ")");
+}
+
+}  // namespace capsa::container
