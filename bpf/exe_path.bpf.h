@@ -32,8 +32,7 @@ struct exe_walk {
 static long exe_walk_step(__u32 i, struct exe_walk *w)
 {
 	struct vfsmount *vm = w->vm;
-	struct mount *mnt = container_of(vm, struct mount, mnt);
-	struct dentry *d = w->d, *parent;
+	struct dentry *d = w->d;
 	struct exe_scratch *s;
 	const unsigned char *name;
 	__u32 zero = 0, len, at;
@@ -41,15 +40,8 @@ static long exe_walk_step(__u32 i, struct exe_walk *w)
 
 	if (d == w->root_d && vm == w->root_m)
 		return 1;
-	if (d == BPF_CORE_READ(vm, mnt_root)) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (up == mnt)
-			return 1;
-		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->vm = &up->mnt;
-		return 0;
-	}
+	if (d == BPF_CORE_READ(vm, mnt_root)) /* a mount's root adds no name */
+		return step_up(&w->d, &w->vm);
 	s = bpf_map_lookup_elem(&pol_exe_scratch, &zero);
 	if (!s)
 		return 1;
@@ -67,11 +59,7 @@ static long exe_walk_step(__u32 i, struct exe_walk *w)
 	s->buf[at] = '/';
 	bpf_probe_read_kernel(&s->buf[at + 1], len, name);
 	w->pos = (int)at;
-	parent = BPF_CORE_READ(d, d_parent);
-	if (parent == d)
-		return 1;
-	w->d = parent;
-	return 0;
+	return step_up(&w->d, &w->vm);
 }
 
 /* Copies the executable's path into out (size bytes, NUL-terminated). */

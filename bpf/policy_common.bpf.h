@@ -132,6 +132,33 @@ static __always_inline int governed_task(struct governed *g)
 	return g->bind != NULL;
 }
 
+/* One step from (*dp, *vmp) towards the top of the mount tree: to the
+ * parent directory or, at the root of a mount, to its mount point in the
+ * parent mount. Returns 1, moving nothing, at the top. */
+static __always_inline int step_up(struct dentry **dp, struct vfsmount **vmp)
+{
+	/* Locals: CO-RE relocates every access inside BPF_CORE_READ, and the
+	 * callers' walk contexts are no kernel types. */
+	struct vfsmount *vm = *vmp;
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	struct dentry *d = *dp, *parent;
+
+	if (d == BPF_CORE_READ(vm, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			return 1;
+		*dp = BPF_CORE_READ(mnt, mnt_mountpoint);
+		*vmp = &up->mnt;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
+		return 1;
+	*dp = parent;
+	return 0;
+}
+
 #include "exe_path.bpf.h"
 
 static __always_inline void stat_inc(__u32 idx)
@@ -251,11 +278,8 @@ struct walk_ctx {
 /* One step of file_walk(); returns 1 to stop. */
 static long walk_step(__u32 i, struct walk_ctx *w)
 {
-	/* Locals, not w->...: CO-RE relocates every access inside BPF_CORE_READ,
-	 * and walk_ctx is no kernel type. */
 	struct vfsmount *vm = w->vm;
-	struct mount *mnt = container_of(vm, struct mount, mnt);
-	struct dentry *d = w->d, *parent;
+	struct dentry *d = w->d;
 
 	if (d == w->root_d && vm == w->root_m) {
 		w->c->inside = 1;
@@ -270,20 +294,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 		if (fv)
 			file_match(i == 0 && !w->first_below ? fv->self : fv->below, w->acc, w->c);
 	}
-	if (d == BPF_CORE_READ(vm, mnt_root)) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (up == mnt)
-			return 1;
-		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->vm = &up->mnt;
-		return 0;
-	}
-	parent = BPF_CORE_READ(d, d_parent);
-	if (parent == d)
-		return 1;
-	w->d = parent;
-	return 0;
+	return step_up(&w->d, &w->vm);
 }
 
 static __always_inline void walk_init_root(struct walk_ctx *w)

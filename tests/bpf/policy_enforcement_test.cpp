@@ -416,18 +416,11 @@ TEST_F(UnixSocketConfinement, ASocketReachedThroughALeakedDirectoryFdIsKilled) {
   ASSERT_TRUE(outside.ok()) << errno_text(errno);
   Bundle b({"/bin/sh", "-c", "/bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
   b.save();
-  auto run_leaking = [&](const std::string& prefix) {
-    std::string id = unique_id(prefix);
-    ids_.push_back(id);
-    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir.path() + "; exec " + std::string(CAPSA_BIN) +
-                                             " --root " + root_.path() + " --bpf-pin-root " + pin_root_ +
-                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
-  };
-  auto base = run_leaking("leak-base");
+  auto base = run_leaking_dir(b, host_dir.path(), "leak-base");
   ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
 
   start_capsad();
-  auto r = run_leaking("leak");
+  auto r = run_leaking_dir(b, host_dir.path(), "leak");
   EXPECT_EQ(r.out, "rc=137\n") << r.err;
   ASSERT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
       << events();

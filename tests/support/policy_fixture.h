@@ -115,6 +115,15 @@ protected:
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return id;
   }
+  // `capsa run --preserve-fds 1` in the foreground with fd 3 open on a host
+  // directory: the leaked-directory-fd route out of a container.
+  CommandResult run_leaking_dir(const Bundle& b, const std::string& host_dir, const std::string& prefix) {
+    std::string id = unique_id(prefix);
+    ids_.push_back(id);
+    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir + "; exec " + std::string(CAPSA_BIN) + " --root " +
+                                             root_.path() + " --bpf-pin-root " + pin_root_ +
+                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
+  }
   CommandResult exec_in(const std::string& id, const std::string& script) {
     return capsa(root_.path(), {"--bpf-pin-root", pin_root_, "exec", id, "/bin/sh", "-c", script});
   }

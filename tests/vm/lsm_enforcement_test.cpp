@@ -158,18 +158,11 @@ TEST_F(LsmTier, ASocketReachedThroughALeakedDirectoryFdIsRefused) {
   ASSERT_TRUE(outside.ok()) << errno_text(errno);
   Bundle b({"/bin/sh", "-c", "/bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
   b.save();
-  auto run_leaking = [&](const std::string& prefix) {
-    std::string id = unique_id(prefix);
-    ids_.push_back(id);
-    return run_command({"/bin/sh", "-c", "exec 3<" + host_dir.path() + "; exec " + std::string(CAPSA_BIN) +
-                                             " --root " + root_.path() + " --bpf-pin-root " + pin_root_ +
-                                             " run --preserve-fds 1 --bundle " + b.path() + " " + id});
-  };
-  auto base = run_leaking("lsm-leak-base");
+  auto base = run_leaking_dir(b, host_dir.path(), "lsm-leak-base");
   ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
 
   start_capsad();
-  EXPECT_EQ(run_leaking("lsm-leak").out, "errno 1\nrc=0\n");
+  EXPECT_EQ(run_leaking_dir(b, host_dir.path(), "lsm-leak").out, "errno 1\nrc=0\n");
   EXPECT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
       << events();
 }
