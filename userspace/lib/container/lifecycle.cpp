@@ -325,7 +325,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   }
   if (!opts.pid_file.empty()) {
     std::string pf = opts.pid_file[0] == '/' ? opts.pid_file : real_path(".", "cwd") + "/" + opts.pid_file;
-    write_file_atomic(pf, std::to_string(st.init_pid), 0644);
+    replace_file(pf, std::to_string(st.init_pid), 0644);
   }
   rollback.done = true;
   out.state = std::move(st);
