@@ -161,7 +161,7 @@ void add_exec(CLI::App& app, Context ctx) {
       req.preserve_fds = f->preserve_fds;
       req.capsad_socket = daemon::default_control_socket(g->store().root());
       auto ex = container::exec_in_container(*st, req);
-      if (!f->pid_file.empty()) write_file_atomic(f->pid_file, std::to_string(ex.pid), 0644);
+      if (!f->pid_file.empty()) replace_file(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;
       return container::wait_foreground(ex.pid, ex.pty_master ? ex.pty_master.get() : -1);
     };

@@ -1,6 +1,7 @@
 // capsa: a runc-compatible OCI runtime. Parses the global flags and hands the
 // work to one subcommand; any error becomes exit code 1 with a message.
 #include <cstdlib>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -11,8 +12,33 @@
 #include "common/cli_main.h"
 #include "container/sealed_self.h"
 
+namespace {
+
+// create, run and exec put capsa's own processes inside a container: they
+// run from a sealed copy (sealed_self.h). Any argument spelling one of them
+// re-executes before the command line is even built, so the first process
+// does not pay for building and parsing it; a spurious match (a container
+// named "run") costs one exec and nothing else. The exact check after
+// parsing stays the authority.
+bool may_enter_a_container(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "create" || a == "run" || a == "exec") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace capsa;
+  if (may_enter_a_container(argc, argv)) {
+    try {
+      container::reexec_from_sealed_copy(argv);
+    } catch (const std::exception&) {
+      // Reported, in the requested log format, by the same call below.
+    }
+  }
   cli::GlobalOptions g;
   if (const char* pin = std::getenv("CAPSA_BPF_PIN_ROOT")) g.bpf_pin_root = pin;
   if (g.bpf_pin_root.empty()) g.bpf_pin_root = CAPSA_PIN_ROOT_DEFAULT;

@@ -1,5 +1,7 @@
 #include <sys/mount.h>
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
@@ -55,13 +57,14 @@ TEST(MountOptions, RecursiveAtimeOptionsReplaceTheWholeAtimeField) {
   EXPECT_FALSE(parse_mount_options({"ro", "nosuid"}, "m").has_rec_attr());
 }
 
-TEST(MountOptions, UnsupportedOptionsFailNamingTheField) {
-  try {
-    parse_mount_options({"tmpcopyup"}, "mounts[3] (/data)");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("mounts[3] (/data): mount option \"tmpcopyup\""), std::string::npos) << e.what();
-  }
+TEST(MountOptions, TmpcopyupIsForTheRuntimeNotTheKernel) {
+  auto o = parse_mount_options({"nosuid", "tmpcopyup", "mode=755"}, "m");
+  EXPECT_TRUE(o.copy_up);
+  EXPECT_EQ(o.data, "mode=755") << "tmpfs would refuse tmpcopyup as an option";
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID));
+  EXPECT_FALSE(parse_mount_options({"mode=755"}, "m").copy_up);
+  auto known = known_mount_options();
+  EXPECT_NE(std::find(known.begin(), known.end(), "tmpcopyup"), known.end());
 }
 
 }  // namespace

@@ -65,13 +65,13 @@ void write_file(const std::string& path, std::string_view data) {
   write_all(fd.get(), data, path);
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, int mode) {
+static void write_and_rename(const std::string& path, std::string_view data, int mode, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throw_sys("create " + tmp);
   try {
     write_all(fd.get(), data, tmp);
-    if (::fsync(fd.get()) != 0) throw_sys("fsync " + tmp);
+    if (durable && ::fsync(fd.get()) != 0) throw_sys("fsync " + tmp);
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
@@ -82,6 +82,14 @@ void write_file_atomic(const std::string& path, std::string_view data, int mode)
     ::unlink(tmp.c_str());
     throw_sys("rename " + tmp + " to " + path, err);
   }
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, int mode) {
+  write_and_rename(path, data, mode, true);
+}
+
+void replace_file(const std::string& path, std::string_view data, int mode) {
+  write_and_rename(path, data, mode, false);
 }
 
 bool path_exists(const std::string& path) {

@@ -17,8 +17,13 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 // used for cgroup and proc control files.
 void write_file(const std::string& path, std::string_view data);
 // Writes to a temporary sibling and renames it over path, so readers never
-// see a half-written file.
+// see a half-written file; fsyncs it first, so a crash leaves the old or the
+// new content.
 void write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+// write_file_atomic without the fsync: for files that describe live
+// processes (container state, pid files), which a crash makes stale anyway.
+// The fsync cost milliseconds per container on a disk-backed --root.
+void replace_file(const std::string& path, std::string_view data, int mode = 0644);
 bool path_exists(const std::string& path);
 // mkdir -p; existing directories are fine.
 void make_dirs(const std::string& path, int mode = 0755);

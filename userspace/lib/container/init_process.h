@@ -1,6 +1,9 @@
-// The container's init between clone and exec: cloned by the namespace stage
-// (ns_stage.h) into the container's namespaces, it builds the rootfs, becomes the configured process, reports readiness to the runtime,
-// waits for `start` on the exec fifo, then execs the container's program.
+// The container's init between clone and exec: cloned into the container's
+// namespaces (by the namespace stage, ns_stage.h, when namespaces are joined
+// by path or a user namespace is new; by the runtime itself otherwise), it
+// builds the rootfs, becomes the configured process, reports readiness to
+// the runtime, waits for `start` on the exec fifo, then execs the
+// container's program.
 #pragma once
 
 #include <string>
@@ -19,7 +22,8 @@ struct InitPlan {
   RootfsPlan rootfs;
   int sync_fd = -1;
   int fifo_fd = -1;                              // O_PATH fd of <state>/exec.fifo
-  // Set up by the namespace stage (ns_stage.h) before the init exists.
+  // Set up before the init exists, by the namespace stage (ns_stage.h) or,
+  // with nothing to join and no user namespace, by the init's clone flags.
   std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) given by path, to setns into
   bool new_user_ns = false;                      // unshared first, the runtime writing its id maps
   int unshare_flags = 0;                         // the other new namespaces: CLONE_NEW{NS,PID,NET,IPC,UTS}

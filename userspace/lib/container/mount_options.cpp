@@ -66,8 +66,6 @@ constexpr RecAttrOption kRecAttrOptions[] = {
     {"rstrictatime", false, MOUNT_ATTR_STRICTATIME, true}, {"rnostrictatime", false, MOUNT_ATTR_RELATIME, true},
 };
 
-constexpr std::string_view kUnsupported[] = {"tmpcopyup"};
-
 void apply_rec_attr(const RecAttrOption& r, MountOptions& out) {
   if (r.atime) {
     out.rec_attr_set = (out.rec_attr_set & ~uint64_t{MOUNT_ATTR__ATIME}) | r.attr;
@@ -84,7 +82,7 @@ void apply_rec_attr(const RecAttrOption& r, MountOptions& out) {
 }  // namespace
 
 std::vector<std::string> known_mount_options() {
-  std::vector<std::string> out = {"bind", "rbind"};
+  std::vector<std::string> out = {"bind", "rbind", "tmpcopyup"};
   for (const auto& f : kFlagOptions) out.emplace_back(f.name);
   for (const auto& p : kPropagation) out.emplace_back(p.name);
   for (const auto& r : kRecAttrOptions) out.emplace_back(r.name);
@@ -125,9 +123,9 @@ MountOptions parse_mount_options(const std::vector<std::string>& options, const 
         matched = true;
       }
     }
-    for (auto u : kUnsupported) {
-      if (!matched && opt == u)
-        throw Error(field + ": mount option \"" + opt + "\" is not supported by capsa yet");
+    if (!matched && opt == "tmpcopyup") {
+      out.copy_up = true;
+      matched = true;
     }
     if (matched) continue;
     if (opt.empty()) throw Error(field + ": empty mount option");

@@ -19,6 +19,7 @@ struct MountOptions {
   uint64_t rec_attr_set = 0;
   uint64_t rec_attr_clr = 0;
   bool has_rec_attr() const { return rec_attr_set || rec_attr_clr; }
+  bool copy_up = false;  // tmpcopyup: a tmpfs starts with the covered directory's contents
 };
 
 // Throws capsa::Error naming `field` for options capsa cannot honour.

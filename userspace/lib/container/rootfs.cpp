@@ -15,6 +15,7 @@
 #include "container/idmapped_mount.h"
 #include "container/mount_options.h"
 #include "container/path_resolve.h"
+#include "container/tmpfs_copyup.h"
 
 namespace capsa::container {
 
@@ -174,8 +175,17 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
   if (!bind && (m.type == "proc" || m.type == "sysfs") && dest != plan.rootfs + lexically_clean(m.destination))
     throw Error(field + ": " + m.type + " must be mounted on a real directory, but " + m.destination +
                 " goes through a symlink in the rootfs (to " + dest.substr(plan.rootfs.size()) + ")");
+  if (opts.copy_up && (bind || m.type != "tmpfs"))
+    throw Error(field + ": mount option \"tmpcopyup\" applies to tmpfs mounts only, not to " +
+                (bind ? std::string("bind mounts") : "type \"" + m.type + "\""));
   auto target = open_mount_target(plan.rootfs, dest, bind && !is_dir_source(source));
   std::string where = fd_path(target.get());
+  // Opened before the tmpfs covers it: the fd still reaches what it held.
+  UniqueFd covered;
+  if (opts.copy_up) {
+    covered = UniqueFd(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!covered) throw_sys(field + ": tmpcopyup: open " + m.destination);
+  }
 
   if (bind) {
     auto tree = plan.idmapped_mounts.find(index);
@@ -185,8 +195,19 @@ void mount_one(const spec::Mount& m, size_t index, const RootfsPlan& plan) {
     mount_sysfs_in_user_ns(where, dest, plan, opts, field, m.destination);
   } else {
     std::string src = m.source.empty() ? m.type : m.source;
-    do_mount(src, where, m.type.c_str(), opts.flags & ~MS_REMOUNT, opts.data,
-             field + ": mount " + m.type + " on " + m.destination);
+    unsigned long flags = opts.flags & ~MS_REMOUNT;
+    // A read-only copy-up tmpfs is filled first, then made read-only.
+    if (covered) flags &= ~MS_RDONLY;
+    do_mount(src, where, m.type.c_str(), flags, opts.data, field + ": mount " + m.type + " on " + m.destination);
+    if (covered) {
+      auto fresh = open_mount_target(plan.rootfs, dest, false);
+      UniqueFd root(::openat(fresh.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!root) throw_sys(field + ": tmpcopyup: open the new tmpfs on " + m.destination);
+      copy_tree_into_tmpfs(covered.get(), root.get(), field);
+      if (opts.flags & MS_RDONLY)
+        do_mount("", fd_path(fresh.get()), nullptr, MS_REMOUNT | (opts.flags & ~MS_REMOUNT), "",
+                 field + ": remount the copied-up tmpfs on " + m.destination + " read-only");
+    }
   }
   set_recursive_attrs(plan, dest, bind && !is_dir_source(source), opts, field, m.destination);
   if (opts.propagation) {

@@ -124,7 +124,7 @@ std::optional<ContainerState> StateStore::peek(const std::string& id) const {
 std::optional<ContainerState> ContainerDir::load() const { return load_state_file(state_file()); }
 
 void ContainerDir::save(const ContainerState& s) const {
-  write_file_atomic(state_file(), to_json(s).dump(2) + "\n", 0600);
+  replace_file(state_file(), to_json(s).dump(2) + "\n", 0600);
 }
 
 Status derive_status(const std::string& dir, const ContainerState& s) {
