@@ -206,7 +206,7 @@ TEST_F(Hooks, AFailingCreateContainerHookFailsCreateAndLeavesNothing) {
             std::string::npos)
       << c.err;
   EXPECT_EQ(capsa(root_.path(), {"list", "-q"}).out, "");
-  EXPECT_TRUE(mounts_mentioning(b.path()).empty());
+  EXPECT_EQ(leftovers_of_failed_create(root_.path(), id, b.path()), "");
 }
 
 TEST_F(Hooks, ATimedOutHookIsKilledAndReported) {

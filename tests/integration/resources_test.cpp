@@ -232,8 +232,7 @@ TEST_F(Resources, PerDeviceWeightNeedsTheDiskToUseBfq) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("linux.resources.blockIO.weightDevice[0].weight: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("the device does not use the BFQ I/O scheduler"), std::string::npos) << r.err;
-  EXPECT_FALSE(path_exists(root_.path() + "/" + id));
-  for (const auto& h : layout_.v1) EXPECT_FALSE(path_exists(h.mount_point + "/capsa/" + id)) << h.mount_point;
+  EXPECT_EQ(leftovers_of_failed_create(root_.path(), id, b.path()), "");
 }
 
 TEST_F(Resources, NetworkAndRdmaWithoutTheirControllersFailNamingTheField) {

@@ -44,7 +44,7 @@ TEST_F(Terminal, CreateWithoutConsoleSocketFailsAndLeavesNothing) {
   auto r = capsa(root_.path(), {"create", "--bundle", b.path(), id});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("process.terminal: true needs --console-socket"), std::string::npos) << r.err;
-  EXPECT_FALSE(path_exists(root_.path() + "/" + id));
+  EXPECT_EQ(leftovers_of_failed_create(root_.path(), id, b.path()), "");
 }
 
 TEST_F(Terminal, ConsoleSocketWithoutTerminalIsRejected) {

@@ -72,7 +72,7 @@ TEST_F(Tmpcopyup, OnABindMountItIsAConfigErrorNamingTheMount) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("config.json: mounts["), std::string::npos) << r.err;
-  EXPECT_FALSE(path_exists(root_.path() + "/" + id)) << "a failed create leaves no state";
+  EXPECT_EQ(leftovers_of_failed_create(root_.path(), id, b.path()), "");
 }
 
 }  // namespace

@@ -246,9 +246,7 @@ private:
 
 void expect_nothing_left(const std::string& root, const std::string& id, const Bundle& b) {
   EXPECT_EQ(capsa(root, {"list", "-q"}).out, "");
-  EXPECT_FALSE(path_exists("/sys/fs/cgroup/pids/capsa/" + id));
-  EXPECT_FALSE(path_exists(root + "/" + id));
-  EXPECT_TRUE(mounts_mentioning(b.path()).empty());
+  EXPECT_EQ(leftovers_of_failed_create(root, id, b.path()), "");
 }
 
 TEST_F(UserTimeNs, AContainerJoinsAnotherContainersUserAndNetworkNamespacesWithItsOwnPidAndMount) {

@@ -134,6 +134,23 @@ std::vector<std::string> mounts_mentioning(const std::string& needle) {
   return out;
 }
 
+std::string leftovers_of_failed_create(const std::string& state_root, const std::string& id,
+                                       const std::string& bundle) {
+  std::string out;
+  auto exists = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
+  if (exists(state_root + "/" + id)) out += "state directory " + state_root + "/" + id + "\n";
+  std::vector<std::string> hierarchies = {"/sys/fs/cgroup"};
+  if (DIR* d = ::opendir("/sys/fs/cgroup")) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') hierarchies.push_back(std::string("/sys/fs/cgroup/") + e->d_name);
+    ::closedir(d);
+  }
+  for (const auto& h : hierarchies)
+    if (exists(h + "/capsa/" + id)) out += "cgroup " + h + "/capsa/" + id + "\n";
+  for (const auto& m : mounts_mentioning(bundle)) out += "mount " + m + "\n";
+  return out;
+}
+
 CommandResult on_pure_cgroup_v2(const std::string& script, int timeout_s) {
   return run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
                       "umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1\n" + script},

@@ -78,4 +78,11 @@ CommandResult on_pure_cgroup_v2(const std::string& script, int timeout_s = 120);
 // Lines of /proc/self/mountinfo that mention `needle`.
 std::vector<std::string> mounts_mentioning(const std::string& needle);
 
+// What a failed `capsa create` of `id` left behind, one line each: its state
+// directory under `state_root`, a cgroup named after it (capsa/<id> in any
+// hierarchy), a mount of the bundle. Empty when nothing: the promise that a
+// failed create leaves no partial state.
+std::string leftovers_of_failed_create(const std::string& state_root, const std::string& id,
+                                       const std::string& bundle);
+
 }  // namespace capsa::test
