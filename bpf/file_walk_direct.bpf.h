@@ -104,20 +104,8 @@ static __always_inline __u8 file_decide_direct(const struct governed *g, __u64 f
 	struct mount *mnt = KPTR(struct mount, mount_of(w.vm));
 
 	bpf_loop(CAPSA_FILE_WALK_DEPTH, direct_walk_step, &w, 0);
-	if (!c.inside) {
-		/* confinement_applies(): not on kernel-internal mounts, nor FIFOs */
-		__u64 ns = (__u64)mnt->mnt_ns;
-
-		if (ns != 0 && ns < (__u64)-MAX_ERRNO && (file->f_inode->i_mode & S_IFMT) != S_IFIFO) {
-			v->action = CAPSA_ACT_KILL;
-			v->rule_id = CAPSA_RULE_ROOT_CONFINEMENT;
-			return CAPSA_KIND_ROOT_ESCAPE;
-		}
-	}
-	if (!c.found || c.v.action == CAPSA_ACT_ALLOW)
-		return 0;
-	*v = c.v;
-	return CAPSA_KIND_FILE;
+	return walk_verdict(&c, !c.inside && confinement_applies_to((unsigned long)mnt->mnt_ns, file->f_inode->i_mode),
+			    v);
 }
 
 #endif

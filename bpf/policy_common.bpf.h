@@ -333,15 +333,34 @@ static __always_inline void file_walk(struct file *file, __u32 policy_id, int ru
 /* Kernel-internal mounts (pipes, sockets, memfd, anon inodes) have no path
  * a container could escape through; FIFOs carry only what a host process
  * chooses to write (the runtime's own exec fifo is one). */
+static __always_inline int confinement_applies_to(unsigned long mnt_ns, __u32 mode)
+{
+	if (mnt_ns == 0 || mnt_ns >= (unsigned long)-MAX_ERRNO)
+		return 0;
+	return (mode & S_IFMT) != S_IFIFO;
+}
+
 static __always_inline int confinement_applies(struct file *file)
 {
 	struct mount *mnt = container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
-	unsigned long ns = (unsigned long)BPF_CORE_READ(mnt, mnt_ns);
-	__u32 mode = BPF_CORE_READ(file, f_inode, i_mode);
 
-	if (ns == 0 || ns >= (unsigned long)-MAX_ERRNO)
+	return confinement_applies_to((unsigned long)BPF_CORE_READ(mnt, mnt_ns), BPF_CORE_READ(file, f_inode, i_mode));
+}
+
+/* The verdict of a finished walk: root confinement first (`escaped`: the
+ * file is outside the root and confinement applies to it), then the file
+ * rules. Returns its kind, or 0 when nothing is to be reported. */
+static __always_inline __u8 walk_verdict(const struct file_check *c, int escaped, struct capsa_verdict *v)
+{
+	if (escaped) {
+		v->action = CAPSA_ACT_KILL;
+		v->rule_id = CAPSA_RULE_ROOT_CONFINEMENT;
+		return CAPSA_KIND_ROOT_ESCAPE;
+	}
+	if (!c->found || c->v.action == CAPSA_ACT_ALLOW)
 		return 0;
-	return (mode & S_IFMT) != S_IFIFO;
+	*v = c->v;
+	return CAPSA_KIND_FILE;
 }
 
 /* Decides one opened (or exec'd) file: root confinement first, then the
@@ -354,15 +373,7 @@ static __always_inline __u8 file_decide(const struct governed *g, struct file *f
 	struct file_check c;
 
 	file_walk(file, g->bind->policy_id, rules, acc, &c);
-	if (!c.inside && confinement_applies(file)) {
-		v->action = CAPSA_ACT_KILL;
-		v->rule_id = CAPSA_RULE_ROOT_CONFINEMENT;
-		return CAPSA_KIND_ROOT_ESCAPE;
-	}
-	if (!c.found || c.v.action == CAPSA_ACT_ALLOW)
-		return 0;
-	*v = c.v;
-	return CAPSA_KIND_FILE;
+	return walk_verdict(&c, !c.inside && confinement_applies(file), v);
 }
 
 /* Confinement is not a policy rule: audit mode does not relax it. */
