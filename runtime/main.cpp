@@ -14,17 +14,16 @@
 
 namespace {
 
-// create, run and exec put capsa's own processes inside a container: they
-// run from a sealed copy (sealed_self.h). Any argument spelling one of them
-// re-executes before the command line is even built, so the first process
-// does not pay for building and parsing it; a spurious match (a container
-// named "run") costs one exec and nothing else. The exact check after
-// parsing stays the authority.
+// exec puts one of capsa's own processes inside a running container: it runs
+// from a sealed copy (sealed_self.h). An argument spelling it re-executes
+// before the command line is even built, so the first process does not pay
+// for building and parsing it; a spurious match (a container named "exec")
+// costs one exec and nothing else. The exact check after parsing stays the
+// authority. create and run decide once they have read the config
+// (init_stub.h).
 bool may_enter_a_container(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "create" || a == "run" || a == "exec") return true;
-  }
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "exec") return true;
   return false;
 }
 
@@ -81,10 +80,8 @@ int main(int argc, char** argv) {
     if (g.rootless == "true") throw Error("--rootless: rootless containers are not supported by capsa yet");
     if (g.rootless != "false" && g.rootless != "auto")
       throw Error("--rootless: expected true, false or auto, got \"" + g.rootless + "\"");
-    // Only these put capsa's own processes inside a container.
     for (const auto* sub : app.get_subcommands())
-      if (sub->get_name() == "create" || sub->get_name() == "run" || sub->get_name() == "exec")
-        container::reexec_from_sealed_copy(argv);
+      if (sub->get_name() == "exec") container::reexec_from_sealed_copy(argv);
     return action ? action() : 0;
   });
 }

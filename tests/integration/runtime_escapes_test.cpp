@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -47,9 +50,8 @@ TEST_F(RuntimeEscapes, TheRuntimeBinaryAContainerCanReachIsASealedCopy) {
   std::string id = unique_id("exe");
   ASSERT_EQ(capsa(root_.path(), {"create", "--bundle", b.path(), id}).exit_code, 0);
   pid_t pid = init_pid(root_.path(), id);
-  // Until start, the init is capsa itself, inside the container.
-  EXPECT_EQ(link_of("/proc/" + std::to_string(pid) + "/exe").rfind("/memfd:capsa", 0), 0u)
-      << link_of("/proc/" + std::to_string(pid) + "/exe");
+  // Until start, the init is capsa's stub, inside the container.
+  EXPECT_EQ(link_of("/proc/" + std::to_string(pid) + "/exe"), "/memfd:capsa-init-stub (deleted)");
   // The container's own processes cannot even open it meanwhile.
   auto peek = capsa(root_.path(), {"exec", id, "/bin/sh", "-c", "cat /proc/1/exe >/dev/null 2>&1 && echo readable || echo denied"});
   EXPECT_EQ(peek.out, "denied\n") << peek.err;
@@ -70,6 +72,67 @@ TEST_F(RuntimeEscapes, TheRuntimeBinaryAContainerCanReachIsASealedCopy) {
   }
   ::close(held);
   EXPECT_EQ(capsa(root_.path(), {"delete", "--force", id}).exit_code, 0);
+}
+
+// capsa's own binary as a container could reach it before start: the
+// stub, when the init was alone in a new PID namespace until it exec'd it;
+// the sealed copy of all of capsa when the PID namespace is the host's or
+// a hook runs inside the container (container/init_stub.h).
+TEST_F(RuntimeEscapes, BeforeStartTheInitIsTheStubOrASealedCopyOfCapsa) {
+  struct Case {
+    const char* name;
+    std::function<void(nlohmann::json&)> edit;
+    const char* exe;
+  };
+  std::vector<Case> cases = {
+      {"new PID namespace", [](nlohmann::json&) {}, "/memfd:capsa-init-stub (deleted)"},
+      {"host PID namespace",
+       [](nlohmann::json& c) {
+         auto& ns = c["linux"]["namespaces"];
+         for (size_t i = 0; i < ns.size(); ++i)
+           if (ns[i]["type"] == "pid") ns.erase(i);
+       },
+       "/memfd:capsa (deleted)"},
+      {"createContainer hook",
+       [](nlohmann::json& c) { c["hooks"]["createContainer"] = {{{"path", "/bin/true"}}}; },
+       "/memfd:capsa (deleted)"},
+  };
+  for (const auto& c : cases) {
+    Bundle b({"/bin/sleep", "1000"});
+    c.edit(b.config());
+    b.save();
+    std::string id = unique_id("exe-kind");
+    auto r = capsa(root_.path(), {"create", "--bundle", b.path(), id});
+    ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.err;
+    std::string proc = "/proc/" + std::to_string(init_pid(root_.path(), id));
+    EXPECT_EQ(link_of(proc + "/exe"), c.exe) << c.name;
+    ASSERT_EQ(capsa(root_.path(), {"start", id}).exit_code, 0) << c.name;
+    EXPECT_TRUE(eventually([&] { return link_of(proc + "/exe").find("busybox") != std::string::npos; }))
+        << c.name << ": " << link_of(proc + "/exe");
+    EXPECT_EQ(capsa(root_.path(), {"delete", "--force", id}).exit_code, 0);
+  }
+}
+
+// The CVE's own trick: the container's program is "#!/proc/self/exe", so
+// the kernel runs whatever the exec'ing process is. Here that is the stub,
+// which refuses to do anything. A file that is no program is reported as the
+// init reported it.
+TEST_F(RuntimeEscapes, AProgramThatIsProcSelfExeRunsTheStubNotCapsa) {
+  Bundle b({"/evil"});
+  write_file_atomic(b.rootfs() + "/evil", "#!/proc/self/exe\n");
+  write_file_atomic(b.rootfs() + "/garbage", "not a program\n");
+  ASSERT_EQ(::chmod((b.rootfs() + "/evil").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((b.rootfs() + "/garbage").c_str(), 0755), 0);
+  auto r = capsa(root_.path(), {"run", "--bundle", b.path(), unique_id("selfexe")});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_EQ(r.err, "capsa init: this program only runs as a container's init, started by capsa\n");
+
+  b.config()["process"]["args"] = {"/garbage"};
+  b.save();
+  r = capsa(root_.path(), {"run", "--bundle", b.path(), unique_id("garbage")});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_EQ(r.err, "capsa init: exec /garbage: Exec format error\n");
+  EXPECT_EQ(capsa(root_.path(), {"list", "-q"}).out, "");
 }
 
 TEST_F(RuntimeEscapes, NoHostFdReachesTheContainer) {

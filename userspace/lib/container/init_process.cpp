@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "container/hooks.h"
+#include "container/init_stub.h"
 #include "container/path_resolve.h"
 #include "container/process_setup.h"
 #include "container/sync_channel.h"
@@ -108,6 +109,7 @@ void run_init(const InitPlan& plan) noexcept {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reset_signals();
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd};
+  if (plan.stub_fd >= 0) keep.push_back(plan.stub_fd);
   keep.insert(keep.end(), plan.preserved_fds.begin(), plan.preserved_fds.end());
   for (auto [index, fd] : plan.rootfs.idmapped_mounts) keep.push_back(fd);
   close_fds_except(keep);
@@ -124,6 +126,14 @@ void run_init(const InitPlan& plan) noexcept {
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
     sync_send(plan.sync_fd, std::string(kSyncErrorPrefix) + e.what());
+    ::_exit(1);
+  }
+  if (plan.stub_fd >= 0) {
+    // "ready" comes from the stub: once capsad hears it, exec policy applies
+    // to the container, and the stub is not the container's program.
+    const auto& proc = *plan.spec->process;
+    exec_init_stub(plan.stub_fd, plan.sync_fd, plan.fifo_fd, exe, proc.args, proc.env);
+    sync_send(plan.sync_fd, std::string(kSyncErrorPrefix) + "exec capsa's init stub: " + errno_text(errno));
     ::_exit(1);
   }
   // Before "ready": once it has that, `create` exits at once, and a death

@@ -22,6 +22,10 @@ struct InitPlan {
   RootfsPlan rootfs;
   int sync_fd = -1;
   int fifo_fd = -1;                              // O_PATH fd of <state>/exec.fifo
+  // The sealed init stub (init_stub.h) that reports ready, waits for start
+  // and execs the program; -1 when capsa itself runs from a sealed copy and
+  // the init does all of that.
+  int stub_fd = -1;
   // Set up before the init exists, by the namespace stage (ns_stage.h) or,
   // with nothing to join and no user namespace, by the init's clone flags.
   std::vector<std::pair<int, int>> join_ns;      // (fd, CLONE_NEW*) given by path, to setns into

@@ -31,11 +31,13 @@
 #include "container/id_maps.h"
 #include "container/idmapped_mount.h"
 #include "container/init_process.h"
+#include "container/init_stub.h"
 #include "container/joined_user_ns.h"
 #include "container/namespace_join.h"
 #include "container/ns_stage.h"
 #include "container/policy_seccomp.h"
 #include "container/process_setup.h"
+#include "container/sealed_self.h"
 #include "container/seccomp_filter.h"
 #include "container/sync_channel.h"
 #include "daemon/control_socket.h"
@@ -188,6 +190,10 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   spec::Spec spec = spec::load_bundle_spec(bundle);
   std::string origin = bundle + "/config.json";
   check_supported(spec, origin, opts);
+  // Before anything exists: capsa's own binary must not be reachable from
+  // the container (init_stub.h). The copy starts this command over.
+  bool through_stub = init_stub_suffices(spec);
+  if (!through_stub) reexec_from_sealed_copy();
   std::string rootfs = real_path(spec::rootfs_path(spec, bundle), origin + ": root.path");
   auto layout = cgroup::detect_layout();
 
@@ -259,6 +265,11 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
   if (from_capsad.landlock) plan.landlock = &*from_capsad.landlock;
 
+  UniqueFd stub;
+  if (through_stub) {
+    stub = make_init_stub();
+    plan.stub_fd = stub.get();
+  }
   auto sync = make_sync_pair();
   plan.spec = &spec;
   plan.rootfs.rootfs = rootfs;
