@@ -235,6 +235,63 @@ TEST_F(Resources, PerDeviceWeightNeedsTheDiskToUseBfq) {
   EXPECT_EQ(leftovers_of_failed_create(root_.path(), id, b.path()), "");
 }
 
+// A loop device over a file, switched to the BFQ scheduler: a disk that
+// takes per-device weights, where the machine's own disk does not.
+class BfqLoopDevice {
+public:
+  BfqLoopDevice() {
+    std::string image = dir_.path() + "/disk.img";
+    auto made = run_command({"/usr/bin/truncate", "-s", "16M", image});
+    if (made.exit_code != 0) throw std::runtime_error("truncate " + image + ": " + made.err);
+    auto r = run_command({"/sbin/losetup", "--find", "--show", image});
+    if (r.exit_code != 0) throw std::runtime_error("losetup --find --show " + image + ": " + r.err);
+    path_ = trim(r.out);
+    std::string name = path_.substr(path_.rfind('/') + 1);
+    write_file("/sys/block/" + name + "/queue/scheduler", "bfq");
+    if (read_file("/sys/block/" + name + "/queue/scheduler").find("[bfq]") == std::string::npos)
+      throw std::runtime_error(path_ + " did not switch to bfq");
+    dev_ = trim(read_file("/sys/block/" + name + "/dev"));
+  }
+  ~BfqLoopDevice() {
+    if (!path_.empty()) run_command({"/sbin/losetup", "--detach", path_});
+  }
+  const std::string& dev() const { return dev_; }  // "7:3"
+
+private:
+  TempDir dir_{"capsa-bfq"};
+  std::string path_, dev_;
+};
+
+TEST_F(Resources, PerDeviceWeightLandsOnADiskThatUsesBfq) {
+  if (!layout_.v1_with("blkio")) GTEST_SKIP() << "needs the cgroup v1 blkio hierarchy (hybrid host)";
+  if (read_file_or_empty("/sys/block/loop0/queue/scheduler").find("bfq") == std::string::npos)
+    GTEST_SKIP() << "needs loop devices and the BFQ I/O scheduler";
+  BfqLoopDevice disk;
+  auto [major, minor] = split_dev(disk.dev());
+  Bundle b({"/bin/sleep", "600"});
+  b.config()["linux"]["resources"]["blockIO"] = {
+      {"weight", 300}, {"weightDevice", {{{"major", major}, {"minor", minor}, {"weight", 200}}}}};
+  b.save();
+  std::string id = start(b);
+  ASSERT_FALSE(id.empty());
+  std::string blkio = dir_of(id, "blkio");
+  EXPECT_EQ(read_file(blkio + "/blkio.bfq.weight"), "300\n");
+  // BFQ lists the cgroup's default first, then each device's own.
+  EXPECT_NE(read_file(blkio + "/blkio.bfq.weight_device").find(disk.dev() + " 200\n"), std::string::npos)
+      << read_file(blkio + "/blkio.bfq.weight_device");
+
+  TempDir dir("capsa-update");
+  std::string file = dir.path() + "/resources.json";
+  write_file_atomic(file, nlohmann::json{{"blockIO", {{"weightDevice", {{{"major", major}, {"minor", minor},
+                                                                          {"weight", 700}}}}}}}
+                              .dump());
+  auto u = capsa(root_.path(), {"update", "-r", file, id});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_NE(read_file(blkio + "/blkio.bfq.weight_device").find(disk.dev() + " 700\n"), std::string::npos)
+      << read_file(blkio + "/blkio.bfq.weight_device");
+  EXPECT_EQ(capsa(root_.path(), {"delete", "--force", id}).exit_code, 0);
+}
+
 TEST_F(Resources, NetworkAndRdmaWithoutTheirControllersFailNamingTheField) {
   struct Case {
     const char* controller;
