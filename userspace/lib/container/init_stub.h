@@ -8,7 +8,7 @@
 // For `create` it suffices that capsa is never reachable from inside:
 // - the init is non-dumpable, and alone in its new PID namespace while it
 //   sets up, so no container process exists that could open its /proc entries;
-// - it then execs a few-hundred-byte stub from a sealed memfd
+// - it then execs a stub of under 1 KB of code from a sealed memfd
 //   (init_stub/init_stub.c), which reports ready, waits for `start` and
 //   execs the program. "#!/proc/self/exe" there names the stub, not capsa.
 // A PID namespace joined or shared, or hooks run inside the container, break

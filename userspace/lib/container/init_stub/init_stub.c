@@ -1,6 +1,6 @@
 /* The container init's last program before the container's own (see
  * container/init_stub.h for why it exists). A freestanding static binary of
- * a few hundred bytes: no libc, so nothing to load or relocate, and so
+ * under 1 KB of code: no libc, so nothing to load or relocate, and so
  * little to map that its exec costs a fraction of capsa's.
  *
  * Invoked by the init as
