@@ -50,15 +50,24 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
   set_map_pins(t.skel_->obj, dirs.maps);
   // Cgroup storage maps came with Linux 6.2; before, containers are told
   // apart by a lookup of the cgroup id (slower for every host syscall).
-  t.cgroup_marks_ = kernel_has_cgroup_storage();
+  if (!kernel_has_cgroup_storage()) {
+    spdlog::info("telemetry: this kernel has no cgroup storage maps; containers' syscalls are counted by cgroup id");
+  } else {
+    // Reading a mark takes the cgroup's fd, opened by id on the v2 mount: a
+    // host without one (pure v1) can only count by id.
+    try {
+      t.cgroup2_ = open_cgroup2_mount();
+    } catch (const Error& e) {
+      spdlog::info("telemetry: {}; containers' syscalls are counted by cgroup id", e.what());
+    }
+  }
+  t.cgroup_marks_ = static_cast<bool>(t.cgroup2_);
   if (t.cgroup_marks_) {
     // The marks hold the syscall counts: the by-id hash is not needed.
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts_zero, false);
-    t.cgroup2_ = open_cgroup2_mount();
   } else {
-    spdlog::info("telemetry: this kernel has no cgroup storage maps; containers' syscalls are counted by cgroup id");
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
     bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
   }
