@@ -20,35 +20,40 @@ struct capsa_container {
 	__u32 reserved;
 };
 
+/* A container's system calls entered, indexed by this architecture's
+ * syscall number. A number at or above CAPSA_SYSCALL_OTHER (none on x86-64
+ * or arm64 today, or a negative one from a tracer) is counted in that last
+ * slot. */
+#define CAPSA_SYSCALL_SLOTS 512
+#define CAPSA_SYSCALL_OTHER (CAPSA_SYSCALL_SLOTS - 1)
+struct capsa_syscall_counts {
+	__u64 n[CAPSA_SYSCALL_SLOTS];
+};
+
 /* Value of the `container_cgroups` cgroup-storage map: present on exactly
  * the cgroups that are in `containers` (same writers, same moments; the
  * kernel drops it with the cgroup). The per-syscall program asks this map,
  * not the hash: a cgroup's storage is a pointer or two away, where a hash
  * lookup costs a hash and a bucket walk on every system call of every task
- * on the host. */
+ * on the host. The container's syscall counts live in the mark itself, so
+ * counting is that one look plus an atomic add: user space creates the
+ * mark zeroed and never rewrites one that exists (BPF_NOEXIST), which would
+ * reset its counts. Before Linux 6.2 (no cgroup storage) the counts are in
+ * the per-CPU `syscall_counts` hash keyed by cgroup v2 id instead. */
 struct capsa_container_mark {
 	__u64 cgroup_id;
+	struct capsa_syscall_counts syscalls;
 };
 
 /* Value of the per-CPU `counters` hash map, keyed by cgroup v2 id. The
- * kernel no longer counts `syscalls` here (it is the sum of the container's
- * `syscall_counts`, filled in by user space): one map update per system call
- * instead of two. */
+ * kernel does not count `syscalls` here: user space fills it in with the sum
+ * of the container's syscall counts (its mark's, or its `syscall_counts`
+ * entry's before 6.2). */
 struct capsa_counters {
 	__u64 syscalls;
 	__u64 execs;
 	__u64 forks;
 	__u64 exits;
-};
-
-/* Value of the per-CPU `syscall_counts` hash map, keyed by cgroup v2 id:
- * system calls entered, indexed by this architecture's syscall number. A
- * number at or above CAPSA_SYSCALL_OTHER (none on x86-64 or arm64 today, or
- * a negative one from a tracer) is counted in that last slot. */
-#define CAPSA_SYSCALL_SLOTS 512
-#define CAPSA_SYSCALL_OTHER (CAPSA_SYSCALL_SLOTS - 1)
-struct capsa_syscall_counts {
-	__u64 n[CAPSA_SYSCALL_SLOTS];
 };
 
 enum capsa_event_type {

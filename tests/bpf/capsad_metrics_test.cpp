@@ -105,6 +105,30 @@ TEST_F(CapsadMetrics, ContainerSyscallsAreCountedByName) {
       << "series outlived the container:\n" << capsad_->metrics();
 }
 
+// Two loops at once (one per CPU on a two-core host) add to the one set of
+// counts the container's cgroup carries: not a call lost, none invented. The
+// shell's own getpid calls are the only slack.
+TEST_F(CapsadMetrics, ConcurrentSyscallsOfAContainerAreCountedExactly) {
+  start_capsad();
+  constexpr long kCalls = 300000;
+  const std::string loop = "syscall_loop " + std::to_string(kCalls);
+  Bundle b({"/bin/sh", "-c", loop + " & " + loop + " & wait; echo both; exec sleep 300"});
+  std::string id = run_detached(b, "exact");
+  ASSERT_TRUE(eventually([&] { return read_file_or_empty(b.path() + "/out").find("both") != std::string::npos; }, 30000))
+      << read_file_or_empty(b.path() + "/out");
+  const std::string getpid_label = "container_id=\"" + id + "\",syscall=\"getpid\"";
+  double getpid = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        getpid = sample_value(capsad_->metrics(), "capsa_container_syscalls_by_name_total", getpid_label).value_or(-1);
+        return getpid >= 2 * kCalls;
+      },
+      5000))
+      << "getpid counted: " << getpid << "\n" << capsad_->metrics();
+  EXPECT_LE(getpid, 2 * kCalls + 100) << capsad_->metrics();
+  EXPECT_GE(syscalls_of(id), getpid) << capsad_->metrics();
+}
+
 // CPU, memory and pids come from the container's own cgroup at scrape time.
 TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
   start_capsad();

@@ -39,6 +39,30 @@ TEST_F(LsmTier, StatusReportsBpfLsmForFilesExecAndConfinement) {
       << tiers.dump(2);
 }
 
+// This VM's kernel (6.1) has no cgroup storage maps: telemetry counts a
+// container's system calls in the per-CPU hash keyed by its cgroup id
+// (capsa_sys_enter_by_id), and /metrics reports the same families.
+TEST_F(LsmTier, SyscallsAreCountedByCgroupIdWithoutCgroupStorage) {
+  start_capsad();
+  constexpr long kCalls = 50000;
+  Bundle b({"/bin/syscall_loop", std::to_string(kCalls), "--pause"});
+  std::string id = start_container(b, "lsm-count");
+  const std::string label = "container_id=\"" + id + "\"";
+  double getpid = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        getpid = sample_value(capsad_->metrics(), "capsa_container_syscalls_by_name_total",
+                              label + ",syscall=\"getpid\"")
+                     .value_or(-1);
+        return getpid >= kCalls;
+      },
+      30000))
+      << "getpid counted: " << getpid << "\n" << capsad_->metrics();
+  EXPECT_LE(getpid, kCalls + 100) << capsad_->metrics();
+  EXPECT_GE(sample_value(capsad_->metrics(), "capsa_container_syscalls_total", label).value_or(-1), getpid)
+      << capsad_->metrics();
+}
+
 TEST_F(LsmTier, FileReadIsRefusedWithEpermAndTheProcessLivesOn) {
   write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
                                                   "        paths: [/secret/]\n        access: [read]\n"

@@ -4,10 +4,10 @@
 #include <fcntl.h>
 
 #include <cstring>
+#include <memory>
 
 #include "cgroup/layout.h"
 #include "common/error.h"
-#include "telemetry.h"
 
 namespace capsa::bpf {
 
@@ -17,11 +17,15 @@ constexpr int kFileidKernfs = 0xfe;  // include/linux/exportfs.h FILEID_KERNFS
 
 }  // namespace
 
-UniqueFd open_cgroup_by_id(uint64_t cgroup_id) {
+UniqueFd open_cgroup2_mount() {
   auto layout = cgroup::detect_layout();
-  if (!layout.unified) throw Error("open cgroup " + std::to_string(cgroup_id) + ": this host has no cgroup v2 mount");
+  if (!layout.unified) throw Error("open the cgroup v2 mount: this host has none");
   UniqueFd mnt(::open(layout.unified->mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!mnt) throw_sys("open the cgroup v2 mount " + layout.unified->mount_point);
+  return mnt;
+}
+
+UniqueFd open_cgroup_by_id(int cgroup2_mount_fd, uint64_t cgroup_id) {
   struct {
     struct file_handle fh;
     unsigned char bytes[8];
@@ -29,19 +33,23 @@ UniqueFd open_cgroup_by_id(uint64_t cgroup_id) {
   handle.fh.handle_bytes = sizeof handle.bytes;
   handle.fh.handle_type = kFileidKernfs;
   std::memcpy(handle.fh.f_handle, &cgroup_id, sizeof cgroup_id);
-  UniqueFd fd(::open_by_handle_at(mnt.get(), &handle.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) throw_sys("open cgroup " + std::to_string(cgroup_id) + " by id under " + layout.unified->mount_point);
+  UniqueFd fd(::open_by_handle_at(cgroup2_mount_fd, &handle.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_sys("open cgroup " + std::to_string(cgroup_id) + " by id under the cgroup v2 mount");
   return fd;
 }
 
+UniqueFd open_cgroup_by_id(uint64_t cgroup_id) { return open_cgroup_by_id(open_cgroup2_mount().get(), cgroup_id); }
+
 namespace {
+
+bool cgroup_gone(const Error& e) { return e.sys_errno() == ESTALE || e.sys_errno() == ENOENT; }
 
 // The cgroup, or nothing when it is gone (its storage went with it).
 UniqueFd open_cgroup_if_there(uint64_t cgroup_id) {
   try {
     return open_cgroup_by_id(cgroup_id);
   } catch (const Error& e) {
-    if (e.sys_errno() == ESTALE || e.sys_errno() == ENOENT) return UniqueFd();
+    if (cgroup_gone(e)) return UniqueFd();
     throw;
   }
 }
@@ -53,8 +61,12 @@ void mark_container_cgroup(int map_fd, uint64_t cgroup_id) {
   UniqueFd cg = open_cgroup_if_there(cgroup_id);
   if (!cg) return;
   int key = cg.get();
-  capsa_container_mark mark{cgroup_id};
-  if (bpf_map_update_elem(map_fd, &key, &mark, BPF_ANY) != 0)
+  // 4 KiB of counts: not on the stack.
+  auto mark = std::make_unique<capsa_container_mark>();
+  mark->cgroup_id = cgroup_id;
+  // Never over an existing mark: that would zero the counts it holds (the
+  // runtime marks at create, and a restarted capsad marks what it finds).
+  if (bpf_map_update_elem(map_fd, &key, mark.get(), BPF_NOEXIST) != 0 && errno != EEXIST)
     throw_sys("mark cgroup " + std::to_string(cgroup_id) + " in the " CAPSA_MAP_CONTAINER_CGROUPS " map");
 }
 
@@ -64,6 +76,20 @@ void unmark_container_cgroup(int map_fd, uint64_t cgroup_id) {
   int key = cg.get();
   if (bpf_map_delete_elem(map_fd, &key) != 0 && errno != ENOENT)
     throw_sys("unmark cgroup " + std::to_string(cgroup_id) + " in the " CAPSA_MAP_CONTAINER_CGROUPS " map");
+}
+
+bool read_container_mark(int map_fd, int cgroup2_mount_fd, uint64_t cgroup_id, capsa_container_mark& out) {
+  UniqueFd cg;
+  try {
+    cg = open_cgroup_by_id(cgroup2_mount_fd, cgroup_id);
+  } catch (const Error& e) {
+    if (cgroup_gone(e)) return false;
+    throw;
+  }
+  int key = cg.get();
+  if (bpf_map_lookup_elem(map_fd, &key, &out) == 0) return true;
+  if (errno == ENOENT) return false;
+  throw_sys("read cgroup " + std::to_string(cgroup_id) + "'s mark in the " CAPSA_MAP_CONTAINER_CGROUPS " map");
 }
 
 std::optional<ContainerMap> ContainerMap::open_if_pinned(const std::string& pin_root) {

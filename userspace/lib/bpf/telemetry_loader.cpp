@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <iterator>
+#include <memory>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -48,11 +50,24 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
   set_map_pins(t.skel_->obj, dirs.maps);
   // Cgroup storage maps came with Linux 6.2; before, containers are told
   // apart by a lookup of the cgroup id (slower for every host syscall).
-  t.cgroup_marks_ = kernel_has_cgroup_storage();
-  if (t.cgroup_marks_) {
-    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
-  } else {
+  if (!kernel_has_cgroup_storage()) {
     spdlog::info("telemetry: this kernel has no cgroup storage maps; containers' syscalls are counted by cgroup id");
+  } else {
+    // Reading a mark takes the cgroup's fd, opened by id on the v2 mount: a
+    // host without one (pure v1) can only count by id.
+    try {
+      t.cgroup2_ = open_cgroup2_mount();
+    } catch (const Error& e) {
+      spdlog::info("telemetry: {}; containers' syscalls are counted by cgroup id", e.what());
+    }
+  }
+  t.cgroup_marks_ = static_cast<bool>(t.cgroup2_);
+  if (t.cgroup_marks_) {
+    // The marks hold the syscall counts: the by-id hash is not needed.
+    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
+    bpf_map__set_autocreate(t.skel_->maps.syscall_counts, false);
+    bpf_map__set_autocreate(t.skel_->maps.syscall_counts_zero, false);
+  } else {
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
     bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
   }
@@ -80,7 +95,8 @@ Telemetry::Telemetry(Telemetry&& o) noexcept
     : skel_(std::exchange(o.skel_, nullptr)),
       ring_(std::move(o.ring_)),
       links_(std::move(o.links_)),
-      cgroup_marks_(o.cgroup_marks_) {}
+      cgroup_marks_(o.cgroup_marks_),
+      cgroup2_(std::move(o.cgroup2_)) {}
 
 Telemetry::~Telemetry() {
   ring_.reset();
@@ -108,6 +124,23 @@ std::map<uint64_t, capsa_counters> Telemetry::read_counters(std::map<uint64_t, S
                    out[cgid] = sum;
                  },
                  "counters");
+  auto add_syscalls = [&](uint64_t cgid, SyscallCounts sum) {
+    uint64_t total = 0;
+    for (auto n : sum) total += n;
+    out[cgid].syscalls = total;
+    if (by_nr) (*by_nr)[cgid] = std::move(sum);
+  };
+  if (cgroup_marks_) {
+    // A registered container's counts are in its cgroup's mark; a cgroup
+    // without one (a runtime older than the marks registered it, and no
+    // sync has marked it yet) has counted nothing.
+    auto mark = std::make_unique<capsa_container_mark>();
+    for (uint64_t cgid : container_cgroups()) {
+      if (!read_container_mark(bpf_map__fd(skel_->maps.container_cgroups), cgroup2_.get(), cgid, *mark)) continue;
+      add_syscalls(cgid, SyscallCounts(std::begin(mark->syscalls.n), std::end(mark->syscalls.n)));
+    }
+    return out;
+  }
   for_each_entry(bpf_map__fd(skel_->maps.syscall_counts), sizeof(uint64_t), cpus * sizeof(capsa_syscall_counts),
                  [&](const void* key, const void* value) {
                    uint64_t cgid;
@@ -116,10 +149,7 @@ std::map<uint64_t, capsa_counters> Telemetry::read_counters(std::map<uint64_t, S
                    const auto* slots = static_cast<const uint64_t*>(value);
                    for (size_t cpu = 0; cpu < cpus; ++cpu)
                      for (size_t nr = 0; nr < CAPSA_SYSCALL_SLOTS; ++nr) sum[nr] += slots[cpu * CAPSA_SYSCALL_SLOTS + nr];
-                   uint64_t total = 0;
-                   for (auto n : sum) total += n;
-                   out[cgid].syscalls = total;
-                   if (by_nr) (*by_nr)[cgid] = std::move(sum);
+                   add_syscalls(cgid, std::move(sum));
                  },
                  "syscall_counts");
   return out;
@@ -139,6 +169,8 @@ std::array<uint64_t, CAPSA_STAT_MAX> Telemetry::read_stats() const {
 void Telemetry::forget_cgroup(uint64_t cgroup_id) {
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.counters), &cgroup_id) != 0 && errno != ENOENT)
     throw_sys("delete cgroup " + std::to_string(cgroup_id) + " from BPF map counters");
+  // With cgroup storage the counts went with the mark (remove_container) or the cgroup.
+  if (cgroup_marks_) return;
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_counts), &cgroup_id) != 0 && errno != ENOENT)
     throw_sys("delete cgroup " + std::to_string(cgroup_id) + " from BPF map syscall_counts");
 }

@@ -13,6 +13,7 @@
 
 #include "telemetry.h"
 #include "bpf/event_ring.h"
+#include "common/unique_fd.h"
 
 struct telemetry_bpf;
 struct bpf_link;
@@ -39,7 +40,8 @@ public:
   using SyscallCounts = std::vector<uint64_t>;
 
   // Per-cgroup counters summed over CPUs; `syscalls` is the sum of the
-  // cgroup's counts by syscall number, which by_nr receives when given.
+  // cgroup's counts by syscall number (its mark's, or its `syscall_counts`
+  // entry's before 6.2), which by_nr receives when given.
   std::map<uint64_t, capsa_counters> read_counters(std::map<uint64_t, SyscallCounts>* by_nr = nullptr) const;
   std::array<uint64_t, CAPSA_STAT_MAX> read_stats() const;
   void forget_cgroup(uint64_t cgroup_id);
@@ -60,6 +62,7 @@ private:
   std::unique_ptr<EventRing<capsa_event>> ring_;
   std::vector<bpf_link*> links_;
   bool cgroup_marks_ = false;  // the kernel has cgroup storage: containers carry a mark
+  UniqueFd cgroup2_;           // with marks: the cgroup v2 mount, to open containers' cgroups by id
 };
 
 }  // namespace capsa::bpf
