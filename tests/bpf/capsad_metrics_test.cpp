@@ -1,16 +1,21 @@
 // capsad end to end: BPF programs count in the kernel per container cgroup,
 // and /metrics reports it under the container's id.
+#include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
 #include "cgroup/layout.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "policy_fixture.h"
+#include "telemetry.h"
 #include "test_env.h"
 
 namespace capsa::test {
@@ -40,6 +45,22 @@ protected:
                               " run -d --bundle " + b.path() + " " + id + " > " + b.path() + "/out 2>&1"});
     EXPECT_EQ(r.exit_code, 0) << read_file_or_empty(b.path() + "/out");
     return id;
+  }
+
+  // run_cnt of the program behind a pinned link: the kernel counts it only
+  // while BPF run-time stats are on.
+  static uint64_t program_runs(const std::string& link_pin) {
+    UniqueFd link(bpf_obj_get(link_pin.c_str()));
+    if (!link) throw std::runtime_error("open pinned link " + link_pin);
+    bpf_link_info li{};
+    __u32 len = sizeof li;
+    if (bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0) throw std::runtime_error("link info of " + link_pin);
+    UniqueFd prog(bpf_prog_get_fd_by_id(li.prog_id));
+    bpf_prog_info pi{};
+    len = sizeof pi;
+    if (!prog || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0)
+      throw std::runtime_error("program info behind " + link_pin);
+    return pi.run_cnt;
   }
 
   double syscalls_of(const std::string& id) {
@@ -151,8 +172,10 @@ TEST_F(CapsadMetrics, ContainerCgroupUsageIsReportedUnderItsId) {
   EXPECT_GT(after, before) << "before " << before << " after " << after;
 }
 
-// Kernel BPF stats of capsad's own programs, and its ring buffers' fill.
+// Kernel BPF stats of capsad's own programs (capsad --bpf-stats), and its
+// ring buffers' fill.
 TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
+  capsad_.emplace(root_.path(), pin_root_, std::vector<std::string>{"--bpf-stats"});
   start_capsad();
   Bundle b({"/bin/syscall_loop", "10000"});
   run_detached(b, "progs");
@@ -169,6 +192,37 @@ TEST_F(CapsadMetrics, OwnBpfProgramsReportRunsAndRunTime) {
   EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
   EXPECT_GE(sample_value(text, "capsa_bpf_ringbuf_used_bytes", "ring=\"events\"").value_or(-1), 0) << text;
   EXPECT_TRUE(sample_value(text, "capsa_scrape_duration_seconds", "").has_value()) << text;
+}
+
+// Without --bpf-stats the kernel counts nothing for capsad (counting costs
+// every run of every BPF program on the host), and capsad claims nothing.
+TEST_F(CapsadMetrics, WithoutBpfStatsNoRunTimeIsCountedOrExported) {
+  if (read_file_or_empty("/proc/sys/kernel/bpf_stats_enabled") != "0\n")
+    GTEST_SKIP() << "kernel.bpf_stats_enabled is on (someone else counts): cannot tell capsad's part";
+  start_capsad();
+  Bundle b({"/bin/sh", "-c", "while true; do syscall_loop 2000; sleep 0.05; done"});
+  std::string id = run_detached(b, "nostats");
+  std::string sys_enter = pin_root_ + "/" CAPSA_PIN_LINKS_DIR "/capsa_sys_enter";
+  ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= 4000; }, 5000)) << capsad_->metrics();
+  auto text = capsad_->metrics();
+  EXPECT_EQ(text.find("capsa_bpf_program_runs_total"), std::string::npos) << text;
+  EXPECT_EQ(text.find("capsa_bpf_program_run_seconds_total"), std::string::npos) << text;
+  EXPECT_GT(sample_value(text, "capsa_bpf_ringbuf_size_bytes", "ring=\"events\"").value_or(0), 0) << text;
+  uint64_t before = program_runs(sys_enter), seen = syscalls_of(id);
+  ASSERT_TRUE(eventually([&] { return syscalls_of(id) >= seen + 4000; }, 5000)) << capsad_->metrics();
+  EXPECT_EQ(program_runs(sys_enter), before) << "the kernel counted runs of capsa_sys_enter";
+
+  // With it, the kernel counts while capsad runs, and stops when it exits
+  // (its programs stay pinned and keep running).
+  capsad_.emplace(root_.path(), pin_root_, std::vector<std::string>{"--bpf-stats"});
+  start_capsad();
+  before = program_runs(sys_enter);
+  EXPECT_TRUE(eventually([&] { return program_runs(sys_enter) >= before + 4000; }, 5000));
+  capsad_->kill_hard();
+  before = program_runs(sys_enter);
+  // The container goes on calling (~2000 calls per 50 ms) through the pinned program.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(program_runs(sys_enter), before) << "counting went on after capsad was gone";
 }
 
 // The same families on a pure cgroup v2 host, emulated as in
@@ -267,6 +321,7 @@ TEST_F(CapsadMetrics, CountingSurvivesKill9AndARestartResyncs) {
 // (with a container running, so the per-container families have samples).
 // A policy whose rule the container breaks, so the policy families have samples too.
 TEST_F(CapsadMetrics, DashboardsQueryOnlyMetricsCapsadExports) {
+  capsad_.emplace(root_.path(), pin_root_, std::vector<std::string>{"--bpf-stats"});
   make_dirs(capsad_->policy_dir(), 0755);
   write_file_atomic(capsad_->policy_dir() + "/sync.yaml",
                     policy_yaml("nosync", "  syscalls:\n    rules:\n      - names: [sync]\n        action: kill\n"));

@@ -171,6 +171,8 @@ std::vector<Expr> all_exprs(const std::string& container) {
 
 class PrometheusCheck : public PolicyFixture {
 protected:
+  // Every family, the per-program ones included.
+  std::vector<std::string> capsad_args() const override { return {"--bpf-stats"}; }
   // capsad with a policy killing `sync`, and a container that execs, forks,
   // exits, makes system calls, uses CPU and memory, and breaks that rule
   // every round (the killed `sh -c sync` is a child: the loop goes on).

@@ -25,13 +25,12 @@ nlohmann::json& pid_ns(nlohmann::json& j) {
   throw std::runtime_error("the default config has no pid namespace");
 }
 
-TEST(InitStubDecision, ANewPidNamespaceWithoutHooksInsideSuffices) {
+TEST(InitStubDecision, ANewPidNamespaceWithoutHooksBeforeStartSuffices) {
   EXPECT_TRUE(init_stub_suffices(edited([](nlohmann::json&) {})));
-  // Hooks that run in the runtime's namespaces do not matter.
+  // Hooks that run once the program does, in the runtime's namespaces, do not matter.
   EXPECT_TRUE(init_stub_suffices(edited([](nlohmann::json& j) {
-    j["hooks"]["prestart"] = {{{"path", "/bin/true"}}};
-    j["hooks"]["createRuntime"] = {{{"path", "/bin/true"}}};
     j["hooks"]["poststart"] = {{{"path", "/bin/true"}}};
+    j["hooks"]["poststop"] = {{{"path", "/bin/true"}}};
   })));
 }
 
@@ -44,7 +43,35 @@ TEST(InitStubDecision, APidNamespaceSharedOrJoinedNeedsTheSealedCopy) {
   EXPECT_FALSE(init_stub_suffices(edited([](nlohmann::json& j) { pid_ns(j)["path"] = "/proc/1/ns/pid"; })));
 }
 
-TEST(InitStubDecision, HooksInsideTheContainerNeedTheSealedCopy) {
+TEST(InitStubDecision, AUserNamespaceJoinedByPathNeedsTheSealedCopy) {
+  EXPECT_TRUE(init_stub_suffices(edited([](nlohmann::json& j) {
+    j["linux"]["namespaces"].push_back({{"type", "user"}});
+    j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    j["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  })));
+  EXPECT_FALSE(init_stub_suffices(
+      edited([](nlohmann::json& j) { j["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/1/ns/user"}}); })));
+}
+
+TEST(InitStubDecision, ANonRootUserWhoseExecNeedsMoreThanAmbientCapabilitiesNeedsTheSealedCopy) {
+  auto as = [](uint32_t uid, nlohmann::json effective, nlohmann::json ambient) {
+    return edited([&](nlohmann::json& j) {
+      j["process"]["user"]["uid"] = uid;
+      j["process"]["capabilities"]["effective"] = effective;
+      j["process"]["capabilities"]["ambient"] = ambient;
+    });
+  };
+  EXPECT_TRUE(init_stub_suffices(as(0, {"CAP_DAC_OVERRIDE"}, nlohmann::json::array())));
+  EXPECT_TRUE(init_stub_suffices(as(1000, nlohmann::json::array(), nlohmann::json::array())));
+  EXPECT_TRUE(init_stub_suffices(as(1000, {"CAP_NET_BIND_SERVICE"}, {"CAP_NET_BIND_SERVICE"})));
+  EXPECT_FALSE(init_stub_suffices(as(1000, {"CAP_DAC_OVERRIDE"}, nlohmann::json::array())));
+}
+
+TEST(InitStubDecision, HooksGivenTheInitBeforeStartNeedTheSealedCopy) {
+  EXPECT_FALSE(
+      init_stub_suffices(edited([](nlohmann::json& j) { j["hooks"]["prestart"] = {{{"path", "/bin/true"}}}; })));
+  EXPECT_FALSE(
+      init_stub_suffices(edited([](nlohmann::json& j) { j["hooks"]["createRuntime"] = {{{"path", "/bin/true"}}}; })));
   EXPECT_FALSE(init_stub_suffices(
       edited([](nlohmann::json& j) { j["hooks"]["createContainer"] = {{{"path", "/bin/true"}}}; })));
   EXPECT_FALSE(init_stub_suffices(

@@ -60,6 +60,7 @@ struct Options {
   bool unpin = false;
   bool require_lsm = false;
   bool fd_keeper = false;
+  bool bpf_stats = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -114,7 +115,7 @@ int serve(const Options& o) {
   // After the telemetry collector: it syncs, so deleted containers are gone.
   daemon::register_cgroup_metrics(registry, layout, sync);
   daemon::register_policy_metrics(registry, policy_progs, enforcer, sync);
-  daemon::register_bpf_program_metrics(registry, o.pin_root);
+  daemon::register_bpf_program_metrics(registry, o.pin_root, o.bpf_stats);
   metrics::register_process_collector(registry);
   auto& scrape_seconds = registry.gauge(
       "capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
@@ -362,6 +363,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(10, 600000));
   app.add_option("--policy-dir", o.policy_dir, "directory of YAML policies, watched for changes")->capture_default_str();
   app.add_option("--control-socket", o.control_socket, "unix socket for capsactl and the runtime (default <root>/capsad.sock)");
+  app.add_flag("--bpf-stats", o.bpf_stats,
+               "export runs and run time of capsad's BPF programs (enables the kernel's BPF run-time stats, "
+               "~60 ns more per run of every BPF program on the host)");
   app.add_flag("--require-lsm", o.require_lsm,
                "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
   app.add_flag("--unpin", o.unpin,

@@ -62,7 +62,8 @@ void enter_new_time_ns(const std::map<std::string, spec::TimeOffset>& offsets) {
   if (!ns || ::setns(ns.get(), CLONE_NEWTIME) != 0) throw_sys("linux.namespaces: enter the new time namespace");
 }
 
-void setup(const InitPlan& plan, nlohmann::json& hook_state) {
+// stub_path: set, in stub mode, while /proc can still be looked at.
+void setup(const InitPlan& plan, nlohmann::json& hook_state, std::string& stub_path) {
   const spec::Spec& spec = *plan.spec;
   const spec::Process& proc = *spec.process;
   // Files the init creates (/dev, mount points) must belong to a mapped id,
@@ -95,6 +96,7 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state) {
     if (!sync_send(plan.sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
       throw Error("runtime gone before the Landlock ruleset was installed");
   }
+  if (plan.stub_fd >= 0) stub_path = stub_path_if_proc(plan.stub_fd);
   const spec::Personality* personality = spec.linux && spec.linux->personality ? &*spec.linux->personality : nullptr;
   become_process(plan.sync_fd, proc, personality, plan.seccomp, plan.policy_seccomp, landlock ? &*landlock : nullptr);
 }
@@ -118,10 +120,12 @@ void run_init(const InitPlan& plan) noexcept {
   auto go = sync_recv(plan.sync_fd);
   if (!go || *go != kSyncGo) ::_exit(1);
 
-  std::string exe;
+  std::string exe, stub_path;
   nlohmann::json hook_state;
   try {
-    setup(plan, hook_state);
+    if (plan.stub_fd >= 0 && !keep_for_stub(plan.sync_fd, plan.fifo_fd))
+      throw Error("keep the sync and exec fifo fds for capsa's init stub: " + errno_text(errno));
+    setup(plan, hook_state, stub_path);
     const auto& proc = *plan.spec->process;
     exe = find_executable(proc.args[0], env_path(proc));
   } catch (const std::exception& e) {
@@ -132,7 +136,7 @@ void run_init(const InitPlan& plan) noexcept {
     // "ready" comes from the stub: once capsad hears it, exec policy applies
     // to the container, and the stub is not the container's program.
     const auto& proc = *plan.spec->process;
-    exec_init_stub(plan.stub_fd, plan.sync_fd, plan.fifo_fd, exe, proc.args, proc.env);
+    exec_init_stub(plan.stub_fd, stub_path, plan.sync_fd, plan.fifo_fd, exe, proc.args, proc.env);
     sync_send(plan.sync_fd, std::string(kSyncErrorPrefix) + "exec capsa's init stub: " + errno_text(errno));
     ::_exit(1);
   }

@@ -1,9 +1,13 @@
 #include "container/init_stub.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/error.h"
@@ -16,11 +20,43 @@ extern "C" const unsigned long capsa_init_stub_size;
 namespace capsa::container {
 
 bool init_stub_suffices(const spec::Spec& spec) {
-  if (!spec.linux) return false;
+  if (!spec.linux || !spec.process) return false;
   bool new_pid_ns = false;
-  for (const auto& ns : spec.linux->namespaces)
+  for (const auto& ns : spec.linux->namespaces) {
     if (ns.type == spec::NamespaceType::Pid && ns.path.empty()) new_pid_ns = true;
-  return new_pid_ns && spec.hooks.create_container.empty() && spec.hooks.start_container.empty();
+    // A binfmt_misc instance of a joined user namespace (Linux 6.7+) could
+    // intercept the stub's exec and run /proc/self/exe: capsa.
+    if (ns.type == spec::NamespaceType::User && !ns.path.empty()) return false;
+  }
+  if (!new_pid_ns) return false;
+  // prestart and createRuntime hooks are given the init's pid while it is
+  // still capsa: whatever they put into its PID namespace could reach it.
+  const spec::Hooks& h = spec.hooks;
+  if (!h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() || !h.start_container.empty())
+    return false;
+  // Past the stub's exec a non-root user keeps only its ambient
+  // capabilities, and the program's exec would be checked without the rest.
+  const spec::Process& p = *spec.process;
+  if (p.user.uid != 0 && p.capabilities)
+    for (const auto& cap : p.capabilities->effective)
+      if (std::find(p.capabilities->ambient.begin(), p.capabilities->ambient.end(), cap) ==
+          p.capabilities->ambient.end())
+        return false;
+  return true;
+}
+
+std::string stub_path_if_proc(int stub_fd) {
+  struct statfs fs;
+  if (::statfs("/proc", &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) return "";
+  std::string path = "/proc/self/fd/" + std::to_string(stub_fd);
+  struct stat by_path, by_fd;
+  if (::stat(path.c_str(), &by_path) != 0 || ::fstat(stub_fd, &by_fd) != 0) return "";
+  if (by_path.st_dev != by_fd.st_dev || by_path.st_ino != by_fd.st_ino) return "";
+  return path;
+}
+
+bool keep_for_stub(int sync_fd, int fifo_fd) noexcept {
+  return ::fcntl(sync_fd, F_SETFD, 0) == 0 && ::fcntl(fifo_fd, F_SETFD, 0) == 0;
 }
 
 UniqueFd make_init_stub() {
@@ -37,10 +73,8 @@ UniqueFd make_init_stub() {
   return fd;
 }
 
-void exec_init_stub(int stub_fd, int sync_fd, int fifo_fd, const std::string& exe,
+void exec_init_stub(int stub_fd, const std::string& stub_path, int sync_fd, int fifo_fd, const std::string& exe,
                     const std::vector<std::string>& argv, const std::vector<std::string>& envp) noexcept {
-  // The stub inherits these two and closes them itself.
-  if (::fcntl(sync_fd, F_SETFD, 0) != 0 || ::fcntl(fifo_fd, F_SETFD, 0) != 0) return;
   std::string sync_arg = std::to_string(sync_fd), fifo_arg = std::to_string(fifo_fd);
   std::vector<char*> args = {const_cast<char*>("capsa-init"), sync_arg.data(), fifo_arg.data(),
                              const_cast<char*>(exe.c_str())};
@@ -49,14 +83,14 @@ void exec_init_stub(int stub_fd, int sync_fd, int fifo_fd, const std::string& ex
   std::vector<char*> env;
   for (const auto& e : envp) env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
-  // By path first: execve is what the program's own exec needs, so any
-  // seccomp profile or policy that lets the container run lets this through;
-  // execveat is only for a container without /proc.
-  std::string by_path = "/proc/self/fd/" + std::to_string(stub_fd);
-  ::execve(by_path.c_str(), args.data(), env.data());
-  int first = errno;
+  // By path where that is the stub: execve is what the program's own exec
+  // needs, so any seccomp profile or policy that lets the container run
+  // lets this through. execveat otherwise.
+  if (!stub_path.empty()) {
+    ::execve(stub_path.c_str(), args.data(), env.data());
+    return;
+  }
   ::syscall(SYS_execveat, stub_fd, "", args.data(), env.data(), AT_EMPTY_PATH);
-  if (first != ENOENT) errno = first;
 }
 
 }  // namespace capsa::container

@@ -11,8 +11,10 @@
 // - it then execs a stub of under 1 KB of code from a sealed memfd
 //   (init_stub/init_stub.c), which reports ready, waits for `start` and
 //   execs the program. "#!/proc/self/exe" there names the stub, not capsa.
-// A PID namespace joined or shared, or hooks run inside the container, break
-// the first point: those containers still get the sealed copy of capsa.
+// A PID namespace joined or shared, hooks given the init's pid or run inside
+// the container, a user namespace joined by path (its binfmt_misc), or a
+// non-root user whose exec needs more than its ambient capabilities: those
+// containers still get the sealed copy of capsa (init_stub_suffices).
 // `exec` always runs from the sealed copy: a container process already exists.
 #pragma once
 
@@ -32,10 +34,19 @@ bool init_stub_suffices(const spec::Spec& spec);
 // init exists (a container's seccomp profile may refuse memfd_create).
 UniqueFd make_init_stub();
 
-// The init's last call: the stub takes over sync_fd (to send "ready") and
-// fifo_fd (the exec fifo's O_PATH fd) and execs `exe` with argv and envp.
-// Returns only when the stub could not be exec'd, with errno set.
-void exec_init_stub(int stub_fd, int sync_fd, int fifo_fd, const std::string& exe,
+// Both in the init, before its seccomp filter and Landlock ruleset exist (the
+// stub's own calls are only those the init's tail made before it existed):
+// the stub's path, /proc/self/fd/N, when /proc is procfs and that path is the
+// stub (the container's image decides what else it is), else "";
+std::string stub_path_if_proc(int stub_fd);
+// sync_fd and fifo_fd made inheritable: the stub takes them over and closes them.
+bool keep_for_stub(int sync_fd, int fifo_fd) noexcept;
+
+// The init's last call: the stub reports ready over sync_fd, waits for
+// start on fifo_fd (the exec fifo's O_PATH fd) and execs `exe` with argv and
+// envp. Exec'd by stub_path when given, else by fd. Returns only when the
+// stub could not be exec'd, with errno set.
+void exec_init_stub(int stub_fd, const std::string& stub_path, int sync_fd, int fifo_fd, const std::string& exe,
                     const std::vector<std::string>& argv, const std::vector<std::string>& envp) noexcept;
 
 }  // namespace capsa::container

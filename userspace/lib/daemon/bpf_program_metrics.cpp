@@ -101,16 +101,18 @@ void collect_rings(std::vector<Family>& out, const std::string& maps_dir) {
 
 }  // namespace
 
-void register_bpf_program_metrics(metrics::Registry& registry, const std::string& pin_root) {
+void register_bpf_program_metrics(metrics::Registry& registry, const std::string& pin_root, bool run_time_stats) {
   // The kernel counts run time only while someone holds such an fd; closing
   // it (capsad exiting) turns the accounting off again.
-  auto stats = std::make_shared<UniqueFd>(bpf_enable_stats(BPF_STATS_RUN_TIME));
-  if (!*stats)
-    spdlog::warn("BPF program run time is not counted: enabling kernel BPF stats: {}", errno_text(errno));
+  std::shared_ptr<UniqueFd> stats;
+  if (run_time_stats) {
+    stats = std::make_shared<UniqueFd>(bpf_enable_stats(BPF_STATS_RUN_TIME));
+    if (!*stats) throw_sys("--bpf-stats: enable the kernel's BPF run-time stats (BPF_ENABLE_STATS)");
+  }
   std::string links = pin_root + "/" + CAPSA_PIN_LINKS_DIR;
   std::string maps = pin_root + "/" + CAPSA_PIN_MAPS_DIR;
   registry.add_collector([stats, links, maps](std::vector<Family>& out) {
-    collect_programs(out, links);
+    if (stats) collect_programs(out, links);
     collect_rings(out, maps);
   });
 }

@@ -8,9 +8,10 @@
  * it tells the runtime the container is ready (over SYNC_FD), waits for
  * `start` by opening the exec fifo (FIFO_FD, an O_PATH fd) for writing, and
  * execs PATH. The fifo is opened close-on-exec: `start` reads to EOF, so it
- * returns once the program runs. Every call here is one the init made before
- * the stub existed, so a container's seccomp profile that let the init
- * through lets the stub through. */
+ * returns once the program runs. Every call here (prctl PR_SET_PDEATHSIG,
+ * sendto, write, close, openat, execve) is one the init's tail made before the stub
+ * existed, so a container's seccomp profile that let the init through lets
+ * the stub through. */
 
 #include <asm/unistd.h>
 
@@ -18,8 +19,7 @@
 #define STUB_O_CLOEXEC 02000000
 #define STUB_AT_FDCWD (-100)
 #define STUB_PR_SET_PDEATHSIG 1
-#define STUB_PR_SET_DUMPABLE 4
-#define STUB_PR_SET_NAME 15
+#define STUB_MSG_NOSIGNAL 0x4000
 
 #if defined(__x86_64__)
 __asm__(".text\n"
@@ -31,14 +31,16 @@ __asm__(".text\n"
 	"	call stub_main\n"
 	"	hlt\n");
 
-static long sys4(long n, long a, long b, long c, long d)
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
 	long ret;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -49,20 +51,27 @@ __asm__(".text\n"
 	"	mov x0, sp\n"
 	"	bl stub_main\n");
 
-static long sys4(long n, long a, long b, long c, long d)
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long x8 __asm__("x8") = n;
 	register long x0 __asm__("x0") = a;
 	register long x1 __asm__("x1") = b;
 	register long x2 __asm__("x2") = c;
 	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
 
-	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
 	return x0;
 }
 #else
 #error "capsa's init stub: no system call convention for this architecture"
 #endif
+
+static long sys4(long n, long a, long b, long c, long d)
+{
+	return sys6(n, a, b, c, d, 0, 0);
+}
 
 static __attribute__((noreturn)) void die(int code)
 {
@@ -126,6 +135,7 @@ static const char *errno_text(long e)
 	switch (e) {
 	case 1: return "Operation not permitted";
 	case 2: return "No such file or directory";
+	case 5: return "Input/output error";
 	case 7: return "Argument list too long";
 	case 8: return "Exec format error";
 	case 12: return "Cannot allocate memory";
@@ -182,13 +192,10 @@ __attribute__((used, noreturn)) void stub_main(long *sp)
 	if (sync_fd < 0 || fifo_fd < 0)
 		die(127);
 
-	/* Until the program runs, nobody in the container may look into us;
-	 * and `create` exits once it has "ready", which must not kill us. */
-	sys4(__NR_prctl, STUB_PR_SET_DUMPABLE, 0, 0, 0);
+	/* `create` exits once it has "ready", which must not kill us. */
 	sys4(__NR_prctl, STUB_PR_SET_PDEATHSIG, 0, 0, 0);
-	/* What ps shows until start (exec named us after the fd's path). */
-	sys4(__NR_prctl, STUB_PR_SET_NAME, (long)"capsa-init", 0, 0);
-	if (sys4(__NR_write, sync_fd, (long)"ready", 5, 0) != 5)
+	/* send(), as the init's sync messages went. */
+	if (sys6(__NR_sendto, sync_fd, (long)"ready", 5, STUB_MSG_NOSIGNAL, 0, 0) != 5)
 		die(1);
 	sys4(__NR_close, sync_fd, 0, 0, 0);
 
@@ -200,8 +207,9 @@ __attribute__((used, noreturn)) void stub_main(long *sp)
 	msg_len = 0;
 	if (fifo < 0)
 		fail("open exec fifo", 0, -fifo, 1);
-	if (sys4(__NR_write, fifo, (long)"0", 1, 0) != 1)
-		die(1);
+	rc = sys4(__NR_write, fifo, (long)"0", 1, 0);
+	if (rc != 1)
+		fail("write exec fifo", 0, rc < 0 ? -rc : 5 /* EIO */, 1);
 	sys4(__NR_close, fifo_fd, 0, 0, 0);
 
 	rc = sys4(__NR_execve, (long)argv[3], (long)(argv + 4), (long)envp, 0);
