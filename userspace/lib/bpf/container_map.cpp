@@ -42,14 +42,13 @@ UniqueFd open_cgroup_by_id(uint64_t cgroup_id) { return open_cgroup_by_id(open_c
 
 namespace {
 
-bool cgroup_gone(const Error& e) { return e.sys_errno() == ESTALE || e.sys_errno() == ENOENT; }
-
 // The cgroup, or nothing when it is gone (its storage went with it).
-UniqueFd open_cgroup_if_there(uint64_t cgroup_id) {
+// cgroup2_mount_fd: the v2 mount when the caller holds it open, else -1.
+UniqueFd open_cgroup_if_there(uint64_t cgroup_id, int cgroup2_mount_fd = -1) {
   try {
-    return open_cgroup_by_id(cgroup_id);
+    return cgroup2_mount_fd >= 0 ? open_cgroup_by_id(cgroup2_mount_fd, cgroup_id) : open_cgroup_by_id(cgroup_id);
   } catch (const Error& e) {
-    if (cgroup_gone(e)) return UniqueFd();
+    if (e.sys_errno() == ESTALE || e.sys_errno() == ENOENT) return UniqueFd();
     throw;
   }
 }
@@ -79,13 +78,8 @@ void unmark_container_cgroup(int map_fd, uint64_t cgroup_id) {
 }
 
 bool read_container_mark(int map_fd, int cgroup2_mount_fd, uint64_t cgroup_id, capsa_container_mark& out) {
-  UniqueFd cg;
-  try {
-    cg = open_cgroup_by_id(cgroup2_mount_fd, cgroup_id);
-  } catch (const Error& e) {
-    if (cgroup_gone(e)) return false;
-    throw;
-  }
+  UniqueFd cg = open_cgroup_if_there(cgroup_id, cgroup2_mount_fd);
+  if (!cg) return false;
   int key = cg.get();
   if (bpf_map_lookup_elem(map_fd, &key, &out) == 0) return true;
   if (errno == ENOENT) return false;

@@ -1,6 +1,7 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,15 +49,26 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   }
 }
 
-static void write_all(int fd, std::string_view data, const std::string& path) {
+void write_all(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_sys("write " + path);
+      throw_sys("write " + what);
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+off_t copy_contents(int out, int in, off_t size, const std::string& error) {
+  off_t offset = 0;
+  while (offset < size) {
+    ssize_t n = ::sendfile(out, in, &offset, static_cast<size_t>(size - offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_sys(error);
+    if (n == 0) break;
+  }
+  return offset;
 }
 
 void write_file(const std::string& path, std::string_view data) {

@@ -1,6 +1,8 @@
 // Small file helpers that report failures as capsa::Error with the path.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +18,11 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes without O_CREAT|O_TRUNC semantics beyond what the kernel file needs:
 // used for cgroup and proc control files.
 void write_file(const std::string& path, std::string_view data);
+// All of data to an open fd, retrying short writes; errors name `what`.
+void write_all(int fd, std::string_view data, const std::string& what);
+// The first `size` bytes of `in` to `out` (sendfile, in the kernel); returns
+// how many were copied, fewer when `in` ended sooner. Errors throw `error`.
+off_t copy_contents(int out, int in, off_t size, const std::string& error);
 // Writes to a temporary sibling and renames it over path, so readers never
 // see a half-written file; fsyncs it first, so a crash leaves the old or the
 // new content.

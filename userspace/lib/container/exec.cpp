@@ -82,11 +82,7 @@ ino_t ns_inode(const std::string& path) {
     sync_send(sync_fd, std::string(kSyncErrorPrefix) + e.what());
     ::_exit(1);
   }
-  std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  auto argv = exec_vector(proc.args), envp = exec_vector(proc.env);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   // sync_fd is close-on-exec: the runtime sees EOF once the program runs.
   ::execve(exe.c_str(), argv.data(), envp.data());

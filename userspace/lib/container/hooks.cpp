@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "container/process_setup.h"
 
 namespace capsa::container {
 
@@ -52,12 +53,8 @@ void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NON
     if (fds[i] < 0 || ::dup2(fds[i], i) < 0) ::_exit(126);
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
 
-  std::vector<char*> argv, envp;
-  if (h.args.empty()) argv.push_back(const_cast<char*>(h.path.c_str()));
-  for (const auto& a : h.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+  auto argv = exec_vector(args), envp = exec_vector(h.env);
   // runc (Go's exec.Cmd with a nil Env) hands a hook without env its own.
   ::execve(h.path.c_str(), argv.data(), h.env.empty() ? environ : envp.data());
   std::fprintf(stderr, "exec %s: %s", h.path.c_str(), std::strerror(errno));

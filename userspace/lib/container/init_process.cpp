@@ -123,7 +123,8 @@ void run_init(const InitPlan& plan) noexcept {
   std::string exe, stub_path;
   nlohmann::json hook_state;
   try {
-    if (plan.stub_fd >= 0 && !keep_for_stub(plan.sync_fd, plan.fifo_fd))
+    // Before the seccomp filter: the stub takes these over and closes them.
+    if (plan.stub_fd >= 0 && !keep_across_exec({plan.sync_fd, plan.fifo_fd}))
       throw Error("keep the sync and exec fifo fds for capsa's init stub: " + errno_text(errno));
     setup(plan, hook_state, stub_path);
     const auto& proc = *plan.spec->process;
@@ -168,11 +169,7 @@ void run_init(const InitPlan& plan) noexcept {
   }
 
   const auto& proc = *plan.spec->process;
-  std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  auto argv = exec_vector(proc.args), envp = exec_vector(proc.env);
   ::execve(exe.c_str(), argv.data(), envp.data());
   std::fprintf(stderr, "capsa init: exec %s: %s\n", exe.c_str(), std::strerror(errno));
   ::_exit(127);

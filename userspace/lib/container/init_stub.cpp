@@ -11,6 +11,8 @@
 #include <cerrno>
 
 #include "common/error.h"
+#include "common/file_util.h"
+#include "container/process_setup.h"
 #include "container/sealed_self.h"
 
 // The stub's bytes, linked in from init_stub_blob.c (generated at build time).
@@ -55,34 +57,19 @@ std::string stub_path_if_proc(int stub_fd) {
   return path;
 }
 
-bool keep_for_stub(int sync_fd, int fifo_fd) noexcept {
-  return ::fcntl(sync_fd, F_SETFD, 0) == 0 && ::fcntl(fifo_fd, F_SETFD, 0) == 0;
-}
-
 UniqueFd make_init_stub() {
   const std::string what = "capsa's init stub";
   UniqueFd fd = executable_memfd("capsa-init-stub", what);
-  size_t done = 0;
-  while (done < capsa_init_stub_size) {
-    ssize_t n = ::write(fd.get(), capsa_init_stub + done, capsa_init_stub_size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw_sys(what + ": write");
-    done += static_cast<size_t>(n);
-  }
+  write_all(fd.get(), {reinterpret_cast<const char*>(capsa_init_stub), capsa_init_stub_size}, what);
   seal_executable(fd.get(), what);
   return fd;
 }
 
 void exec_init_stub(int stub_fd, const std::string& stub_path, int sync_fd, int fifo_fd, const std::string& exe,
                     const std::vector<std::string>& argv, const std::vector<std::string>& envp) noexcept {
-  std::string sync_arg = std::to_string(sync_fd), fifo_arg = std::to_string(fifo_fd);
-  std::vector<char*> args = {const_cast<char*>("capsa-init"), sync_arg.data(), fifo_arg.data(),
-                             const_cast<char*>(exe.c_str())};
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> env;
-  for (const auto& e : envp) env.push_back(const_cast<char*>(e.c_str()));
-  env.push_back(nullptr);
+  std::vector<std::string> stub_argv = {"capsa-init", std::to_string(sync_fd), std::to_string(fifo_fd), exe};
+  stub_argv.insert(stub_argv.end(), argv.begin(), argv.end());
+  auto args = exec_vector(stub_argv), env = exec_vector(envp);
   // By path where that is the stub: execve is what the program's own exec
   // needs, so any seccomp profile or policy that lets the container run
   // lets this through. execveat otherwise.

@@ -34,13 +34,11 @@ bool init_stub_suffices(const spec::Spec& spec);
 // init exists (a container's seccomp profile may refuse memfd_create).
 UniqueFd make_init_stub();
 
-// Both in the init, before its seccomp filter and Landlock ruleset exist (the
+// In the init, before its seccomp filter and Landlock ruleset exist (the
 // stub's own calls are only those the init's tail made before it existed):
 // the stub's path, /proc/self/fd/N, when /proc is procfs and that path is the
 // stub (the container's image decides what else it is), else "";
 std::string stub_path_if_proc(int stub_fd);
-// sync_fd and fifo_fd made inheritable: the stub takes them over and closes them.
-bool keep_for_stub(int sync_fd, int fifo_fd) noexcept;
 
 // The init's last call: the stub reports ready over sync_fd, waits for
 // start on fifo_fd (the exec fifo's O_PATH fd) and execs `exe` with argv and

@@ -292,11 +292,21 @@ std::vector<int> preserved_fds(int count) {
   return out;
 }
 
-void keep_across_exec(const std::vector<int>& fds) noexcept {
+std::vector<char*> exec_vector(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+bool keep_across_exec(const std::vector<int>& fds) noexcept {
+  bool all = true;
   for (int fd : fds) {
     int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) all = false;
   }
+  return all;
 }
 
 }  // namespace capsa::container

@@ -19,9 +19,12 @@ void close_fds_except(std::vector<int> keep);
 // --preserve-fds N: the runtime's fds 3 .. 3+N-1 go on to the container's
 // process, as with runc. preserved_fds lists them for close_fds_except and
 // throws naming the first that is not open; keep_across_exec clears their
-// close-on-exec flag in the child.
+// close-on-exec flag in the child (false when it could not for one).
 std::vector<int> preserved_fds(int count);
-void keep_across_exec(const std::vector<int>& fds) noexcept;
+bool keep_across_exec(const std::vector<int>& fds) noexcept;
+// argv or envp for execve: pointers into `strings`, which must outlive it,
+// then the terminating null.
+std::vector<char*> exec_vector(const std::vector<std::string>& strings);
 
 void apply_sysctls(const spec::Spec& spec);
 void bring_up_loopback();

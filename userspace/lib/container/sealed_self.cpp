@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,12 +60,10 @@ void reexec_from_sealed_copy(char** argv) {
   struct stat st;
   if (::fstat(self.get(), &st) != 0) throw_sys("sealed copy of capsa: stat /proc/self/exe");
   UniqueFd copy = executable_memfd("capsa", "sealed copy of capsa");
-  off_t offset = 0;
-  while (offset < st.st_size) {
-    ssize_t n = ::sendfile(copy.get(), self.get(), &offset, static_cast<size_t>(st.st_size - offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw_sys("sealed copy of capsa: copy /proc/self/exe");
-  }
+  off_t copied = copy_contents(copy.get(), self.get(), st.st_size, "sealed copy of capsa: copy /proc/self/exe");
+  if (copied != st.st_size)
+    throw Error("sealed copy of capsa: copy /proc/self/exe: it ended after " + std::to_string(copied) + " of " +
+                std::to_string(st.st_size) + " bytes");
   seal_executable(copy.get(), "sealed copy of capsa");
   ::syscall(SYS_execveat, copy.get(), "", argv, environ, AT_EMPTY_PATH);
   throw_sys("sealed copy of capsa: execveat");

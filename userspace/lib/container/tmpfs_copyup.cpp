@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 
 namespace capsa::container {
@@ -55,13 +55,8 @@ struct Copier {
     if (!in) fail("open", rel);
     UniqueFd out(::openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) fail("create", rel);
-    off_t off = 0;
-    while (off < st.st_size) {
-      ssize_t n = ::sendfile(out.get(), in.get(), &off, static_cast<size_t>(st.st_size - off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("copy", rel);
-      if (n == 0) break;  // the file shrank meanwhile
-    }
+    // A file that shrank meanwhile is copied as far as it goes.
+    copy_contents(out.get(), in.get(), st.st_size, field + ": tmpcopyup: copy " + rel);
     copy_xattrs(in.get(), out.get());
     copy_attrs(dst_dir, name, st, rel);
   }
