@@ -22,8 +22,18 @@ struct {
 	__type(value, struct capsa_oci_dev_rule);
 } oci_dev_rules SEC(".maps");
 
+/* The uapi struct bpf_cgroup_dev_ctx, whose layout is fixed. vmlinux.h's
+ * copy would make every field access a CO-RE relocation, and libbpf would
+ * then parse the kernel's whole BTF (5 MB) for each container's load: about
+ * 100 ms of every `create` on a cgroup v2 host. */
+struct capsa_dev_ctx {
+	__u32 access_type; /* device type in the low 16 bits, access above */
+	__u32 major;
+	__u32 minor;
+};
+
 SEC("cgroup/dev")
-int capsa_oci_dev(struct bpf_cgroup_dev_ctx *ctx)
+int capsa_oci_dev(struct capsa_dev_ctx *ctx)
 {
 	__u32 type = ctx->access_type & 0xffff;
 	__u32 acc = ctx->access_type >> 16;

@@ -326,8 +326,9 @@ void ContainerCgroup::apply_devices(const Layout& layout, const DevicePolicy& po
   spdlog::warn("no devices cgroup and no cgroup v2 on this host: device access is not restricted");
 }
 
-void ContainerCgroup::join(pid_t pid) const {
-  for (const auto& [key, dir] : dirs_) write_file(dir + "/cgroup.procs", std::to_string(pid));
+void ContainerCgroup::join(pid_t pid, bool skip_unified) const {
+  for (const auto& [key, dir] : dirs_)
+    if (!(skip_unified && key == kUnifiedKey)) write_file(dir + "/cgroup.procs", std::to_string(pid));
 }
 
 std::optional<std::string> ContainerCgroup::unified_dir() const { return hierarchy_dir(kUnifiedKey); }

@@ -38,7 +38,9 @@ public:
   static ContainerCgroup from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;
 
-  void join(pid_t pid) const;
+  // skip_unified: the task is already in the cgroup2 directory (cloned
+  // there with CLONE_INTO_CGROUP).
+  void join(pid_t pid, bool skip_unified = false) const;
   // The cgroup2 directory (whose id the BPF programs see), if any.
   std::optional<std::string> unified_dir() const;
   // Where `controller`'s files are: the cgroup2 directory when the controller

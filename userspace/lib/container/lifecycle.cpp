@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
+#include "container/clone_into_cgroup.h"
 #include "container/console_socket.h"
 #include "container/hooks.h"
 #include "container/id_maps.h"
@@ -283,6 +284,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   plan.hook_sync = !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||
                    !hooks.start_container.empty();
 
+  bool in_unified = false;  // cloned straight into the cgroup2 directory
   if (needs_ns_stage(plan)) {
     long stage = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (stage < 0) throw_sys("clone the namespace stage of the container init");
@@ -293,14 +295,16 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
     ::waitpid(rollback.stage, nullptr, 0);
     rollback.stage = -1;
   } else {
-    long init = ::syscall(SYS_clone, plan.unshare_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    UniqueFd unified;
+    if (auto dir = cg->unified_dir()) unified.reset(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    long init = clone_child(plan.unshare_flags, unified ? unified.get() : -1, &in_unified);
     if (init < 0) throw_sys(origin + ": linux.namespaces: clone the container init into its new namespaces");
     if (init == 0) run_init(plan);
     rollback.child = static_cast<pid_t>(init);
     sync.init_end.reset();
   }
 
-  cg->join(rollback.child);
+  cg->join(rollback.child, in_unified);
   // What the hooks and the seccomp listener are told while the init sets up.
   state::ContainerState creating;
   creating.id = opts.id;
