@@ -6,6 +6,8 @@
 #include <bpf/btf.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -338,6 +340,33 @@ TEST_F(EverySyscallHooks, TheSyscallRuleCheckRunsOnlyWhileAPolicyHasSyscallRules
   write_policy("sys.yaml", policy_yaml("sys", ""));
   EXPECT_TRUE(eventually([&] { return !hooked("capsa_policy_sys_enter"); }, 5000)) << status().dump(2);
   EXPECT_EQ(exec_in(id, "sync; echo rc=$?").out, "rc=0\n");
+}
+
+// A host without systemd has no tracefs mounted, and libbpf attaches the
+// per-syscall exits through it: capsad mounts it rather than fall back to
+// the raw sys_exit program that runs on every syscall of every task. The
+// test hides tracefs (and debugfs, where libbpf would find it too) in a
+// mount namespace of its own, which the capsad it starts inherits.
+TEST_F(EverySyscallHooks, CapsadMountsTracefsWhereNothingHasSoOnlyTheOpensAreHooked) {
+  ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << errno_text(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << errno_text(errno);
+  for (const char* fs : {"/sys/kernel/debug", "/sys/kernel/tracing"})
+    while (::umount2(fs, MNT_DETACH) == 0) {
+    }
+  ASSERT_NE(::access("/sys/kernel/tracing/events", F_OK), 0);
+  ASSERT_NE(::access("/sys/kernel/debug/tracing", F_OK), 0);
+
+  write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - paths: [/etc/group]\n"
+                                                  "        access: [read]\n        action: deny\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "tracefs");
+  ASSERT_TRUE(bound(id));
+  EXPECT_EQ(::access("/sys/kernel/tracing/events", F_OK), 0) << "capsad did not mount tracefs";
+  EXPECT_TRUE(hooked("capsa_exit_openat"));
+  EXPECT_FALSE(hooked("capsa_policy_sys_exit")) << "fell back to the every-syscall exit";
+  EXPECT_EQ(exec_in(id, "cat /etc/group >/dev/null; echo rc=$?").out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");
 }
 
 TEST_F(EverySyscallHooks, ACgroupHookKillLandsOnTheSyscallExitWhileAKillRuleIsInForce) {

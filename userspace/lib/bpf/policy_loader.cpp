@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/libbpf_util.h"
+#include "bpf/tracefs.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "policy.skel.h"
@@ -88,13 +89,15 @@ bool pinned(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 }  // namespace
 
 // The open calls' exit tracepoints, all of them or (where tracefs is
-// missing) the raw sys_exit program instead. Pins of whichever is not in
-// use, left by an earlier capsad, are removed once the other is attached.
+// missing and cannot be mounted) the raw sys_exit program instead: that one
+// runs on every syscall exit of every task, the per-syscall ones only on
+// the opens. Pins of whichever is not in use, left by an earlier capsad,
+// are removed once the other is attached.
 void PolicyProgs::attach_exits(const std::string& links_dir) {
   std::vector<std::pair<bpf_link*, std::string>> attached;
-  std::string failure;
+  std::string failure = ensure_tracefs_mounted();
   struct bpf_program* prog;
-  bpf_object__for_each_program(prog, skel_->obj) {
+  if (failure.empty()) bpf_object__for_each_program(prog, skel_->obj) {
     if (!is_syscall_exit(prog) || !bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
