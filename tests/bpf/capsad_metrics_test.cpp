@@ -225,6 +225,42 @@ TEST_F(CapsadMetrics, WithoutBpfStatsNoRunTimeIsCountedOrExported) {
   EXPECT_EQ(program_runs(sys_enter), before) << "counting went on after capsad was gone";
 }
 
+// --no-syscall-counts takes the one telemetry hook on every system call of
+// every task away, pinned link included (an earlier capsad's too), and the
+// syscall families with it; the other per-container counters go on. A
+// capsad started without the flag hooks it again.
+TEST_F(CapsadMetrics, NoSyscallCountsLeavesEverySyscallUnhooked) {
+  std::string links = pin_root_ + "/" CAPSA_PIN_LINKS_DIR;
+  auto hooked = [&] {
+    return ::access((links + "/capsa_sys_enter").c_str(), F_OK) == 0 ||
+           ::access((links + "/capsa_sys_enter_by_id").c_str(), F_OK) == 0;
+  };
+  start_capsad();
+  ASSERT_TRUE(hooked());
+  capsad_->kill_hard();
+
+  // Over the pins the first one left.
+  CapsadProcess uncounting(root_.path(), pin_root_, {"--no-syscall-counts"});
+  ASSERT_TRUE(uncounting.start()) << uncounting.error();
+  EXPECT_FALSE(hooked());
+  Bundle b({"/bin/syscall_loop", "2000", "--pause"});
+  std::string id = run_detached(b, "nocount");
+  std::string sel = "container_id=\"" + id + "\"";
+  ASSERT_TRUE(eventually(
+      [&] { return sample_value(uncounting.metrics(), "capsa_container_execs_total", sel).value_or(0) >= 1; }, 5000))
+      << uncounting.metrics();
+  auto text = uncounting.metrics();
+  EXPECT_EQ(text.find(kSyscalls), std::string::npos) << text;
+  EXPECT_EQ(text.find("capsa_container_syscalls_by_name_total"), std::string::npos) << text;
+  uncounting.kill_hard();
+
+  ASSERT_TRUE(capsad_->start()) << capsad_->error();
+  EXPECT_TRUE(hooked());
+  Bundle counted({"/bin/syscall_loop", "2000", "--pause"});
+  std::string counted_id = run_detached(counted, "counted");
+  EXPECT_TRUE(eventually([&] { return syscalls_of(counted_id) >= 2000; }, 5000)) << capsad_->metrics();
+}
+
 // The same families on a pure cgroup v2 host, emulated as in
 // cgroup_layouts_test: a private mount namespace where /sys/fs/cgroup is the
 // cgroup2 hierarchy alone, with capsad and the runtime both inside it.

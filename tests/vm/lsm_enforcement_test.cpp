@@ -37,6 +37,11 @@ TEST_F(LsmTier, StatusReportsBpfLsmForFilesExecAndConfinement) {
       << capsad_->metrics();
   EXPECT_NE(tiers["syscalls"].get<std::string>().find("bpf-lsm for mount, umount2"), std::string::npos)
       << tiers.dump(2);
+  // The LSM hooks decide opens and connects before they return: no exit
+  // tracepoint is left for every open on the host to pay for.
+  for (const char* exit : {"capsa_exit_openat", "capsa_exit_open", "capsa_exit_connect", "capsa_policy_sys_exit"})
+    EXPECT_NE(::access((pin_root_ + "/links/" + exit).c_str(), F_OK), 0) << exit << " is attached";
+  EXPECT_EQ(::access((pin_root_ + "/links/capsa_lsm_file_open").c_str(), F_OK), 0) << "the LSM links are pinned by program name";
 }
 
 // This VM's kernel (6.1) has no cgroup storage maps: telemetry counts a

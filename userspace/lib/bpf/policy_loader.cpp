@@ -129,6 +129,14 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
   for (const auto& name : stale) ::unlink((links_dir + "/" + name).c_str());
 }
 
+void PolicyProgs::unpin_exits(const std::string& links_dir) {
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    if (is_syscall_exit(prog) || bpf_program__name(prog) == std::string_view(kRawSysExit))
+      ::unlink((links_dir + "/" + exit_pin_name(prog)).c_str());
+  }
+}
+
 void PolicyProgs::hook(bpf_program* prog, bpf_link*& link, bool on) {
   std::string name = bpf_program__name(prog);
   std::string path = links_dir_ + "/" + name;
@@ -243,13 +251,6 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   // An earlier capsad's raw sys_exit (which also killed condemned tasks)
   // is replaced by the per-syscall exits below.
   bool had_raw_exit = pinned(dirs.links + "/" + kRawSysExit);
-  p.attach_exits(dirs.links);
-  // An earlier capsad's on-demand hooks stay in force (ours replace them
-  // without a gap) until the first set_syscall_hooks() decides.
-  if (pinned(dirs.links + "/capsa_policy_sys_enter"))
-    p.hook(p.skel_->progs.capsa_policy_sys_enter, p.sys_enter_, true);
-  if (pinned(dirs.links + "/capsa_policy_doomed") || had_raw_exit || !p.tiers_.per_syscall_exits)
-    p.hook(p.skel_->progs.capsa_policy_doomed, p.doomed_, p.tiers_.per_syscall_exits);
   try {
     p.load_lsm(dirs.maps, dirs.links);
     p.tiers_.lsm = true;
@@ -259,6 +260,20 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.tiers_.lsm_error = e.what();
     spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
   }
+  // Under BPF-LSM, file_open and the unix socket hooks have decided every
+  // open and connect before it returns: the exits would only look and leave,
+  // yet each open on the host would pay for the tracepoint. An earlier
+  // capsad's exits go once the LSM hooks are in.
+  if (p.tiers_.lsm)
+    p.unpin_exits(dirs.links);
+  else
+    p.attach_exits(dirs.links);
+  // An earlier capsad's on-demand hooks stay in force (ours replace them
+  // without a gap) until the first set_syscall_hooks() decides.
+  if (pinned(dirs.links + "/capsa_policy_sys_enter"))
+    p.hook(p.skel_->progs.capsa_policy_sys_enter, p.sys_enter_, true);
+  if (pinned(dirs.links + "/capsa_policy_doomed") || had_raw_exit || !p.tiers_.per_syscall_exits)
+    p.hook(p.skel_->progs.capsa_policy_doomed, p.doomed_, p.tiers_.per_syscall_exits);
   p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES | CAPSA_CFG_LSM_SYSCALLS : 0u);
   p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;

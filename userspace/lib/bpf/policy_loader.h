@@ -88,6 +88,8 @@ private:
   void load_lsm(const std::string& maps_dir, const std::string& links_dir);
   void set_config(uint32_t flags);
   void attach_exits(const std::string& links_dir);
+  // Removes the pins of the exits (either kind) an earlier capsad attached.
+  void unpin_exits(const std::string& links_dir);
   // Attaches (or detaches) `prog` under its pin name; `link` is its link.
   void hook(bpf_program* prog, bpf_link*& link, bool on);
 

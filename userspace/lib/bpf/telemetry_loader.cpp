@@ -40,7 +40,7 @@ bool kernel_has_cgroup_storage() {
 
 }  // namespace
 
-Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
+Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscalls) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
 
@@ -71,6 +71,13 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root) {
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
     bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
   }
+  t.count_syscalls_ = count_syscalls;
+  if (!count_syscalls) {
+    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
+    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
+    for (const char* name : {"capsa_sys_enter", "capsa_sys_enter_by_id"}) ::unlink((dirs.links + "/" + name).c_str());
+    spdlog::info("telemetry: system calls are not counted (--no-syscall-counts)");
+  }
   if (int err = telemetry_bpf__load(t.skel_))
     throw Error("load BPF programs (telemetry): " + errno_text(-err) +
                 " (a map pinned by another capsad version under " + dirs.maps +
@@ -96,6 +103,7 @@ Telemetry::Telemetry(Telemetry&& o) noexcept
       ring_(std::move(o.ring_)),
       links_(std::move(o.links_)),
       cgroup_marks_(o.cgroup_marks_),
+      count_syscalls_(o.count_syscalls_),
       cgroup2_(std::move(o.cgroup2_)) {}
 
 Telemetry::~Telemetry() {

@@ -26,7 +26,10 @@ public:
   // counts, and containers the runtime registered, survive a capsad
   // restart); links are pinned under <pin_root>/links so the kernel keeps
   // counting while capsad is down.
-  static Telemetry load_and_pin(const std::string& pin_root);
+  // count_syscalls=false leaves the per-syscall program out (and unpins an
+  // earlier capsad's): it is the one hook here that runs on every system
+  // call of every task on the host, container or not.
+  static Telemetry load_and_pin(const std::string& pin_root, bool count_syscalls = true);
   // Removes every pin under pin_root (programs stop once nothing holds them).
   static void unpin_all(const std::string& pin_root);
 
@@ -44,6 +47,7 @@ public:
   // entry's before 6.2), which by_nr receives when given.
   std::map<uint64_t, capsa_counters> read_counters(std::map<uint64_t, SyscallCounts>* by_nr = nullptr) const;
   std::array<uint64_t, CAPSA_STAT_MAX> read_stats() const;
+  bool counts_syscalls() const { return count_syscalls_; }
   void forget_cgroup(uint64_t cgroup_id);
 
   std::vector<uint64_t> container_cgroups() const;
@@ -62,6 +66,7 @@ private:
   std::unique_ptr<EventRing<capsa_event>> ring_;
   std::vector<bpf_link*> links_;
   bool cgroup_marks_ = false;  // the kernel has cgroup storage: containers carry a mark
+  bool count_syscalls_ = true;
   UniqueFd cgroup2_;           // with marks: the cgroup v2 mount, to open containers' cgroups by id
 };
 

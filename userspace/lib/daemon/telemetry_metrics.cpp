@@ -28,6 +28,25 @@ constexpr CounterField kPerContainer[] = {
     {"capsa_container_exits_total", "Processes of the container that exited.", &capsa_counters::exits},
 };
 
+void collect_by_name(std::vector<Family>& out, const SyncResult& pass, SyscallSeries& series) {
+  Family by_name{"capsa_container_syscalls_by_name_total",
+                 "System calls entered by processes of the container, by syscall name: its busiest (at most 20, "
+                 "chosen when first seen), the rest as syscall=\"other\".",
+                 MetricType::Counter,
+                 {}};
+  std::set<uint64_t> live;
+  static const std::vector<uint64_t> kNone;
+  for (const auto& c : *pass.containers) {
+    if (!c.cgroup_id) continue;
+    live.insert(c.cgroup_id);
+    auto it = pass.syscalls_by_nr.find(c.cgroup_id);
+    for (auto& s : series.samples(c.cgroup_id, it == pass.syscalls_by_nr.end() ? kNone : it->second))
+      by_name.samples.push_back({{{"container_id", c.id}, {"syscall", std::move(s.syscall)}}, static_cast<double>(s.value)});
+  }
+  series.retain(live);
+  out.push_back(std::move(by_name));
+}
+
 void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sync, SyscallSeries& series) {
   auto pass = sync.sync();
   const auto& containers = *pass.containers;
@@ -35,6 +54,8 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
   auto stats = telemetry.read_stats();
 
   for (const auto& f : kPerContainer) {
+    // Not counted (capsad --no-syscall-counts): absent, not a false zero.
+    if (f.field == &capsa_counters::syscalls && !telemetry.counts_syscalls()) continue;
     Family fam{f.name, f.help, MetricType::Counter, {}};
     fam.samples.reserve(containers.size());
     for (const auto& c : containers) {
@@ -46,22 +67,7 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
     out.push_back(std::move(fam));
   }
 
-  Family by_name{"capsa_container_syscalls_by_name_total",
-                 "System calls entered by processes of the container, by syscall name: its busiest (at most 20, "
-                 "chosen when first seen), the rest as syscall=\"other\".",
-                 MetricType::Counter,
-                 {}};
-  std::set<uint64_t> live;
-  static const std::vector<uint64_t> kNone;
-  for (const auto& c : containers) {
-    if (!c.cgroup_id) continue;
-    live.insert(c.cgroup_id);
-    auto it = pass.syscalls_by_nr.find(c.cgroup_id);
-    for (auto& s : series.samples(c.cgroup_id, it == pass.syscalls_by_nr.end() ? kNone : it->second))
-      by_name.samples.push_back({{{"container_id", c.id}, {"syscall", std::move(s.syscall)}}, static_cast<double>(s.value)});
-  }
-  series.retain(live);
-  out.push_back(std::move(by_name));
+  if (telemetry.counts_syscalls()) collect_by_name(out, pass, series);
 
   std::map<std::string, double> by_status = {{"created", 0}, {"running", 0}, {"paused", 0}, {"stopped", 0}};
   for (const auto& c : containers) by_status[state::to_string(c.status)] += 1;
