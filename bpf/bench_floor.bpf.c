@@ -28,9 +28,3 @@ int floor_exit_openat2(void *ctx) { return 0; }
 
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int floor_exit_open_by_handle(void *ctx) { return 0; }
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(floor_sys_exit, struct pt_regs *regs, long ret) { return 0; }
-
-SEC("raw_tracepoint/sys_enter")
-int floor_raw_sys_enter(struct bpf_raw_tracepoint_args *ctx) { return 0; }
