@@ -456,17 +456,61 @@ TEST_F(UnixSocketConfinement, ASocketReachedThroughALeakedDirectoryFdIsKilled) {
   EXPECT_NE(events().find("\"kind\":\"root-escape\""), std::string::npos) << events();
 }
 
+// Task confinement without BPF-LSM: a container sharing the host's pid
+// namespace, with CAP_SYS_PTRACE and CAP_KILL, could trace or signal host
+// processes. Processes started while capsad runs send those calls to its
+// seccomp supervisor, which refuses the ones aimed outside the container
+// with EPERM before they run (the host task never sees the signal); the
+// container's own tasks stay fair game.
+TEST_F(UnixSocketConfinement, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNot) {
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  std::string id = start_container(b, "tasks");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string h = std::to_string(host);
+  const std::string seize = "/bin/syscall_probe 101 0x4206 " + h + " 0 0";  // PTRACE_SEIZE
+  const std::string signal = "kill -CONT " + h + "; echo rc=$?";
+  ASSERT_EQ(exec_in(id, seize).out, "ok 0\n") << "ptrace of a host task works without capsad: the test proves nothing";
+  ASSERT_EQ(exec_in(id, signal).out, "rc=0\n");
+
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, seize).out, "errno 1\n");
+  auto k = exec_in(id, signal);
+  EXPECT_EQ(k.out, "rc=1\n");
+  EXPECT_NE(k.err.find("Operation not permitted"), std::string::npos) << k.err;
+  // tgkill(host, host, SIGKILL) and kill(-1, SIGKILL): refused, the host task lives.
+  EXPECT_EQ(exec_in(id, "/bin/syscall_probe 234 " + h + " " + h + " 9 0").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "/bin/syscall_probe 62 -1 9 0 0").out, "errno 1\n");
+  EXPECT_EQ(::kill(host, 0), 0) << "the host task is gone";
+  // Its own tasks: traced and signalled as before.
+  EXPECT_EQ(exec_in(id, "sleep 60 & /bin/syscall_probe 101 0x4206 $! 0 0; kill $!; wait $!; echo rc=$?").out,
+            "ok 0\nrc=143\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"operation\":\"signal\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"kind\":\"task-escape\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"operation\":\"ptrace\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"target_pid\":" + h), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"target_comm\":\"sleep\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"signal\":18"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"syscall\":\"kill\""), std::string::npos) << ev;
+}
+
 // Without BPF-LSM (this host) status and the tier metric say what is left:
-// unix sockets under root confinement by the connect kill, and no task
-// confinement at all.
+// unix sockets under root confinement by the connect kill, and task
+// confinement by capsad's seccomp supervisor.
 TEST_F(UnixSocketConfinement, StatusAndTheTierMetricSayWhatThisHostEnforces) {
   start_capsad();
   auto tiers = status()["tiers"];
   EXPECT_NE(tiers["root-confinement"].get<std::string>().find("unix sockets as connect(2) returns"), std::string::npos)
       << tiers.dump(2);
-  EXPECT_EQ(tiers["task-confinement"].get<std::string>().rfind("none: ", 0), 0u) << tiers.dump(2);
+  EXPECT_EQ(tiers["task-confinement"].get<std::string>().rfind("seccomp-notify (", 0), 0u) << tiers.dump(2);
   auto metrics = capsad_->metrics();
-  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier", "kind=\"task-confinement\",tier=\"none\""), 1.0)
+  EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier",
+                         "kind=\"task-confinement\",tier=\"seccomp-notify\""),
+            1.0)
       << metrics;
   EXPECT_EQ(sample_value(metrics, "capsa_policy_enforcement_tier",
                          "kind=\"root-confinement\",tier=\"tracepoint-kill\""),

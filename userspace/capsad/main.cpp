@@ -164,6 +164,7 @@ int serve(const Options& o) {
   // The seccomp tier for syscall rules. Listeners an earlier capsad left
   // with its fd keeper are taken back before a keeper of ours is started,
   // and their calls (waiting in the kernel since) are answered from here on.
+  const bool task_confinement_by_seccomp = !policy_progs.tiers().lsm && layout.unified.has_value();
   daemon::SeccompSupervisor supervisor(policy_progs, [&](const capsa_policy_event& ev) {
     if (!events.enabled()) return;
     auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
@@ -257,8 +258,13 @@ int serve(const Options& o) {
       // Asked before the runtime starts a process in a container: the
       // syscalls to route here and, when its policy opted in, the file rules
       // to install as a Landlock ruleset (one round trip for both).
-      nlohmann::json reply = {{"ok", true}, {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers())}};
+      nlohmann::json reply;
       try {
+        // A container that shares our pid namespace can name host tasks:
+        // its signal and ptrace calls come here unless BPF-LSM judges them.
+        bool task_confinement = req.value("shares_pid_ns", false) && task_confinement_by_seccomp;
+        reply = {{"ok", true},
+                 {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers(), task_confinement)}};
         std::string id = req.value("container_id", "");
         auto annotations = req.value("annotations", std::map<std::string, std::string>{});
         uint64_t cgid = req.value("cgroup_id", uint64_t{0});

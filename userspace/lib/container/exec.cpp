@@ -124,7 +124,8 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
   PolicyFromCapsad from_capsad =
       req.capsad_socket.empty() ? PolicyFromCapsad{}
                                 : policy_from_capsad(req.capsad_socket, req.seccomp ? &*req.seccomp : nullptr, st.id,
-                                                     st.annotations, st.cgroup_id);
+                                                     st.annotations, st.cgroup_id,
+                                                     ns_inode(base + "pid") == ns_inode("/proc/self/ns/pid"));
   auto& policy = from_capsad.seccomp;
 
   auto sync = make_sync_pair();

@@ -261,7 +261,9 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   // capsad's Landlock rules come with them, in the same request.
   auto from_capsad = policy_from_capsad(daemon::default_control_socket(store.root()),
                                         spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id,
-                                        spec.annotations, cgroup_id);
+                                        spec.annotations, cgroup_id,
+                                        // no pid namespace entry: the runtime's own, the host's tasks in view
+                                        !spec.find_namespace(spec::NamespaceType::Pid));
   auto& policy_filter = from_capsad.seccomp;
   if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
   if (from_capsad.landlock) plan.landlock = &*from_capsad.landlock;

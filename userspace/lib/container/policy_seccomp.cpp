@@ -9,7 +9,8 @@ namespace capsa::container {
 
 PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Seccomp* profile,
                                     const std::string& container_id,
-                                    const std::map<std::string, std::string>& annotations, uint64_t cgroup_id) {
+                                    const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
+                                    bool shares_pid_ns) {
   PolicyFromCapsad out;
   if (!cgroup_id) return out;
   // The container and its annotations let capsad pick the policy that will
@@ -17,7 +18,8 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
   nlohmann::json req = {{"cmd", "seccomp-candidates"},
                         {"container_id", container_id},
                         {"cgroup_id", cgroup_id},
-                        {"annotations", annotations}};
+                        {"annotations", annotations},
+                        {"shares_pid_ns", shares_pid_ns}};
   std::optional<nlohmann::json> listening;
   try {
     listening = daemon::control_request_if_listening(socket, req, 5000);

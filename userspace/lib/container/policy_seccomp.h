@@ -39,11 +39,14 @@ struct PolicyFromCapsad {
 };
 
 // Both empty when capsad does not listen on `socket` or the container has no
-// cgroup v2 id (capsad could not tell which policy binds it). Other failures
+// cgroup v2 id (capsad could not tell which policy binds it). shares_pid_ns:
+// the container's tasks see the runtime's pid namespace (capsad then also
+// asks for the calls that signal or trace other tasks). Other failures
 // to reach capsad, and replies that do not parse, throw.
 PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Seccomp* profile,
                                     const std::string& container_id,
-                                    const std::map<std::string, std::string>& annotations, uint64_t cgroup_id);
+                                    const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
+                                    bool shares_pid_ns);
 
 // Logs what a process reported after building its Landlock ruleset (the
 // kSyncLandlock message): installed, and which rule paths were skipped.

@@ -301,7 +301,14 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                          : t.tracepoints;
   return {{"files", files},
           {"root-confinement", root},
-          {"task-confinement", "none: ptrace and signals across containers need BPF-LSM, unavailable: " + t.lsm_error},
+          {"task-confinement",
+           t.cgroup_hooks == "cgroup-bpf"
+               ? "seccomp-notify (for containers sharing the host's pid namespace, one with its own sees no task "
+                 "outside it: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal, ptrace "
+                 "attach, seize and traceme, process_vm_readv/writev, pidfd_getfd: EPERM before the call for a task "
+                 "outside the container; kill(-1) is refused whole)"
+               : "none: ptrace and signals across containers need BPF-LSM (unavailable: " + t.lsm_error +
+                     ") or a cgroup v2 hierarchy to tell containers' tasks apart"},
           {"exec", kill},
           {"syscalls", seccomp + "other syscalls: " + kill},
           {"network", t.cgroup_hooks},

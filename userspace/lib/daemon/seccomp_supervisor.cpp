@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "daemon/task_confinement.h"
 
 namespace capsa::daemon {
 
@@ -104,8 +105,9 @@ void count_hit(int hits_fd, const capsa_hit_key& key) {
 
 }  // namespace
 
-std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls) {
+std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, bool task_confinement) {
   std::set<uint32_t> out;
+  if (task_confinement) out = task_confinement_syscalls();
   for (uint32_t nr : rule_syscalls)
     if (nr < CAPSA_SECCOMP_MAX_NR) out.insert(nr);
   for (const char* name : kBuiltinCandidates) {
@@ -116,7 +118,7 @@ std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls) {
 }
 
 SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report)
-    : progs_(progs), report_(std::move(report)) {
+    : progs_(progs), task_syscalls_(task_confinement_syscalls()), report_(std::move(report)) {
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_) throw_sys("seccomp supervisor: eventfd");
   thread_ = std::thread([this] { run(); });
@@ -255,6 +257,49 @@ void SeccompSupervisor::run() {
   }
 }
 
+// Returns true when it answered: EPERM for a call that reaches a task
+// outside the caller's container (task_confinement.h), reported like the
+// BPF-LSM hooks' refusals. Confinement is no policy rule: a policy in audit
+// mode does not relax it.
+bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int nr, const ListenerInfo& info,
+                                           const capsa_binding& binding) {
+  // BPF-LSM's hooks judge the task the kernel resolved, not a pid.
+  if (progs_.tiers().lsm || !task_syscalls_.contains(static_cast<uint32_t>(nr))) return false;
+  pid_t caller = static_cast<pid_t>(req.pid);
+  if (!in_our_pid_namespace(caller)) return false;
+  uint64_t args[6];
+  std::memcpy(args, req.data.args, sizeof args);
+  auto escape = task_escape(caller, nr, args);
+  if (!escape) return false;
+  capsa_policy_event ev{};
+  ev.ts_ns = boot_ns();
+  ev.cgroup_id = info.cgroup_id;
+  ev.policy_id = binding.policy_id;
+  ev.rule_id = CAPSA_RULE_TASK_CONFINEMENT;
+  ev.kind = CAPSA_KIND_TASK_ESCAPE;
+  ev.action = CAPSA_ACT_DENY;
+  ev.enforced = 1;
+  ev.access = escape->op;
+  ev.target_pid = static_cast<uint32_t>(escape->target);
+  ev.signal = escape->signal;
+  ev.syscall_nr = nr;
+  describe(caller, ev);
+  std::string target_comm;
+  if (escape->target) std::getline(std::ifstream("/proc/" + std::to_string(escape->target) + "/comm"), target_comm);
+  std::strncpy(ev.path, target_comm.c_str(), sizeof ev.path - 1);
+  // What /proc said belongs to the caller only if the call still waits.
+  __u64 id = req.id;
+  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;
+  count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
+  report_(ev);
+  seccomp_notif_resp resp{};
+  resp.id = req.id;
+  resp.error = -EPERM;
+  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
+    spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
+  return true;
+}
+
 void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
   seccomp_notif req{};
   if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
@@ -270,6 +315,7 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
   capsa_verdict verdict{};
   int nr = native_nr(req.data.arch, req.data.nr);
   bool governed = nr >= 0 && bpf_map_lookup_elem(progs_.bindings_fd(), &info.cgroup_id, &binding) == 0;
+  if (governed && refuse_task_escape(fd, req, nr, info, binding)) return;
   capsa_syscall_key key{binding.policy_id, static_cast<uint32_t>(nr)};
   bool ruled = governed && bpf_map_lookup_elem(progs_.syscall_fd(), &key, &verdict) == 0 &&
                verdict.action != CAPSA_ACT_ALLOW;

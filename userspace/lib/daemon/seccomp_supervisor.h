@@ -13,6 +13,8 @@
 // container are decided here (see bpf/policy.h).
 #pragma once
 
+#include <linux/seccomp.h>
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -28,8 +30,10 @@ namespace capsa::daemon {
 
 // The syscalls the runtime routes to capsad: those the policies in force
 // have rules for, and a built-in set of rarely used, security-relevant ones,
-// so that rules added later on them are enforced with EPERM too.
-std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls);
+// so that rules added later on them are enforced with EPERM too; with
+// task_confinement, the calls that signal or trace another task as well
+// (task_confinement.h).
+std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, bool task_confinement = false);
 
 class SeccompSupervisor {
 public:
@@ -57,9 +61,12 @@ private:
   };
   void run();
   void answer(int fd, const ListenerInfo& info);
+  bool refuse_task_escape(int fd, const seccomp_notif& req, int nr, const ListenerInfo& info,
+                          const capsa_binding& binding);
   void publish_locked(uint64_t cgroup_id);
 
   bpf::PolicyProgs& progs_;
+  const std::set<uint32_t> task_syscalls_;
   Report report_;
   mutable std::mutex mu_;
   std::map<int, Entry> entries_;  // by fd

@@ -1,0 +1,43 @@
+// Task confinement without BPF-LSM, for containers that share capsad's pid
+// namespace (where BPF-LSM is loaded, its task_kill and ptrace hooks do
+// this instead). A container with a pid namespace of its own cannot name a
+// task outside it and needs nothing. For one that shares the host's, the
+// runtime routes the calls that signal, trace or read another task to
+// capsad's seccomp supervisor (seccomp_supervisor.h), which refuses with
+// EPERM, before the call runs, those that would reach a task outside the
+// caller's cgroup, as the LSM hooks do.
+//
+// What it cannot do: targets are named by pid, and the pid is resolved when
+// capsad looks, not when the kernel acts (a target that exits and whose pid
+// is reused in between is judged as the task it was); callers in a pid
+// namespace other than capsad's are not judged (their pids mean other
+// tasks); kill(-1) is refused whole, as it would reach every host task.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+
+namespace capsa::daemon {
+
+// The syscalls routed for it (native numbers).
+std::set<uint32_t> task_confinement_syscalls();
+
+struct TaskEscape {
+  pid_t target = 0;  // 0: every task (kill(-1))
+  uint8_t op = 0;    // CAPSA_TASK_SIGNAL or CAPSA_TASK_PTRACE
+  int signal = 0;
+};
+
+// The first task outside the caller's cgroup that the call `nr` of thread
+// `caller`, with these arguments, would signal or trace; nullopt when it
+// reaches none (or is not one of task_confinement_syscalls()).
+std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]);
+
+// Whether `pid` runs in capsad's own pid namespace (its pid arguments then
+// name the tasks capsad sees under those numbers).
+bool in_our_pid_namespace(pid_t pid);
+
+}  // namespace capsa::daemon
