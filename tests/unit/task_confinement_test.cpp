@@ -1,0 +1,66 @@
+// Which routed calls task_escape() judges, and on which argument: checked
+// on this test's own process (its tasks share its cgroup) and a child it
+// forks, so no second cgroup is needed. The refusal of a task in another
+// cgroup is checked end to end in tests/bpf (policy_enforcement_test).
+#include "daemon/task_confinement.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "policy.h"
+
+namespace capsa::daemon {
+namespace {
+
+std::optional<TaskEscape> judge(int nr, std::initializer_list<int64_t> a) {
+  uint64_t args[6] = {};
+  int i = 0;
+  for (int64_t v : a) args[i++] = static_cast<uint64_t>(v);
+  return task_escape(::getpid(), nr, args);
+}
+
+TEST(TaskConfinement, TheSignalAndTraceCallsAreRouted) {
+  auto set = task_confinement_syscalls();
+  for (long nr : {SYS_kill, SYS_tkill, SYS_tgkill, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal,
+                  SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_pidfd_getfd})
+    EXPECT_TRUE(set.contains(static_cast<uint32_t>(nr))) << nr;
+  EXPECT_FALSE(set.contains(SYS_getpid));
+}
+
+TEST(TaskConfinement, TasksOfTheSameCgroupAreFairGame) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  EXPECT_FALSE(judge(SYS_kill, {child, SIGTERM}));
+  EXPECT_FALSE(judge(SYS_kill, {0, SIGTERM})) << "our own process group";
+  EXPECT_FALSE(judge(SYS_tgkill, {child, child, SIGTERM}));
+  EXPECT_FALSE(judge(SYS_ptrace, {0x4206, child, 0, 0}));
+  EXPECT_FALSE(judge(SYS_process_vm_readv, {child, 0, 0, 0, 0, 0}));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
+TEST(TaskConfinement, KillOfEveryTaskIsAnEscapeWhole) {
+  auto e = judge(SYS_kill, {-1, SIGKILL});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->target, 0);
+  EXPECT_EQ(e->op, CAPSA_TASK_SIGNAL);
+  EXPECT_EQ(e->signal, SIGKILL);
+}
+
+TEST(TaskConfinement, WhatNamesNoOtherTaskIsNotJudged) {
+  EXPECT_FALSE(judge(SYS_ptrace, {3 /* PTRACE_PEEKDATA */, 1, 0, 0})) << "a tracee is attached already";
+  EXPECT_FALSE(judge(SYS_getpid, {}));
+  EXPECT_FALSE(judge(SYS_kill, {2147483000, 0})) << "a pid nobody has";
+  EXPECT_TRUE(in_our_pid_namespace(::getpid()));
+}
+
+}  // namespace
+}  // namespace capsa::daemon
