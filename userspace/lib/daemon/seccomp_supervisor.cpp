@@ -266,11 +266,12 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   // BPF-LSM's hooks judge the task the kernel resolved, not a pid.
   if (progs_.tiers().lsm || !task_syscalls_.contains(static_cast<uint32_t>(nr))) return false;
   pid_t caller = static_cast<pid_t>(req.pid);
-  if (!in_our_pid_namespace(caller)) return false;
   uint64_t args[6];
   std::memcpy(args, req.data.args, sizeof args);
+  // Pids name capsad's tasks only for a caller in capsad's pid namespace;
+  // checked once there is something to refuse, off the common path.
   auto escape = task_escape(caller, nr, args);
-  if (!escape) return false;
+  if (!escape || !in_our_pid_namespace(caller)) return false;
   capsa_policy_event ev{};
   ev.ts_ns = boot_ns();
   ev.cgroup_id = info.cgroup_id;

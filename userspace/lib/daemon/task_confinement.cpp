@@ -67,11 +67,13 @@ pid_t pidfd_target(pid_t caller, uint64_t fd) {
 }
 
 std::optional<TaskEscape> first_outside(pid_t caller, const std::vector<pid_t>& targets, uint8_t op, int sig) {
-  std::string own = cgroup2_path(caller);
+  // Most calls aim at the caller itself (raise, `kill -0 $$`): no /proc read.
+  std::optional<std::string> own;
   for (pid_t t : targets) {
-    if (t <= 0) continue;
+    if (t <= 0 || t == caller) continue;
+    if (!own) own = cgroup2_path(caller);
     std::string theirs = cgroup2_path(t);
-    if (!theirs.empty() && theirs != own) return TaskEscape{t, op, sig};
+    if (!theirs.empty() && theirs != *own) return TaskEscape{t, op, sig};
   }
   return std::nullopt;
 }
