@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <string>
 #include <vector>
 #include <optional>
@@ -172,6 +173,45 @@ protected:
     }
     if (pid > 0) host_pids_.push_back(pid);
     return pid;
+  }
+
+  // Task confinement, on whichever tier capsad has: a container sharing the
+  // host's pid namespace (with CAP_SYS_PTRACE and CAP_KILL) traces and
+  // signals a host task while capsad is away (the hole is real), is refused
+  // with EPERM once capsad has bound it (the host task lives on, each
+  // refusal a task-escape event), and still traces and signals its own
+  // tasks. `more(id, host_pid)` adds a tier's own checks while capsad runs.
+  void check_task_confinement(const std::function<void(const std::string&, const std::string&)>& more = {}) {
+    Bundle b({"/bin/sleep", "600"});
+    share_host_pids(b);
+    std::string id = start_container(b, "tasks");
+    pid_t host = host_sleeper();
+    ASSERT_GT(host, 0);
+    const std::string h = std::to_string(host);
+    const std::string seize = "/bin/syscall_probe 101 0x4206 " + h + " 0 0";  // PTRACE_SEIZE
+    const std::string signal = "kill -CONT " + h + "; echo rc=$?";
+    ASSERT_EQ(exec_in(id, seize).out, "ok 0\n") << "ptrace of a host task works without capsad: the test proves nothing";
+    ASSERT_EQ(exec_in(id, signal).out, "rc=0\n");
+
+    start_capsad();
+    ASSERT_TRUE(bound(id)) << status().dump(2);
+    EXPECT_EQ(exec_in(id, seize).out, "errno 1\n");
+    auto k = exec_in(id, signal);
+    EXPECT_EQ(k.out, "rc=1\n");
+    EXPECT_NE(k.err.find("Operation not permitted"), std::string::npos) << k.err;
+    if (more) more(id, h);
+    EXPECT_EQ(::kill(host, 0), 0) << "the host task is gone";
+    EXPECT_EQ(exec_in(id, "sleep 60 & /bin/syscall_probe 101 0x4206 $! 0 0; kill $!; wait $!; echo rc=$?").out,
+              "ok 0\nrc=143\n");
+    ASSERT_TRUE(eventually([&] { return events().find("\"operation\":\"signal\"") != std::string::npos; }, 5000))
+        << events();
+    auto ev = events();
+    EXPECT_NE(ev.find("\"kind\":\"task-escape\""), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"operation\":\"ptrace\""), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"target_pid\":" + h), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"target_comm\":\"sleep\""), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"signal\":18"), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"syscall\":\"kill\""), std::string::npos) << ev;
   }
 
   TempDir root_{"capsa-root"};
