@@ -4,6 +4,7 @@
 // cgroup is checked end to end in tests/bpf (policy_enforcement_test).
 #include "daemon/task_confinement.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,6 +48,29 @@ TEST(TaskConfinement, TasksOfTheSameCgroupAreFairGame) {
   ::waitpid(child, nullptr, 0);
 }
 
+TEST(TaskConfinement, APidfdIsJudgedByItsTaskAnythingElseIsRefused) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  ASSERT_GE(pidfd, 0);
+  EXPECT_FALSE(judge(SYS_pidfd_send_signal, {pidfd, SIGTERM, 0, 0}));
+  // pidfd_send_signal takes a /proc/PID directory too: its fdinfo names no
+  // task, so capsad cannot judge it and refuses.
+  int dir = ::open(("/proc/" + std::to_string(child)).c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(dir, 0);
+  auto e = judge(SYS_pidfd_send_signal, {dir, SIGTERM, 0, 0});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->target, 0);
+  ::close(dir);
+  ::close(pidfd);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
 TEST(TaskConfinement, KillOfEveryTaskIsAnEscapeWhole) {
   auto e = judge(SYS_kill, {-1, SIGKILL});
   ASSERT_TRUE(e);
@@ -59,6 +83,7 @@ TEST(TaskConfinement, WhatNamesNoOtherTaskIsNotJudged) {
   EXPECT_FALSE(judge(SYS_ptrace, {3 /* PTRACE_PEEKDATA */, 1, 0, 0})) << "a tracee is attached already";
   EXPECT_FALSE(judge(SYS_getpid, {}));
   EXPECT_FALSE(judge(SYS_kill, {2147483000, 0})) << "a pid nobody has";
+  EXPECT_FALSE(judge(SYS_kill, {INT32_MIN, 0})) << "the kernel answers ESRCH";
   EXPECT_TRUE(in_our_pid_namespace(::getpid()));
 }
 

@@ -182,6 +182,17 @@ void bind_policy(const state::StateStore& store, const std::string& id) {
   }
 }
 
+// The container's tasks see the runtime's pid namespace: no pid namespace
+// entry, or one joined by a path that is ours (/proc/1/ns/pid on the host).
+bool shares_our_pid_namespace(const spec::Spec& spec) {
+  const spec::Namespace* ns = spec.find_namespace(spec::NamespaceType::Pid);
+  if (!ns) return true;
+  if (ns->path.empty()) return false;
+  struct stat theirs{}, ours{};
+  return ::stat(ns->path.c_str(), &theirs) == 0 && ::stat("/proc/self/ns/pid", &ours) == 0 &&
+         theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
 }  // namespace
 
 Created create_container(const state::StateStore& store, const CreateOptions& opts) {
@@ -261,9 +272,7 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   // capsad's Landlock rules come with them, in the same request.
   auto from_capsad = policy_from_capsad(daemon::default_control_socket(store.root()),
                                         spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id,
-                                        spec.annotations, cgroup_id,
-                                        // no pid namespace entry: the runtime's own, the host's tasks in view
-                                        !spec.find_namespace(spec::NamespaceType::Pid));
+                                        spec.annotations, cgroup_id, shares_our_pid_namespace(spec));
   auto& policy_filter = from_capsad.seccomp;
   if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
   if (from_capsad.landlock) plan.landlock = &*from_capsad.landlock;

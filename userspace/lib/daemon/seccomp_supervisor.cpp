@@ -53,6 +53,9 @@ int seccomp_ioctl(int fd, unsigned long req, void* arg) {
 // The native number of a call made under another ABI (i386 or x32 on
 // x86_64): rules are written per native number.
 int native_nr(uint32_t arch, int nr) {
+  // x32 calls come with x86_64's audit arch and their own bit in the number.
+  constexpr int kX32Bit = 0x40000000;
+  if (arch == SCMP_ARCH_X86_64 && (nr & kX32Bit)) arch = SCMP_ARCH_X32;
   if (arch == ::seccomp_arch_native()) return nr;
   char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
   if (!name) return -1;
@@ -268,10 +271,9 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   pid_t caller = static_cast<pid_t>(req.pid);
   uint64_t args[6];
   std::memcpy(args, req.data.args, sizeof args);
-  // Pids name capsad's tasks only for a caller in capsad's pid namespace;
-  // checked once there is something to refuse, off the common path.
-  auto escape = task_escape(caller, nr, args);
-  if (!escape || !in_our_pid_namespace(caller)) return false;
+  // Pids name capsad's tasks only for a caller in capsad's pid namespace.
+  auto escape = in_our_pid_namespace(caller) ? task_escape(caller, nr, args) : task_escape_elsewhere(caller, nr, args);
+  if (!escape) return false;
   capsa_policy_event ev{};
   ev.ts_ns = boot_ns();
   ev.cgroup_id = info.cgroup_id;
@@ -281,23 +283,23 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   ev.action = CAPSA_ACT_DENY;
   ev.enforced = 1;
   ev.access = escape->op;
-  ev.target_pid = static_cast<uint32_t>(escape->target);
+  ev.target_pid = static_cast<uint32_t>(escape->target ? thread_group_of(escape->target) : 0);
   ev.signal = escape->signal;
   ev.syscall_nr = nr;
   describe(caller, ev);
   std::string target_comm;
-  if (escape->target) std::getline(std::ifstream("/proc/" + std::to_string(escape->target) + "/comm"), target_comm);
+  if (escape->target) std::getline(std::ifstream("/proc/" + std::to_string(ev.target_pid) + "/comm"), target_comm);
   std::strncpy(ev.path, target_comm.c_str(), sizeof ev.path - 1);
   // What /proc said belongs to the caller only if the call still waits.
   __u64 id = req.id;
   if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;
-  count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
-  report_(ev);
   seccomp_notif_resp resp{};
   resp.id = req.id;
   resp.error = -EPERM;
   if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
     spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
+  count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
+  report_(ev);
   return true;
 }
 

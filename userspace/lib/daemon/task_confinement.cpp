@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -57,25 +59,106 @@ std::vector<pid_t> process_group(pid_t pgid) {
   return out;
 }
 
-// The task behind the caller's pidfd `fd` (fdinfo's "Pid:", in capsad's
-// pid namespace); 0 when it is none.
-pid_t pidfd_target(pid_t caller, uint64_t fd) {
+// The task behind the caller's descriptor `fd` (fdinfo's "Pid:", in
+// capsad's pid namespace; -1 once it has exited). nullopt when fdinfo names
+// none: pidfd_send_signal also takes a /proc/PID directory, which capsad
+// cannot tell apart reliably, so that is refused.
+std::optional<pid_t> pidfd_target(pid_t caller, uint64_t fd) {
   std::ifstream in(proc(caller) + "/fdinfo/" + std::to_string(static_cast<int>(fd)));
   for (std::string line; std::getline(in, line);)
     if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::strtol(line.c_str() + 4, nullptr, 10));
-  return 0;
+  return std::nullopt;
 }
 
-std::optional<TaskEscape> first_outside(pid_t caller, const std::vector<pid_t>& targets, uint8_t op, int sig) {
-  // Most calls aim at the caller itself (raise, `kill -0 $$`): no /proc read.
-  std::optional<std::string> own;
-  for (pid_t t : targets) {
-    if (t <= 0 || t == caller) continue;
-    if (!own) own = cgroup2_path(caller);
-    std::string theirs = cgroup2_path(t);
-    if (!theirs.empty() && theirs != *own) return TaskEscape{t, op, sig};
+// What a routed call aims at, before any cgroup is read.
+struct Aim {
+  std::vector<pid_t> tasks;    // by pid or tid
+  std::vector<pid_t> groups;   // process groups, by id
+  bool every = false;          // kill(-1)
+  bool unknown = false;        // a descriptor that names no task
+  uint8_t op = CAPSA_TASK_SIGNAL;
+  int signal = 0;
+};
+
+constexpr int kPidfdSignalProcessGroup = 4;
+
+std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
+  auto pid_arg = [&](int i) { return static_cast<pid_t>(static_cast<int32_t>(args[i])); };
+  auto sig_arg = [&](int i) { return static_cast<int>(args[i]); };
+  Aim a;
+  switch (nr) {
+    case SYS_kill: {
+      pid_t pid = pid_arg(0);
+      a.signal = sig_arg(1);
+      if (pid == -1)
+        a.every = true;
+      else if (pid > 0)
+        a.tasks = {pid};
+      else if (pid == 0)
+        a.groups = {static_cast<pid_t>(stat_field(caller, 5))};
+      else if (pid != INT32_MIN)  // the kernel answers ESRCH to that one
+        a.groups = {-pid};
+      return a;
+    }
+    case SYS_tkill:
+    case SYS_rt_sigqueueinfo:
+      a.tasks = {pid_arg(0)};
+      a.signal = sig_arg(1);
+      return a;
+    case SYS_tgkill:
+    case SYS_rt_tgsigqueueinfo:
+      a.tasks = {pid_arg(1)};
+      a.signal = sig_arg(2);
+      return a;
+    case SYS_pidfd_send_signal:
+    case SYS_pidfd_getfd: {
+      bool signal = nr == SYS_pidfd_send_signal;
+      a.op = signal ? CAPSA_TASK_SIGNAL : CAPSA_TASK_PTRACE;
+      a.signal = signal ? sig_arg(1) : 0;
+      auto t = pidfd_target(caller, args[0]);
+      if (!t)
+        a.unknown = true;
+      else if (signal && (args[3] & kPidfdSignalProcessGroup))
+        a.groups = {static_cast<pid_t>(stat_field(*t, 5))};
+      else
+        a.tasks = {*t};
+      return a;
+    }
+    case SYS_ptrace: {
+      long request = static_cast<long>(args[0]);
+      a.op = CAPSA_TASK_PTRACE;
+      if (request == kPtraceAttach || request == kPtraceSeize)
+        a.tasks = {pid_arg(1)};
+      else if (request == kPtraceTraceme)
+        a.tasks = {static_cast<pid_t>(stat_field(caller, 4))};
+      else
+        return std::nullopt;  // requests on a tracee already attached
+      return a;
+    }
+    case SYS_process_vm_readv:
+    case SYS_process_vm_writev:
+      a.op = CAPSA_TASK_PTRACE;
+      a.tasks = {pid_arg(0)};
+      return a;
+    default:
+      return std::nullopt;
   }
-  return std::nullopt;
+}
+
+bool same_thread_group(pid_t caller, pid_t t) {
+  return ::access((proc(caller) + "/task/" + std::to_string(t)).c_str(), F_OK) == 0;
+}
+
+// Field `name` of /proc/PID/status, its last number (NSpid, NStgid: the id
+// in the task's own pid namespace).
+pid_t status_last(pid_t pid, const std::string& name) {
+  std::ifstream in(proc(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + ":", 0) == 0) {
+      auto sp = line.find_last_of(" \t");
+      return static_cast<pid_t>(std::strtol(line.c_str() + sp + 1, nullptr, 10));
+    }
+  return 0;
 }
 
 }  // namespace
@@ -86,40 +169,44 @@ std::set<uint32_t> task_confinement_syscalls() {
 }
 
 std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]) {
-  auto pid_arg = [&](int i) { return static_cast<pid_t>(static_cast<int32_t>(args[i])); };
-  auto sig_arg = [&](int i) { return static_cast<int>(args[i]); };
-  switch (nr) {
-    case SYS_kill: {
-      pid_t pid = pid_arg(0);
-      if (pid == -1) return TaskEscape{0, CAPSA_TASK_SIGNAL, sig_arg(1)};
-      if (pid > 0) return first_outside(caller, {pid}, CAPSA_TASK_SIGNAL, sig_arg(1));
-      pid_t pgid = pid == 0 ? static_cast<pid_t>(stat_field(caller, 5)) : -pid;
-      return first_outside(caller, process_group(pgid), CAPSA_TASK_SIGNAL, sig_arg(1));
-    }
-    case SYS_tkill:
-    case SYS_rt_sigqueueinfo:
-      return first_outside(caller, {pid_arg(0)}, CAPSA_TASK_SIGNAL, sig_arg(1));
-    case SYS_tgkill:
-    case SYS_rt_tgsigqueueinfo:
-      return first_outside(caller, {pid_arg(1)}, CAPSA_TASK_SIGNAL, sig_arg(2));
-    case SYS_pidfd_send_signal:
-      return first_outside(caller, {pidfd_target(caller, args[0])}, CAPSA_TASK_SIGNAL, sig_arg(1));
-    case SYS_ptrace: {
-      long request = static_cast<long>(args[0]);
-      if (request == kPtraceAttach || request == kPtraceSeize)
-        return first_outside(caller, {pid_arg(1)}, CAPSA_TASK_PTRACE, 0);
-      if (request == kPtraceTraceme)
-        return first_outside(caller, {static_cast<pid_t>(stat_field(caller, 4))}, CAPSA_TASK_PTRACE, 0);
-      return std::nullopt;  // requests on a tracee already attached
-    }
-    case SYS_process_vm_readv:
-    case SYS_process_vm_writev:
-      return first_outside(caller, {pid_arg(0)}, CAPSA_TASK_PTRACE, 0);
-    case SYS_pidfd_getfd:
-      return first_outside(caller, {pidfd_target(caller, args[0])}, CAPSA_TASK_PTRACE, 0);
-    default:
-      return std::nullopt;
+  auto a = aim_of(caller, nr, args);
+  if (!a) return std::nullopt;
+  if (a->every || a->unknown) return TaskEscape{0, a->op, a->signal};
+  std::vector<pid_t> tasks = a->tasks;
+  for (pid_t g : a->groups) {
+    if (g <= 0) continue;  // the caller's group could not be read: it has gone
+    auto members = process_group(g);
+    tasks.insert(tasks.end(), members.begin(), members.end());
   }
+  // Most calls aim at the caller's own process (raise, abort, `kill -0 $$`,
+  // a runtime's preemption signals): no cgroup is read for those.
+  std::optional<std::string> own;
+  for (pid_t t : tasks) {
+    if (t <= 0 || t == caller || same_thread_group(caller, t)) continue;
+    if (!own) own = cgroup2_path(caller);
+    std::string theirs = cgroup2_path(t);
+    if (!theirs.empty() && theirs != *own) return TaskEscape{t, a->op, a->signal};
+  }
+  return std::nullopt;
+}
+
+std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]) {
+  auto a = aim_of(caller, nr, args);
+  if (!a) return std::nullopt;
+  pid_t own_tid = status_last(caller, "NSpid"), own_tgid = status_last(caller, "NStgid");
+  bool only_self = !a->every && !a->unknown && a->groups.empty();
+  if (nr == SYS_pidfd_send_signal || nr == SYS_pidfd_getfd) only_self = false;  // fdinfo's pid is ours, not theirs
+  for (pid_t t : a->tasks)
+    if (t != own_tid && t != own_tgid) only_self = false;
+  if (only_self) return std::nullopt;
+  return TaskEscape{0, a->op, a->signal};
+}
+
+pid_t thread_group_of(pid_t tid) {
+  std::ifstream in(proc(tid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Tgid:", 0) == 0) return static_cast<pid_t>(std::strtol(line.c_str() + 5, nullptr, 10));
+  return tid;
 }
 
 bool in_our_pid_namespace(pid_t pid) {

@@ -7,11 +7,15 @@
 // EPERM, before the call runs, those that would reach a task outside the
 // caller's cgroup, as the LSM hooks do.
 //
-// What it cannot do: targets are named by pid, and the pid is resolved when
+// Callers in a pid namespace other than capsad's (joined with setns) have
+// pids capsad cannot map: only their calls aimed at their own process pass.
+// kill(-1) is refused whole, as it would reach every host task, and so is a
+// signal to a process group with a member outside.
+//
+// What it cannot do: targets are named by pid or descriptor, resolved when
 // capsad looks, not when the kernel acts (a target that exits and whose pid
-// is reused in between is judged as the task it was); callers in a pid
-// namespace other than capsad's are not judged (their pids mean other
-// tasks); kill(-1) is refused whole, as it would reach every host task.
+// is reused in between, or a descriptor another thread swaps with dup2, is
+// judged as what it was).
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +39,14 @@ struct TaskEscape {
 // `caller`, with these arguments, would signal or trace; nullopt when it
 // reaches none (or is not one of task_confinement_syscalls()).
 std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]);
+
+// The same for a caller in another pid namespace (one that joined it with
+// setns), whose pid arguments capsad cannot map: only calls aimed at the
+// caller's own process pass.
+std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]);
+
+// The process a thread belongs to (events name processes, as BPF-LSM's do).
+pid_t thread_group_of(pid_t tid);
 
 // Whether `pid` runs in capsad's own pid namespace (its pid arguments then
 // name the tasks capsad sees under those numbers).
