@@ -24,6 +24,22 @@ std::optional<TaskEscape> judge(int nr, std::initializer_list<int64_t> a) {
   return task_escape(::getpid(), nr, args);
 }
 
+// A child of this test, in its cgroup, killed at the end of the scope.
+struct PausedChild {
+  pid_t pid = ::fork();
+  PausedChild() {
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+  }
+  ~PausedChild() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
 TEST(TaskConfinement, TheSignalAndTraceCallsAreRouted) {
   auto set = task_confinement_syscalls();
   for (long nr : {SYS_kill, SYS_tkill, SYS_tgkill, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal,
@@ -33,27 +49,19 @@ TEST(TaskConfinement, TheSignalAndTraceCallsAreRouted) {
 }
 
 TEST(TaskConfinement, TasksOfTheSameCgroupAreFairGame) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::pause();
-    ::_exit(0);
-  }
+  PausedChild c;
+  pid_t child = c.pid;
   ASSERT_GT(child, 0);
   EXPECT_FALSE(judge(SYS_kill, {child, SIGTERM}));
   EXPECT_FALSE(judge(SYS_kill, {0, SIGTERM})) << "our own process group";
   EXPECT_FALSE(judge(SYS_tgkill, {child, child, SIGTERM}));
   EXPECT_FALSE(judge(SYS_ptrace, {0x4206, child, 0, 0}));
   EXPECT_FALSE(judge(SYS_process_vm_readv, {child, 0, 0, 0, 0, 0}));
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
 }
 
 TEST(TaskConfinement, APidfdIsJudgedByItsTaskAnythingElseIsRefused) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::pause();
-    ::_exit(0);
-  }
+  PausedChild c;
+  pid_t child = c.pid;
   ASSERT_GT(child, 0);
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
   ASSERT_GE(pidfd, 0);
@@ -67,8 +75,6 @@ TEST(TaskConfinement, APidfdIsJudgedByItsTaskAnythingElseIsRefused) {
   EXPECT_EQ(e->target, 0);
   ::close(dir);
   ::close(pidfd);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
 }
 
 TEST(TaskConfinement, KillOfEveryTaskIsAnEscapeWhole) {
