@@ -170,6 +170,45 @@ static __always_inline void act_on_open(const struct governed *g, long nr, struc
 		bpf_send_signal(SIGKILL);
 }
 
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* /proc/PID/mem of a task outside the caller's cgroup, just opened: read
+ * and write access to that task's memory. The kernel asks ptrace_access_check
+ * on this open (BPF-LSM refuses it there); here the opener is killed before
+ * it gets to use the descriptor, as for a task escape by ptrace. Called for
+ * procfs files only; returns 1 when it acted. */
+static __always_inline int foreign_proc_mem(const struct governed *g, long nr, struct file *file)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_TASK_CONFINEMENT };
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct capsa_policy_event *ev;
+	struct hlist_node *first;
+	struct task_struct *t;
+	char name[4] = {};
+	void *pi;
+
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	if (name[0] != 'm' || name[1] != 'e' || name[2] != 'm' || name[3] != 0)
+		return 0;
+	pi = (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
+	first = BPF_CORE_READ((struct proc_inode *)pi, pid, tasks[0].first);
+	if (!first)
+		return 0;
+	t = (void *)first - bpf_core_field_offset(struct task_struct, pid_links);
+	if (BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == g->cgid)
+		return 0;
+	ev = report(g, &v, CAPSA_KIND_TASK_ESCAPE);
+	if (ev) {
+		ev->access = CAPSA_TASK_PTRACE;
+		ev->target_pid = BPF_CORE_READ(t, tgid);
+		ev->syscall_nr = (__s32)nr;
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(t, comm));
+		submit(ev);
+	}
+	bpf_send_signal(SIGKILL);
+	return 1;
+}
+
 static __always_inline void opened(const struct governed *g, long nr, long fd)
 {
 	struct capsa_verdict v = {};
@@ -181,6 +220,8 @@ static __always_inline void opened(const struct governed *g, long nr, long fd)
 		return;
 	file = fd_file(fd);
 	if (!file)
+		return;
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) == PROC_SUPER_MAGIC && foreign_proc_mem(g, nr, file))
 		return;
 	acc = open_access(BPF_CORE_READ(file, f_mode));
 	kind = file_decide(g, file, acc, &v);
@@ -199,6 +240,9 @@ static __always_inline void opened_direct(const struct governed *g, long nr, lon
 		return;
 	file = fd_file_direct(fd);
 	if (!file)
+		return;
+	if (KPTR(struct file, file)->f_inode->i_sb->s_magic == PROC_SUPER_MAGIC &&
+	    foreign_proc_mem(g, nr, (struct file *)file))
 		return;
 	acc = open_access(KPTR(struct file, file)->f_mode);
 	kind = file_decide_direct(g, file, acc, &v);

@@ -471,6 +471,32 @@ TEST_F(UnixSocketConfinement, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNo
   });
 }
 
+// /proc/PID/mem of a host task gives read and write access to its memory
+// (with CAP_SYS_PTRACE, the open passes the kernel's ptrace check). Without
+// BPF-LSM the opener is killed as open returns, before it can use the
+// descriptor; /proc/PID/mem of its own tasks stays open to it.
+TEST_F(UnixSocketConfinement, AHostTasksMemOpenedThroughProcIsKilled) {
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  std::string id = start_container(b, "procmem");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string open_mem = "(exec 3</proc/" + std::to_string(host) + "/mem && echo opened); echo rc=$?";
+  ASSERT_EQ(exec_in(id, open_mem).out, "opened\nrc=0\n") << "the open works without capsad: the test proves nothing";
+
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, open_mem).out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "(exec 3</proc/self/mem && echo opened); echo rc=$?").out, "opened\nrc=0\n");
+  EXPECT_EQ(::kill(host, 0), 0);
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"task-escape\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"operation\":\"ptrace\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"target_pid\":" + std::to_string(host)), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"action\":\"kill\""), std::string::npos) << ev;
+}
+
 // Without BPF-LSM (this host) status and the tier metric say what is left:
 // unix sockets under root confinement by the connect kill, and task
 // confinement by capsad's seccomp supervisor.
