@@ -181,10 +181,7 @@ TEST_F(PolicyEnforcement, FileReadRuleStopsTheReaderWhateverPathItTakes) {
 // /proc/<host pid>/root. The same read succeeds while capsad is not running (the hole
 // is real) and kills the reader once capsad has bound the container.
 TEST_F(PolicyEnforcement, ReachingTheHostThroughProcRootIsKilledWithoutAnyPolicy) {
-  Bundle b({"/bin/sleep", "600"});
-  share_host_pids(b);
-  std::string id = start_container(b, "escape");
-  pid_t host = host_sleeper();
+  auto [id, host] = beside_a_host_task("escape");
   ASSERT_GT(host, 0);
   const std::string route = "/proc/" + std::to_string(host) + "/root/etc/hostname";
   const std::string probe = "cat " + route + " >/dev/null; echo rc=$?";
@@ -476,10 +473,7 @@ TEST_F(UnixSocketConfinement, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNo
 // BPF-LSM the opener is killed as open returns, before it can use the
 // descriptor; /proc/PID/mem of its own tasks stays open to it.
 TEST_F(UnixSocketConfinement, AHostTasksMemOpenedThroughProcIsKilled) {
-  Bundle b({"/bin/sleep", "600"});
-  share_host_pids(b);
-  std::string id = start_container(b, "procmem");
-  pid_t host = host_sleeper();
+  auto [id, host] = beside_a_host_task("procmem");
   ASSERT_GT(host, 0);
   const std::string open_mem = "(exec 3</proc/" + std::to_string(host) + "/mem && echo opened); echo rc=$?";
   ASSERT_EQ(exec_in(id, open_mem).out, "opened\nrc=0\n") << "the open works without capsad: the test proves nothing";

@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <csignal>
 #include <functional>
+#include <list>
 #include <string>
 #include <vector>
 #include <optional>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -175,6 +177,15 @@ protected:
     return pid;
   }
 
+  // A running container that shares the host's pid namespace (with
+  // CAP_SYS_PTRACE), and a host task it can see: {container id, host pid}.
+  std::pair<std::string, pid_t> beside_a_host_task(const std::string& prefix) {
+    Bundle& b = kept_bundles_.emplace_back(std::vector<std::string>{"/bin/sleep", "600"});
+    share_host_pids(b);
+    std::string id = start_container(b, prefix);
+    return {id, host_sleeper()};
+  }
+
   // Task confinement, on whichever tier capsad has: a container sharing the
   // host's pid namespace (with CAP_SYS_PTRACE and CAP_KILL) traces and
   // signals a host task while capsad is away (the hole is real), is refused
@@ -182,10 +193,7 @@ protected:
   // refusal a task-escape event), and still traces and signals its own
   // tasks. `more(id, host_pid)` adds a tier's own checks while capsad runs.
   void check_task_confinement(const std::function<void(const std::string&, const std::string&)>& more = {}) {
-    Bundle b({"/bin/sleep", "600"});
-    share_host_pids(b);
-    std::string id = start_container(b, "tasks");
-    pid_t host = host_sleeper();
+    auto [id, host] = beside_a_host_task("tasks");
     ASSERT_GT(host, 0);
     const std::string h = std::to_string(host);
     const std::string seize = "/bin/syscall_probe 101 0x4206 " + h + " 0 0";  // PTRACE_SEIZE
@@ -214,6 +222,7 @@ protected:
     EXPECT_NE(ev.find("\"syscall\":\"kill\""), std::string::npos) << ev;
   }
 
+  std::list<Bundle> kept_bundles_;  // their containers run until TearDown
   TempDir root_{"capsa-root"};
   std::string pin_root_ = "/sys/fs/bpf/capsa-test-" + std::to_string(::getpid());
   std::optional<CapsadProcess> capsad_;

@@ -122,10 +122,7 @@ TEST_F(LsmTier, CreateAndUnlinkRulesAreEnforced) {
 }
 
 TEST_F(LsmTier, ReachingTheHostThroughProcRootIsRefused) {
-  Bundle b({"/bin/sleep", "600"});
-  share_host_pids(b);
-  std::string id = start_container(b, "lsm-escape");
-  pid_t host = host_sleeper();
+  auto [id, host] = beside_a_host_task("lsm-escape");
   ASSERT_GT(host, 0);
   // The VM's own root has /init.
   const std::string probe = "cat /proc/" + std::to_string(host) + "/root/init >/dev/null; echo rc=$?";
