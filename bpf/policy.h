@@ -181,6 +181,18 @@ struct capsa_seccomp_set {
 	__u64 bits[CAPSA_SECCOMP_MAX_NR / 64];
 };
 
+/* `pol_fowners` (BPF-LSM tier), keyed by the address of a file's
+ * fown_struct: the contained task that last made someone the file's owner
+ * (F_SETOWN and kin), so the later SIGIO is judged against its container.
+ * Owners set outside any container leave no entry. */
+#define CAPSA_FOWNERS_MAX 65536
+struct capsa_fowner {
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 ppid;
+	char comm[16];
+};
+
 /* `pol_hits` (per-CPU): how often each rule decided, per container. */
 struct capsa_hit_key {
 	__u64 cgroup_id;

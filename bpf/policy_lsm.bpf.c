@@ -11,6 +11,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define EPERM 1
+#define SIGIO 29
 
 static __always_inline void fill_file_event(struct capsa_policy_event *ev, struct dentry *d, __u32 acc)
 {
@@ -289,6 +290,95 @@ int BPF_PROG(capsa_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *
 	if (!same_container(&g, p))
 		return task_escape(&g, p, CAPSA_TASK_SIGNAL, sig);
 	return syscall_rule(&g);
+}
+
+/* ------------------------------------------------------- descriptor owners
+ *
+ * F_SETOWN, F_SETOWN_EX, FIOSETOWN and SIOCSPGRP make a task (or a process
+ * group) the owner of a file: SIGIO (or F_SETSIG's signal) reaches it later,
+ * sent by whoever does the I/O, and no kill passes task_kill. The kernel
+ * asks no hook before a socket's SIGURG: that one passes. file_set_fowner runs
+ * in the setter, on every change of owner, before the owner is resolved:
+ * it notes which container set it. file_send_sigiotask runs once per task
+ * the kernel resolved, as the signal goes out: refused for a task outside
+ * the setter's container. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_FOWNERS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct capsa_fowner);
+} pol_fowners SEC(".maps");
+
+/* Before 6.12 the fown_struct sits inside struct file. */
+struct file___owner_inside {
+	struct fown_struct f_owner;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 fown_key(struct file *file)
+{
+	if (bpf_core_field_exists(struct fown_struct, file))
+		return (__u64)BPF_CORE_READ(file, f_owner);
+	return (__u64)file + bpf_core_field_offset(struct file___owner_inside, f_owner);
+}
+
+SEC("lsm/file_set_fowner")
+int BPF_PROG(capsa_lsm_set_fowner, struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct capsa_fowner o = {};
+	struct governed g;
+	__u64 key = fown_key(file);
+
+	if (!key)
+		return 0;
+	if (!governed_task(&g)) {
+		bpf_map_delete_elem(&pol_fowners, &key);
+		return 0;
+	}
+	o.cgroup_id = g.cgid;
+	o.pid = bpf_get_current_pid_tgid() >> 32;
+	o.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	/* Full (a container holding that many owned files): the hook cannot
+	 * refuse, and an owner not noted would be judged as the host's. */
+	if (bpf_map_update_elem(&pol_fowners, &key, &o, BPF_ANY))
+		bpf_send_signal(SIGKILL);
+	return 0;
+}
+
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(capsa_lsm_sigiotask, struct task_struct *tsk, struct fown_struct *fown, int sig)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_DENY, .rule_id = CAPSA_RULE_TASK_CONFINEMENT };
+	struct capsa_policy_event *ev;
+	struct capsa_fowner *o;
+	struct governed g;
+	__u64 key = (__u64)fown;
+
+	o = bpf_map_lookup_elem(&pol_fowners, &key);
+	if (!o)
+		return 0;
+	g.cgid = o->cgroup_id;
+	g.bind = bpf_map_lookup_elem(&pol_bindings, &g.cgid);
+	if (!g.bind || same_container(&g, tsk))
+		return 0;
+	ev = report(&g, &v, CAPSA_KIND_TASK_ESCAPE);
+	if (ev) {
+		/* The sender is whoever did the I/O: the event names the setter. */
+		ev->pid = o->pid;
+		ev->ppid = o->ppid;
+		__builtin_memcpy(ev->comm, o->comm, sizeof(ev->comm));
+		ev->binary[0] = 0;
+		ev->access = CAPSA_TASK_SIGNAL;
+		ev->target_pid = BPF_CORE_READ(tsk, tgid);
+		ev->signal = sig ? sig : SIGIO; /* 0: no F_SETSIG, SIGIO */
+		ev->syscall_nr = -1;
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(tsk, comm));
+		submit(ev);
+	}
+	return -EPERM;
 }
 
 SEC("lsm/sb_mount")

@@ -460,12 +460,17 @@ TEST_F(UnixSocketConfinement, ASocketReachedThroughALeakedDirectoryFdIsKilled) {
 // with EPERM before they run (the host task never sees the signal); the
 // container's own tasks stay fair game.
 TEST_F(UnixSocketConfinement, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNot) {
-  check_task_confinement([&](const std::string& id, const std::string& host) {
+  check_task_confinement("setown errno 1\n", [&](const std::string& id, const std::string& host) {
     // tgkill(host, host, SIGKILL), and kill(-1, SIGKILL), which would reach
     // every host task: refused whole.
     EXPECT_EQ(exec_in(id, "/bin/syscall_probe 234 " + host + " " + host + " 9 0").out, "errno 1\n");
     EXPECT_EQ(exec_in(id, "/bin/syscall_probe 62 -1 9 0 0").out, "errno 1\n");
+    // F_SETOWN with garbage above the command's 32 bits is still F_SETOWN
+    // to the kernel, and still routed; F_GETOWN is not routed at all.
+    EXPECT_EQ(exec_in(id, "/bin/syscall_probe 72 0 0x100000008 " + host).out, "errno 1\n");
+    EXPECT_EQ(exec_in(id, "/bin/syscall_probe 72 0 9").out, "ok 0\n");
   });
+  EXPECT_NE(events().find("\"syscall\":\"fcntl\""), std::string::npos) << events();
 }
 
 // /proc/PID/mem of a host task gives read and write access to its memory

@@ -191,8 +191,12 @@ protected:
   // signals a host task while capsad is away (the hole is real), is refused
   // with EPERM once capsad has bound it (the host task lives on, each
   // refusal a task-escape event), and still traces and signals its own
-  // tasks. `more(id, host_pid)` adds a tier's own checks while capsad runs.
-  void check_task_confinement(const std::function<void(const std::string&, const std::string&)>& more = {}) {
+  // tasks. The same holds for SIGIO to a descriptor's owner: a host task
+  // made owner never gets it, refused as the owner is set
+  // (`owner_set` "setown errno 1\n") or as the signal is sent ("setown
+  // ok\n"). `more(id, host_pid)` adds a tier's own checks while capsad runs.
+  void check_task_confinement(const std::string& owner_set,
+                              const std::function<void(const std::string&, const std::string&)>& more = {}) {
     auto [id, host] = beside_a_host_task("tasks");
     ASSERT_GT(host, 0);
     const std::string h = std::to_string(host);
@@ -200,6 +204,12 @@ protected:
     const std::string signal = "kill -CONT " + h + "; echo rc=$?";
     ASSERT_EQ(exec_in(id, seize).out, "ok 0\n") << "ptrace of a host task works without capsad: the test proves nothing";
     ASSERT_EQ(exec_in(id, signal).out, "rc=0\n");
+    pid_t victim = host_sleeper();
+    ASSERT_EQ(exec_in(id, "/bin/sigio_probe fcntl " + std::to_string(victim)).out, "setown ok\nsigio no\n");
+    int ws = 0;
+    ASSERT_EQ(::waitpid(victim, &ws, 0), victim);
+    ASSERT_TRUE(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGIO)
+        << "SIGIO to a host owner works without capsad: the test proves nothing (wait status " << ws << ")";
 
     start_capsad();
     ASSERT_TRUE(bound(id)) << status().dump(2);
@@ -207,6 +217,10 @@ protected:
     auto k = exec_in(id, signal);
     EXPECT_EQ(k.out, "rc=1\n");
     EXPECT_NE(k.err.find("Operation not permitted"), std::string::npos) << k.err;
+    for (const char* how : {"fcntl", "ex", "ioctl"}) {
+      EXPECT_EQ(exec_in(id, std::string("/bin/sigio_probe ") + how + " " + h).out, owner_set + "sigio no\n") << how;
+      EXPECT_EQ(exec_in(id, std::string("/bin/sigio_probe ") + how + " self").out, "setown ok\nsigio yes\n") << how;
+    }
     if (more) more(id, h);
     EXPECT_EQ(::kill(host, 0), 0) << "the host task is gone";
     EXPECT_EQ(exec_in(id, "sleep 60 & /bin/syscall_probe 101 0x4206 $! 0 0; kill $!; wait $!; echo rc=$?").out,
@@ -219,6 +233,7 @@ protected:
     EXPECT_NE(ev.find("\"target_pid\":" + h), std::string::npos) << ev;
     EXPECT_NE(ev.find("\"target_comm\":\"sleep\""), std::string::npos) << ev;
     EXPECT_NE(ev.find("\"signal\":18"), std::string::npos) << ev;
+    EXPECT_NE(ev.find("\"signal\":29"), std::string::npos) << "SIGIO to a host owner: " << ev;
     EXPECT_NE(ev.find("\"syscall\":\"kill\""), std::string::npos) << ev;
   }
 

@@ -5,7 +5,9 @@
 #include "daemon/task_confinement.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +93,50 @@ TEST(TaskConfinement, WhatNamesNoOtherTaskIsNotJudged) {
   EXPECT_FALSE(judge(SYS_kill, {2147483000, 0})) << "a pid nobody has";
   EXPECT_FALSE(judge(SYS_kill, {INT32_MIN, 0})) << "the kernel answers ESRCH";
   EXPECT_TRUE(in_our_pid_namespace(::getpid()));
+}
+
+TEST(TaskConfinement, OwnerSettingFcntlAndIoctlAreRoutedByCommandOnly) {
+  auto routes = task_confinement_arg_routes();
+  auto find = [&](const std::string& name) -> const container::SeccompArgRoute* {
+    for (const auto& r : routes)
+      if (r.syscall == name) return &r;
+    return nullptr;
+  };
+  for (const char* name : {"fcntl", "fcntl64"}) {
+    auto* r = find(name);
+    ASSERT_TRUE(r) << name;
+    EXPECT_EQ(r->arg, 1u);
+    EXPECT_EQ(r->values, (std::vector<uint32_t>{F_SETOWN, F_SETOWN_EX})) << name;
+  }
+  auto* io = find("ioctl");
+  ASSERT_TRUE(io);
+  EXPECT_EQ(io->values, (std::vector<uint32_t>{FIOSETOWN, SIOCSPGRP}));
+  EXPECT_FALSE(task_confinement_syscalls().contains(SYS_fcntl)) << "every fcntl would wait on capsad";
+  EXPECT_TRUE(task_confinement_judged().contains(SYS_fcntl));
+  EXPECT_TRUE(task_confinement_judged().contains(SYS_ioctl));
+}
+
+TEST(TaskConfinement, AnOwnerIsJudgedByValueOrThroughThePointer) {
+  PausedChild c;
+  pid_t child = c.pid;
+  ASSERT_GT(child, 0);
+  f_owner_ex owner{F_OWNER_PID, child};
+  int who = child;
+  EXPECT_FALSE(judge(SYS_fcntl, {0, F_SETOWN, child}));
+  EXPECT_FALSE(judge(SYS_fcntl, {0, F_SETOWN, 0})) << "no owner";
+  EXPECT_FALSE(judge(SYS_fcntl, {0, F_SETOWN_EX, reinterpret_cast<int64_t>(&owner)}));
+  EXPECT_FALSE(judge(SYS_ioctl, {0, FIOSETOWN, reinterpret_cast<int64_t>(&who)}));
+  EXPECT_FALSE(judge(SYS_ioctl, {0, SIOCSPGRP, reinterpret_cast<int64_t>(&who)}));
+  EXPECT_FALSE(judge(SYS_fcntl, {0, F_GETOWN, 0}));
+  EXPECT_FALSE(judge(SYS_ioctl, {0, FIONREAD, 1})) << "other commands are not looked at";
+  // An owner capsad cannot read (the kernel would fail with EFAULT) is
+  // refused rather than guessed.
+  for (auto e : {judge(SYS_fcntl, {0, F_SETOWN_EX, 8}), judge(SYS_ioctl, {0, FIOSETOWN, 8})}) {
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->target, 0);
+    EXPECT_EQ(e->op, CAPSA_TASK_SIGNAL);
+    EXPECT_EQ(e->signal, SIGIO);
+  }
 }
 
 }  // namespace

@@ -39,6 +39,7 @@
 #include "daemon/policy_enforcer.h"
 #include "daemon/policy_metrics.h"
 #include "daemon/seccomp_supervisor.h"
+#include "daemon/task_confinement.h"
 #include "daemon/telemetry_metrics.h"
 #include "metrics/exposition.h"
 #include "metrics/process_collector.h"
@@ -265,6 +266,8 @@ int serve(const Options& o) {
         bool task_confinement = req.value("shares_pid_ns", false) && task_confinement_by_seccomp;
         reply = {{"ok", true},
                  {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers(), task_confinement)}};
+        if (task_confinement)
+          reply["routed_when"] = container::arg_routes_to_json(daemon::task_confinement_arg_routes());
         std::string id = req.value("container_id", "");
         auto annotations = req.value("annotations", std::map<std::string, std::string>{});
         uint64_t cgid = req.value("cgroup_id", uint64_t{0});

@@ -308,6 +308,7 @@ int PolicyProgs::dev_fd() const { return bpf_map__fd(skel_->maps.pol_dev); }
 int PolicyProgs::syscall_fd() const { return bpf_map__fd(skel_->maps.pol_syscall); }
 int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
 int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
+int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
 
 std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> PolicyProgs::read_hits() const {
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> out;

@@ -75,6 +75,7 @@ public:
   int syscall_fd() const;
   int hits_fd() const;
   int seccomp_notify_fd() const;  // pol_sc_notify
+  int fowners_fd() const;         // pol_fowners; -1 without BPF-LSM
 
   // Per-rule hit counts summed over CPUs.
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> read_hits() const;

@@ -55,8 +55,11 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
   } catch (const nlohmann::json::exception& e) {
     throw Error("capsad at " + socket + ": seccomp-candidates: \"syscalls\" is not a list of numbers: " + e.what());
   }
-  if (wanted.empty()) return out;
-  auto filter = SeccompFilter::notify_on(wanted, added);
+  std::vector<SeccompArgRoute> routes;
+  if (auto r = reply.find("routed_when"); r != reply.end())
+    routes = arg_routes_from_json(*r, "capsad at " + socket + ": seccomp-candidates: \"routed_when\"");
+  if (wanted.empty() && routes.empty()) return out;
+  auto filter = SeccompFilter::notify_on(wanted, routes, added);
   out.seccomp.emplace(PolicySeccomp{socket, std::move(filter), std::move(added)});
   return out;
 }

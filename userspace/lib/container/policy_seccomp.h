@@ -1,7 +1,8 @@
 // The runtime's side of capsad's tiers that live in the container's
 // processes: before a process is forked, one request asks capsad
-//   - which syscalls to route to it (daemon/seccomp_supervisor.h); the
-//     filter is built here, and once the process has loaded it the listener
+//   - which syscalls to route to it (daemon/seccomp_supervisor.h), whole
+//     or only for some argument values (container/seccomp_arg_route.h);
+//     the filter is built here, and once the process has loaded it the listener
 //     goes to capsad with the container it belongs to;
 //   - which file rules to install as a Landlock ruleset
 //     (container/landlock_ruleset.h), when the container's policy opted in.

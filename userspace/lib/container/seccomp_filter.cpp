@@ -101,7 +101,8 @@ SeccompFilter SeccompFilter::build(const spec::Seccomp& profile, const std::stri
   return out;
 }
 
-SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, std::set<uint32_t>& added) {
+SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, const std::vector<SeccompArgRoute>& routes,
+                                       std::set<uint32_t>& added) {
   const std::string base = "capsad's seccomp filter";
   CtxDeleter guard{::seccomp_init(SCMP_ACT_ALLOW)};
   if (!guard.ctx) throw Error(base + ": libseccomp could not start a filter");
@@ -124,6 +125,21 @@ SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, std::
       continue;
     }
     added.insert(nr);
+  }
+  for (const auto& r : routes) {
+    // Negative for a call only another ABI of the filter has (fcntl64):
+    // libseccomp adds it where it exists.
+    int nr = ::seccomp_syscall_resolve_name(r.syscall.c_str());
+    if (nr == __NR_SCMP_ERROR) {
+      spdlog::debug("{}: {} unknown to libseccomp, left out", base, r.syscall);
+      continue;
+    }
+    if (nr >= 0 && added.contains(static_cast<uint32_t>(nr))) continue;
+    for (uint32_t v : r.values) {
+      scmp_arg_cmp c{r.arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, v};
+      check(::seccomp_rule_add_array(guard.ctx, SCMP_ACT_NOTIFY, nr, 1, &c),
+            base + ": send " + r.syscall + " with argument " + std::to_string(r.arg) + " = " + std::to_string(v));
+    }
   }
   SeccompFilter out(guard.ctx);
   guard.ctx = nullptr;

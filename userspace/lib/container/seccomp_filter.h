@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "container/seccomp_arg_route.h"
 #include "spec/spec.h"
 
 namespace capsa::container {
@@ -23,8 +24,12 @@ public:
   static SeccompFilter build(const spec::Seccomp& profile, const std::string& origin);
   // capsad's filter for policy syscall rules: SCMP_ACT_NOTIFY for `syscalls`
   // (native numbers, also under the i386 and x32 ABIs of an x86_64 host),
-  // everything else allowed. `added` receives the numbers the filter covers.
-  static SeccompFilter notify_on(const std::set<uint32_t>& syscalls, std::set<uint32_t>& added);
+  // everything else allowed. `added` receives the numbers the filter covers
+  // whole. `routes` adds calls sent only for some argument values (a route
+  // on a syscall already sent whole adds nothing; one this libseccomp does
+  // not know is left out).
+  static SeccompFilter notify_on(const std::set<uint32_t>& syscalls, const std::vector<SeccompArgRoute>& routes,
+                                 std::set<uint32_t>& added);
   SeccompFilter(SeccompFilter&& o) noexcept : ctx_(o.ctx_), notify_(o.notify_), skipped_(std::move(o.skipped_)) {
     o.ctx_ = nullptr;
   }

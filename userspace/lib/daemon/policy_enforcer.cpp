@@ -260,6 +260,13 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
     return !inode_live.files.count(ExecKey{k.policy_id, k.dev, k.ino});
   });
   delete_if<capsa_hit_key>(progs_.hits_fd(), [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
+  // Owners noted for files a container once held: most files are gone,
+  // and a container that is no longer governed has its SIGIO judged no more.
+  if (int fd = progs_.fowners_fd(); fd >= 0)
+    delete_if<uint64_t>(fd, [&](uint64_t key) {
+      capsa_fowner o{};
+      return bpf_map_lookup_elem(fd, &key, &o) == 0 && !bound_.count(o.cgroup_id);
+    });
   for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
   inode_written_ = inode_live;
   swept_ = true;
@@ -283,7 +290,8 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
              "exec, connect or send)"},
             {"task-confinement",
              "bpf-lsm (ptrace_access_check in attach mode, ptrace_traceme, task_kill: EPERM for a task outside the "
-             "container)"},
+             "container; file_send_sigiotask: no SIGIO to an owner outside the container that set it; a socket's SIGURG has no "
+             "hook and passes)"},
             {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
             {"syscalls", seccomp + "bpf-lsm for " + hooked +
                              " (EPERM from their LSM hook before the operation); other syscalls: " + kill},
@@ -305,8 +313,9 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
            t.cgroup_hooks == "cgroup-bpf"
                ? "seccomp-notify (for containers sharing the host's pid namespace, one with its own sees no task "
                  "outside it: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal, ptrace "
-                 "attach, seize and traceme, process_vm_readv/writev, pidfd_getfd: EPERM before the call for a task "
-                 "outside the container; kill(-1) is refused whole)"
+                 "attach, seize and traceme, process_vm_readv/writev, pidfd_getfd, and the owner-setting fcntl "
+                 "F_SETOWN/F_SETOWN_EX and ioctl FIOSETOWN/SIOCSPGRP: EPERM before the call for a task outside the "
+                 "container; kill(-1) is refused whole)"
                : "none: ptrace and signals across containers need BPF-LSM (unavailable: " + t.lsm_error +
                      ") or a cgroup v2 hierarchy to tell containers' tasks apart"},
           {"exec", kill},

@@ -59,7 +59,8 @@ int native_nr(uint32_t arch, int nr) {
   if (arch == ::seccomp_arch_native()) return nr;
   char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
   if (!name) return -1;
-  int native = ::seccomp_syscall_resolve_name(name);
+  // i386's fcntl64 is fcntl with 64-bit locks: the same commands.
+  int native = ::seccomp_syscall_resolve_name(std::strcmp(name, "fcntl64") == 0 ? "fcntl" : name);
   ::free(name);
   return native == __NR_SCMP_ERROR ? -1 : native;
 }
@@ -121,7 +122,7 @@ std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, b
 }
 
 SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report)
-    : progs_(progs), task_syscalls_(task_confinement_syscalls()), report_(std::move(report)) {
+    : progs_(progs), task_syscalls_(task_confinement_judged()), report_(std::move(report)) {
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_) throw_sys("seccomp supervisor: eventfd");
   thread_ = std::thread([this] { run(); });
@@ -320,7 +321,10 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
   bool governed = nr >= 0 && bpf_map_lookup_elem(progs_.bindings_fd(), &info.cgroup_id, &binding) == 0;
   if (governed && refuse_task_escape(fd, req, nr, info, binding)) return;
   capsa_syscall_key key{binding.policy_id, static_cast<uint32_t>(nr)};
-  bool ruled = governed && bpf_map_lookup_elem(progs_.syscall_fd(), &key, &verdict) == 0 &&
+  // A call routed for some arguments only (an owner-setting fcntl) is not
+  // this listener's to rule on: BPF's syscall rules cover it, as every
+  // other call of its kind.
+  bool ruled = governed && info.syscalls.contains(static_cast<uint32_t>(nr)) && bpf_map_lookup_elem(progs_.syscall_fd(), &key, &verdict) == 0 &&
                verdict.action != CAPSA_ACT_ALLOW;
   bool enforce = ruled && !(binding.flags & CAPSA_BIND_AUDIT_ONLY);
   UniqueFd pidfd;

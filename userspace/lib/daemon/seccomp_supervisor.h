@@ -32,7 +32,8 @@ namespace capsa::daemon {
 // have rules for, and a built-in set of rarely used, security-relevant ones,
 // so that rules added later on them are enforced with EPERM too; with
 // task_confinement, the calls that signal or trace another task as well
-// (task_confinement.h).
+// (task_confinement.h), and the owner-setting fcntl and ioctl commands
+// (task_confinement_arg_routes(), sent to the runtime beside these).
 std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, bool task_confinement = false);
 
 class SeccompSupervisor {

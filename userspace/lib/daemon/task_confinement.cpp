@@ -1,7 +1,12 @@
 #include "daemon/task_confinement.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,6 +87,24 @@ struct Aim {
 
 constexpr int kPidfdSignalProcessGroup = 4;
 
+// An int or f_owner_ex the caller passes by pointer, read from its memory
+// (nullopt when unreadable: the call is refused whole).
+template <typename T>
+std::optional<T> caller_value(pid_t caller, uint64_t address) {
+  T v{};
+  iovec local{&v, sizeof v}, remote{reinterpret_cast<void*>(address), sizeof v};
+  if (::process_vm_readv(caller, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof v)) return std::nullopt;
+  return v;
+}
+
+// F_SETOWN's and FIOSETOWN's number: a process, or a process group negated.
+void owner_aim(Aim& a, pid_t who) {
+  if (who > 0)
+    a.tasks = {who};
+  else if (who < 0 && who != INT32_MIN)  // INT_MIN: EINVAL
+    a.groups = {-who};
+}
+
 std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
   auto pid_arg = [&](int i) { return static_cast<pid_t>(static_cast<int32_t>(args[i])); };
   auto sig_arg = [&](int i) { return static_cast<int>(args[i]); };
@@ -140,6 +163,37 @@ std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
       a.op = CAPSA_TASK_PTRACE;
       a.tasks = {pid_arg(0)};
       return a;
+    // Setting a descriptor's owner names the task that SIGIO (or F_SETSIG's
+    // signal) will reach on I/O, with no kill call of its own.
+    case SYS_fcntl: {
+      a.signal = SIGIO;
+      auto cmd = static_cast<uint32_t>(args[1]);
+      if (cmd == F_SETOWN) {
+        owner_aim(a, pid_arg(2));
+      } else if (cmd == F_SETOWN_EX) {
+        auto owner = caller_value<f_owner_ex>(caller, args[2]);
+        if (!owner)
+          a.unknown = true;
+        else if (owner->type == F_OWNER_PGRP && owner->pid > 0)
+          a.groups = {owner->pid};
+        else if (owner->pid > 0)
+          a.tasks = {owner->pid};
+      } else {
+        return std::nullopt;
+      }
+      return a;
+    }
+    case SYS_ioctl: {
+      auto cmd = static_cast<uint32_t>(args[1]);
+      if (cmd != FIOSETOWN && cmd != SIOCSPGRP) return std::nullopt;
+      a.signal = SIGIO;
+      auto who = caller_value<int>(caller, args[2]);
+      if (!who)
+        a.unknown = true;
+      else
+        owner_aim(a, *who);
+      return a;
+    }
     default:
       return std::nullopt;
   }
@@ -166,6 +220,18 @@ pid_t status_last(pid_t pid, const std::string& name) {
 std::set<uint32_t> task_confinement_syscalls() {
   return {SYS_kill,         SYS_tkill,          SYS_tgkill,           SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo,
           SYS_pidfd_send_signal, SYS_ptrace,    SYS_process_vm_readv, SYS_process_vm_writev, SYS_pidfd_getfd};
+}
+
+std::vector<container::SeccompArgRoute> task_confinement_arg_routes() {
+  std::vector<uint32_t> setown = {F_SETOWN, F_SETOWN_EX};
+  return {{"fcntl", 1, setown}, {"fcntl64", 1, setown}, {"ioctl", 1, {FIOSETOWN, SIOCSPGRP}}};
+}
+
+std::set<uint32_t> task_confinement_judged() {
+  auto out = task_confinement_syscalls();
+  out.insert(SYS_fcntl);
+  out.insert(SYS_ioctl);
+  return out;
 }
 
 std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]) {

@@ -12,10 +12,15 @@
 // kill(-1) is refused whole, as it would reach every host task, and so is a
 // signal to a process group with a member outside.
 //
+// Setting a descriptor's owner (fcntl F_SETOWN / F_SETOWN_EX, ioctl
+// FIOSETOWN / SIOCSPGRP) names the task SIGIO will reach later: those calls
+// are routed too, by argument, and judged like a kill of that owner.
+//
 // What it cannot do: targets are named by pid or descriptor, resolved when
 // capsad looks, not when the kernel acts (a target that exits and whose pid
 // is reused in between, or a descriptor another thread swaps with dup2, is
-// judged as what it was).
+// judged as what it was); an owner passed by pointer is read once, and
+// another thread of the caller may rewrite it before the kernel reads it.
 #pragma once
 
 #include <sys/types.h>
@@ -23,16 +28,23 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <vector>
+
+#include "container/seccomp_arg_route.h"
 
 namespace capsa::daemon {
 
-// The syscalls routed for it (native numbers).
+// The syscalls routed for it whole (native numbers), and those routed only
+// for some arguments (the owner-setting fcntl and ioctl commands).
 std::set<uint32_t> task_confinement_syscalls();
+std::vector<container::SeccompArgRoute> task_confinement_arg_routes();
+// Every syscall task_escape() judges: both of the above.
+std::set<uint32_t> task_confinement_judged();
 
 struct TaskEscape {
   pid_t target = 0;  // 0: every task (kill(-1))
   uint8_t op = 0;    // CAPSA_TASK_SIGNAL or CAPSA_TASK_PTRACE
-  int signal = 0;
+  int signal = 0;    // SIGIO for an owner (F_SETSIG may pick another later)
 };
 
 // The first task outside the caller's cgroup that the call `nr` of thread
