@@ -302,7 +302,7 @@ int capsa_direct_exit_open_by_handle(struct syscall_trace_exit *ctx) { return op
  * file outside the task's root (reached through /proc/PID/root, a leaked
  * directory fd...): the connection exists, the kill lands before the
  * process can send a byte. Datagrams sent with an address (sendto, sendmsg
- * without connect) name no stored peer: only BPF-LSM checks those. */
+ * without connect) name no stored peer: capsa_unix_datagram checks those. */
 static __always_inline void connected(const struct governed *g, long fd)
 {
 	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_ROOT_CONFINEMENT };
@@ -331,6 +331,37 @@ static __always_inline void connected(const struct governed *g, long fd)
 		submit(ev);
 	}
 	bpf_send_signal(SIGKILL);
+}
+
+/* A datagram a contained task sent to a unix socket bound outside its root,
+ * with an address (sendto, sendmsg) or not: the receiver's sk_data_ready
+ * tracepoint fires in the sender as the datagram is queued, so the kill
+ * lands as the send returns, and that one datagram has reached the
+ * receiver. Every socket's wake-up passes here: other families and types
+ * leave at the first two loads (stream sockets were judged at connect). */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(capsa_unix_datagram, const struct sock *sk)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_ROOT_CONFINEMENT };
+	struct capsa_policy_event *ev;
+	struct governed g;
+	struct dentry *d;
+
+	/* Direct loads: a helper call per field would double a host socket's
+	 * cost here. */
+	if (sk->__sk_common.skc_family != AF_UNIX || sk->sk_type != SOCK_DGRAM)
+		return 0;
+	if (!governed_task(&g) || lsm_decides_files())
+		return 0;
+	if (!unix_peer_outside((struct sock *)sk, &d))
+		return 0;
+	ev = report(&g, &v, CAPSA_KIND_ROOT_ESCAPE);
+	if (ev) {
+		unix_event_path(ev, d);
+		submit(ev);
+	}
+	bpf_send_signal(SIGKILL);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")

@@ -490,7 +490,10 @@ static __always_inline int lsm_hooked_syscall(long nr)
 
 #define S_IFSOCK 0140000
 #define AF_UNIX 1
+#define SOCK_DGRAM 2
 #define NR_connect 42
+#define NR_sendto 44
+#define NR_sendmsg 46
 /* Mounts of one file system looked at before the socket counts as outside
  * (fails closed). */
 #define CAPSA_SB_MOUNTS_MAX 512
@@ -587,17 +590,28 @@ static __always_inline int unix_peer_outside(struct sock *peer, struct dentry **
 	return !socket_file_inside(*d, BPF_CORE_READ(u, path.mnt));
 }
 
-/* The sun_path a connect(2) gave, into the event (the tracepoint tier's
- * and BPF-LSM's report of a socket reached from outside the root). */
+/* The sun_path the process gave (connect's, sendto's, sendmsg's msg_name),
+ * into the event (the tracepoint tier's and BPF-LSM's report of a socket
+ * reached from outside the root); the socket file's name when it gave none. */
 static __always_inline void unix_event_path(struct capsa_policy_event *ev, struct dentry *d)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	const char *addr = (const char *)BPF_CORE_READ(regs, si);
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	const char *addr = NULL;
 
 	ev->access = CAPSA_ACCESS_UNIX_CONNECT;
 	ev->ino = BPF_CORE_READ(d, d_inode, i_ino);
-	if (BPF_CORE_READ(regs, orig_ax) != NR_connect || !addr ||
-	    bpf_probe_read_user_str(ev->path, sizeof(ev->path), addr + 2) <= 1)
+	if (nr == NR_connect) {
+		addr = (const char *)BPF_CORE_READ(regs, si);
+	} else if (nr == NR_sendto) {
+		addr = (const char *)BPF_CORE_READ(regs, r8);
+	} else if (nr == NR_sendmsg) {
+		struct user_msghdr *msg = (struct user_msghdr *)BPF_CORE_READ(regs, si);
+
+		if (bpf_probe_read_user(&addr, sizeof(addr), &msg->msg_name))
+			addr = NULL;
+	}
+	if (!addr || bpf_probe_read_user_str(ev->path, sizeof(ev->path), addr + 2) <= 1)
 		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(d, d_name.name));
 }
 

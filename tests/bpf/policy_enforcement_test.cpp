@@ -434,6 +434,42 @@ TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOnesInsideAr
   EXPECT_EQ(ev.find("bound.sock"), std::string::npos) << ev;
 }
 
+// A datagram needs no connect: sendto (or sendmsg) with the host socket's
+// address reaches it. The sender is killed as the send returns (the one
+// datagram was queued); datagrams to sockets inside the root, and to its
+// own socketpair, pass.
+TEST_F(UnixSocketConfinement, ADatagramSentOutsideTheRootKillsTheSender) {
+  TempDir host_dir("capsa-unix");
+  Bundle b({"/bin/sleep", "600"});
+  share_host_pids(b);
+  ASSERT_EQ(run_command({"/bin/mkdir", "-p", b.rootfs() + "/run"}).exit_code, 0);
+  UnixListener outside(host_dir.path() + "/dgram.sock", SOCK_DGRAM);
+  UnixListener in_rootfs(b.rootfs() + "/run/log.sock", SOCK_DGRAM);
+  ASSERT_TRUE(outside.ok() && in_rootfs.ok()) << errno_text(errno);
+  std::string id = start_container(b, "dgram");
+  pid_t host = host_sleeper();
+  ASSERT_GT(host, 0);
+  const std::string route = "/proc/" + std::to_string(host) + "/root" + host_dir.path() + "/dgram.sock";
+  const std::string probe = "/bin/unix_connect " + route + " sendto; echo rc=$?";
+  ASSERT_EQ(exec_in(id, probe).out, "ok\nrc=0\n") << "the escape route does not exist here; the test proves nothing";
+
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_NE(status()["tiers"]["root-confinement"].get<std::string>().find("datagrams sent to an address as the send "
+                                                                          "returns"),
+            std::string::npos)
+      << status()["tiers"].dump(2);
+  EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/log.sock sendto; echo rc=$?").out, "ok\nrc=0\n");
+  EXPECT_EQ(exec_in(id, "/bin/sigio_probe fcntl self").out, "setown ok\nsigio yes\n") << "a socketpair";
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"path\":\"" + route + "\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"action\":\"kill\""), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("log.sock"), std::string::npos) << ev;
+}
+
 // The other route out: a host directory fd leaked into the container
 // (--preserve-fds) names the host's socket as /proc/self/fd/3/host.sock.
 TEST_F(UnixSocketConfinement, ASocketReachedThroughALeakedDirectoryFdIsKilled) {

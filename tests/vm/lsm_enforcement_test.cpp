@@ -39,7 +39,8 @@ TEST_F(LsmTier, StatusReportsBpfLsmForFilesExecAndConfinement) {
       << tiers.dump(2);
   // The LSM hooks decide opens and connects before they return: no exit
   // tracepoint is left for every open on the host to pay for.
-  for (const char* exit : {"capsa_exit_openat", "capsa_exit_open", "capsa_exit_connect", "capsa_policy_sys_exit"})
+  for (const char* exit :
+       {"capsa_exit_openat", "capsa_exit_open", "capsa_exit_connect", "capsa_policy_sys_exit", "capsa_unix_datagram"})
     EXPECT_NE(::access((pin_root_ + "/links/" + exit).c_str(), F_OK), 0) << exit << " is attached";
   EXPECT_EQ(::access((pin_root_ + "/links/capsa_lsm_file_open").c_str(), F_OK), 0) << "the LSM links are pinned by program name";
 }

@@ -59,14 +59,21 @@ std::string exit_pin_name(bpf_program* prog) {
   return name;
 }
 
-// bpf_rdonly_cast() came with Linux 6.2; the direct-load exits need it.
-bool kernel_has_rdonly_cast() {
+bool kernel_btf_has(const char* name, uint32_t kind) {
   struct btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux) return false;
-  bool found = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+  bool found = btf__find_by_name_kind(vmlinux, name, kind) > 0;
   btf__free(vmlinux);
   return found;
 }
+
+// bpf_rdonly_cast() came with Linux 6.2; the direct-load exits need it.
+bool kernel_has_rdonly_cast() { return kernel_btf_has("bpf_rdonly_cast", BTF_KIND_FUNC); }
+
+// The sk_data_ready tracepoint came with Linux 6.3.
+bool kernel_has_sk_data_ready() { return kernel_btf_has("btf_trace_sk_data_ready", BTF_KIND_TYPEDEF); }
+
+constexpr const char* kUnixDatagram = "capsa_unix_datagram";
 
 // Loads one build of the open exits: by direct loads where the kernel
 // allows, else by BPF_CORE_READ. The other is not loaded at all.
@@ -127,6 +134,19 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
     }
   }
   for (const auto& name : stale) ::unlink((links_dir + "/" + name).c_str());
+}
+
+void PolicyProgs::hook_unix_datagrams(const std::string& links_dir, bool on) {
+  bpf_program* prog = skel_->progs.capsa_unix_datagram;
+  if (!on || !bpf_program__autoload(prog)) {
+    ::unlink((links_dir + "/" + kUnixDatagram).c_str());
+    return;
+  }
+  bpf_link* link = bpf_program__attach(prog);
+  if (!link) throw_bpf(std::string("attach BPF program ") + kUnixDatagram, -errno);
+  links_.push_back(link);
+  pin_link(link, links_dir, kUnixDatagram);
+  tiers_.unix_datagrams = true;
 }
 
 void PolicyProgs::unpin_exits(const std::string& links_dir) {
@@ -217,6 +237,11 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   if (!p.skel_) throw_bpf("open BPF object policy", -errno);
   set_map_pins(p.skel_->obj, dirs.maps);
   choose_open_exits(p.skel_->obj);
+  if (!kernel_has_sk_data_ready()) {
+    bpf_program__set_autoload(p.skel_->progs.capsa_unix_datagram, false);
+    spdlog::info("this kernel has no sk_data_ready tracepoint: unix datagrams sent to an address are not checked "
+                 "without BPF-LSM");
+  }
   if (int err = policy_bpf__load(p.skel_))
     throw Error("load BPF programs (policy): " + errno_text(-err) + " (a map pinned by another capsad version under " +
                     dirs.maps + " may be incompatible: `capsad --unpin` removes it)",
@@ -237,7 +262,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   bpf_object__for_each_program(prog, p.skel_->obj) {
     std::string name = bpf_program__name(prog);
     struct bpf_link* link = nullptr;
-    if (is_on_demand(name) || is_syscall_exit(prog) || name == kRawSysExit) continue;
+    if (is_on_demand(name) || is_syscall_exit(prog) || name == kRawSysExit || name == kUnixDatagram) continue;
     if (is_cgroup_program(prog)) {
       if (!cgroup_root) continue;
       link = bpf_program__attach_cgroup(prog, cgroup_root.get());
@@ -268,6 +293,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.unpin_exits(dirs.links);
   else
     p.attach_exits(dirs.links);
+  p.hook_unix_datagrams(dirs.links, !p.tiers_.lsm);
   // An earlier capsad's on-demand hooks stay in force (ours replace them
   // without a gap) until the first set_syscall_hooks() decides.
   if (pinned(dirs.links + "/capsa_policy_sys_enter"))

@@ -31,6 +31,9 @@ struct EnforcementTiers {
   // where those tracepoints could not be attached (no tracefs): a raw
   // sys_exit program then decides them on every syscall exit.
   bool per_syscall_exits = true;
+  // Without BPF-LSM: unix datagrams sent to a socket bound outside the root
+  // are killed at the receiver's sk_data_ready (Linux 6.3 and later).
+  bool unix_datagrams = false;
   // BPF-LSM programs attached: files, exec, root and task confinement, and
   // the syscall rules of bpf/lsm_syscalls.h refused with EPERM.
   bool lsm = false;
@@ -89,6 +92,9 @@ private:
   void load_lsm(const std::string& maps_dir, const std::string& links_dir);
   void set_config(uint32_t flags);
   void attach_exits(const std::string& links_dir);
+  // The datagram check where the kernel has its tracepoint; pinned, or
+  // (on = false, BPF-LSM decides) an earlier capsad's pin removed.
+  void hook_unix_datagrams(const std::string& links_dir, bool on);
   // Removes the pins of the exits (either kind) an earlier capsad attached.
   void unpin_exits(const std::string& links_dir);
   // Attaches (or detaches) `prog` under its pin name; `link` is its link.

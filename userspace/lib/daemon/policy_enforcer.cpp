@@ -304,8 +304,12 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                             "create and unlink need BPF-LSM, unavailable: " + t.lsm_error + ")"
                           : t.tracepoints;
   std::string root = t.tracepoints == "tracepoint-kill"
-                         ? "tracepoint-kill (opened files and execs, and unix sockets as connect(2) returns; "
-                           "datagrams sent to an address without connect need BPF-LSM)"
+                         ? std::string("tracepoint-kill (opened files and execs, and unix sockets as connect(2) "
+                                       "returns; ") +
+                               (t.unix_datagrams ? "datagrams sent to an address as the send returns, the datagram "
+                                                   "queued)"
+                                                 : "datagrams sent to an address without connect need BPF-LSM or "
+                                                   "Linux 6.3's sk_data_ready tracepoint)")
                          : t.tracepoints;
   return {{"files", files},
           {"root-confinement", root},
