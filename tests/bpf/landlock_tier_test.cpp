@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "daemon/landlock_audit.h"
 #include "policy_fixture.h"
 #include "test_env.h"
 
@@ -113,6 +114,68 @@ TEST_F(LandlockTier, DeniedReadAndCreateFailWithEaccesAndTheProcessLivesOn) {
   EXPECT_NE(table.out.find("ll#"), std::string::npos) << table.out;
   EXPECT_EQ(status()["tiers"]["files"].get<std::string>().rfind("landlock", 0), 0u) << status()["tiers"].dump(2);
   EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_policy_enforcement_tier", "kind=\"files\",tier=\"landlock\""), 1);
+}
+
+// capsad --landlock-events: each refusal is an event (kind file, action
+// deny, "enforcer":"landlock", the policy's rule, the path the container
+// sees, the accesses refused) and a rule hit, read from the audit records
+// Landlock writes; capsad puts the audit state it changed back at exit.
+class LandlockEvents : public LandlockTier {
+protected:
+  std::vector<std::string> capsad_args() const override { return {"--landlock-events"}; }
+};
+
+TEST_F(LandlockEvents, RefusalsAreEventsNamingTheRuleAndPath) {
+  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
+  start_capsad();
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  std::string id = start_container(b, "llev");
+  auto r = exec_in(id, "cat /secret/deep/token; echo rc=$?; touch /secret/new; echo rc=$?");
+  ASSERT_EQ(r.out, "rc=1\nrc=1\n") << r.err;
+  ASSERT_TRUE(eventually([&] { return events().find("\"enforcer\":\"landlock\"") != std::string::npos; }, 5000))
+      << "no Landlock event: " << events() << read_file_or_empty(capsad_->log_path());
+  // A create is refused on the directory it would create in.
+  ASSERT_TRUE(eventually([&] { return events().find("\"access\":[\"create\"]") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"path\":\"/secret\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"path\":\"/secret/deep/token\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"access\":[\"read\"]"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"access\":[\"create\"]"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"rule\":\"no-secrets\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"policy\":\"ll\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"container_id\":\"" + id + "\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"action\":\"deny\""), std::string::npos) << ev;
+  auto metrics = capsad_->metrics();
+  auto hits = sample_value(metrics, "capsa_policy_verdicts_total", "container_id=\"" + id + "\"");
+  ASSERT_TRUE(hits) << metrics;
+  EXPECT_GE(*hits, 2.0) << metrics;
+}
+
+// Where no audit daemon runs, capsad is it while it runs, and puts audit
+// back as it found it when it stops, even when a capsad before it was
+// killed with -9 (it had noted what it found in the state directory).
+TEST_F(LandlockEvents, TheAuditStateIsPutBackAfterAKillNineAndAStop) {
+  auto found = daemon::read_audit_state();
+  if (found.pid) GTEST_SKIP() << "an audit daemon (pid " << found.pid << ") runs here: capsad reads beside it";
+  start_capsad();
+  auto running = daemon::read_audit_state();
+  EXPECT_EQ(running.pid, static_cast<uint32_t>(capsad_->pid())) << "capsad is the audit daemon";
+  EXPECT_GE(running.enabled, 1u);
+  EXPECT_EQ(running.backlog_wait_time, 0u) << "a slow capsad must never stall a task that logs";
+  capsad_->kill_hard();
+  start_capsad();
+  EXPECT_EQ(daemon::read_audit_state().pid, static_cast<uint32_t>(capsad_->pid()));
+  capsad_.reset();  // a normal stop
+  auto after = daemon::read_audit_state();
+  EXPECT_EQ(after.pid, 0u);
+  EXPECT_EQ(after.enabled, found.enabled);
+  EXPECT_EQ(after.backlog_limit, found.backlog_limit);
+  EXPECT_EQ(after.backlog_wait_time, found.backlog_wait_time);
+  EXPECT_FALSE(std::filesystem::exists(root_.path() + "/audit-restore.json"));
+  capsad_.emplace(root_.path(), pin_root_, capsad_args());  // for TearDown
 }
 
 TEST_F(LandlockTier, ALaterPolicyVersionCannotRelaxAnInstalledRuleset) {

@@ -25,6 +25,7 @@ public:
   void kill_hard();
   std::string metrics() const;
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& error() const { return error_; }
   const std::string& log_path() const { return log_; }
   const std::string& policy_dir() const { return policy_dir_; }

@@ -34,6 +34,7 @@
 #include "daemon/control_socket.h"
 #include "daemon/event_log.h"
 #include "daemon/fd_keeper.h"
+#include "daemon/landlock_audit.h"
 #include "daemon/kernel_sync.h"
 #include "daemon/listen_address.h"
 #include "daemon/policy_enforcer.h"
@@ -63,6 +64,7 @@ struct Options {
   bool fd_keeper = false;
   bool bpf_stats = false;
   bool no_syscall_counts = false;
+  bool landlock_events = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -133,6 +135,27 @@ int serve(const Options& o) {
     }
     return std::string();
   };
+  std::optional<daemon::LandlockAudit> landlock_audit;
+  if (o.landlock_events) {
+    const std::string cgroup2 = layout.unified ? layout.unified->mount_point : "";
+    landlock_audit.emplace([&, cgroup2](const daemon::LandlockDenial& d, pid_t creator) {
+      auto ev = daemon::landlock_policy_event(d, creator);
+      ev.cgroup_id = creator > 0 && !cgroup2.empty() ? daemon::cgroup2_id_of_pid(creator, cgroup2) : 0;
+      auto rule = enforcer.landlock_rule(ev.cgroup_id, d.path, d.access);
+      std::optional<daemon::PolicyEnforcer::RuleName> name;
+      if (rule) {
+        ev.policy_id = rule->first;
+        ev.rule_id = rule->second;
+        policy_progs.count_hit(capsa_hit_key{ev.cgroup_id, ev.policy_id, ev.rule_id});
+        name = enforcer.rule_name(ev.policy_id, ev.rule_id);
+      }
+      events_seen.inc();
+      if (!events.enabled()) return;
+      events.write_policy(ev, container_of(ev.cgroup_id), name ? name->policy : "", name ? name->rule : "",
+                          "landlock");
+    }, o.root + "/audit-restore.json");
+    spdlog::info("Landlock refusals are reported as events (audit, {})", landlock_audit->mode());
+  }
   std::thread event_thread([&] {
     while (!g_stop) {
       try {
@@ -379,6 +402,10 @@ int main(int argc, char** argv) {
   app.add_flag("--no-syscall-counts", o.no_syscall_counts,
                "do not count containers' system calls (capsa_container_syscalls_total and _by_name_total are not "
                "exported): counting hooks every system call of every task on the host, ~60-100 ns each here");
+  app.add_flag("--landlock-events", o.landlock_events,
+               "report Landlock's refusals (policies with files.landlock: true) as events, read from the audit "
+               "subsystem: where no audit daemon runs capsad becomes it (audit on, rule task,never so no task is "
+               "audited per syscall, all put back at exit); beside auditd it reads the multicast group");
   app.add_flag("--require-lsm", o.require_lsm,
                "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
   app.add_flag("--unpin", o.unpin,

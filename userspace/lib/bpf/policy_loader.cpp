@@ -336,6 +336,15 @@ int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
 int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
 int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
 
+void PolicyProgs::count_hit(const capsa_hit_key& key) const {
+  int fd = hits_fd();
+  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus()), 0);
+  bpf_map_lookup_elem(fd, &key, values.data());
+  values[0] += 1;
+  if (bpf_map_update_elem(fd, &key, values.data(), BPF_ANY) != 0)
+    spdlog::warn("count a hit in pol_hits: {}", errno_text(errno));
+}
+
 std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> PolicyProgs::read_hits() const {
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> out;
   int fd = hits_fd();

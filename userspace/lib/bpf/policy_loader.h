@@ -80,6 +80,9 @@ public:
   int seccomp_notify_fd() const;  // pol_sc_notify
   int fowners_fd() const;         // pol_fowners; -1 without BPF-LSM
 
+  // Counts one hit of a rule decided in user space (seccomp, Landlock):
+  // into the first CPU's slot of pol_hits, read back summed.
+  void count_hit(const capsa_hit_key& key) const;
   // Per-rule hit counts summed over CPUs.
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> read_hits() const;
   std::array<uint64_t, CAPSA_PSTAT_MAX> read_stats() const;

@@ -203,7 +203,11 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
 
 void restrict_self(const LandlockRuleset& ruleset) {
   if (!ruleset.fd) return;
-  if (::syscall(SYS_landlock_restrict_self, ruleset.fd.get(), 0) != 0)
+  // Landlock logs (to audit) only what the process that installed a
+  // ruleset is refused, not what the program it then executes is, unless
+  // asked: capsad --landlock-events reads those records (ABI 7).
+  constexpr unsigned kLogNewExecOn = 1u << 1;  // LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+  if (::syscall(SYS_landlock_restrict_self, ruleset.fd.get(), ruleset.abi >= 7 ? kLogNewExecOn : 0u) != 0)
     throw_sys("Landlock ruleset of policy " + ruleset.policy + ": landlock_restrict_self (ABI " +
               std::to_string(ruleset.abi) + ")");
 }

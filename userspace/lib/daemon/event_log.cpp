@@ -108,7 +108,7 @@ void EventLog::rotate() {
 }
 
 void EventLog::write_policy(const capsa_policy_event& ev, const std::string& container_id,
-                            const std::string& policy, const std::string& rule) {
+                            const std::string& policy, const std::string& rule, const std::string& enforcer) {
   if (!out_) return;
   static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file", "root-escape",
                                  "task-escape"};
@@ -194,6 +194,7 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       break;
     }
   }
+  if (!enforcer.empty()) j["enforcer"] = enforcer;
   emit(j);
 }
 

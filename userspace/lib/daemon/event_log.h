@@ -34,8 +34,9 @@ public:
   // "action":"deny","enforced":true, and what was touched: "filename",
   // "address"/"port"/"protocol"/"direction", "sysctl", "device", "syscall"}.
   // policy/rule are "" when unknown (a version from before a restart).
+  // enforcer, when not "", says which mechanism decided ("landlock").
   void write_policy(const capsa_policy_event& ev, const std::string& container_id, const std::string& policy,
-                    const std::string& rule);
+                    const std::string& rule, const std::string& enforcer = "");
 
 private:
   void emit(const nlohmann::json& j);

@@ -345,6 +345,7 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
   if (denies.empty()) return std::nullopt;
   auto& rec = landlock_[cgroup_id];
   rec.versions[v.compiled.id] = v.policy.name;
+  rec.file_paths[v.compiled.id] = v.compiled.file_paths;
   rec.rules = denies.size();
   rec.at = std::chrono::steady_clock::now();
   spdlog::info("container {}: Landlock rules of policy {} (id {}, {} path(s)) handed to the runtime", container_id,
@@ -357,6 +358,23 @@ size_t PolicyEnforcer::landlock_containers() const {
   size_t n = 0;
   for (const auto& [cgid, rec] : landlock_) n += bound_.count(cgid);
   return n;
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> PolicyEnforcer::landlock_rule(uint64_t cgroup_id, const std::string& path,
+                                                                           uint8_t access) const {
+  std::lock_guard lock(mu_);
+  auto rec = landlock_.find(cgroup_id);
+  if (rec == landlock_.end() || rec->second.file_paths.empty()) return std::nullopt;
+  const auto& [policy_id, rules] = *rec->second.file_paths.rbegin();
+  const policy::FilePath* best = nullptr;
+  for (const auto& fp : rules) {
+    if (fp.verdict.action < CAPSA_ACT_DENY || (access && !(fp.access & access))) continue;
+    const std::string& p = fp.path.path;
+    bool covers = path == p || (fp.path.prefix && (p == "/" || path.rfind(p + "/", 0) == 0));
+    if (covers && (!best || p.size() > best->path.path.size())) best = &fp;
+  }
+  if (!best) return std::nullopt;
+  return std::make_pair(policy_id, best->verdict.rule_id);
 }
 
 std::set<uint32_t> PolicyEnforcer::syscall_rule_numbers() const {

@@ -74,6 +74,11 @@ public:
                                             uint64_t cgroup_id);
   // Containers some process of which was handed a Landlock ruleset.
   size_t landlock_containers() const;
+  // The deny or kill file rule behind a Landlock refusal of `access` on
+  // `path` in that container (the longest path of the latest ruleset handed
+  // out there that covers it): {policy id, rule id}; nullopt when none does.
+  std::optional<std::pair<uint32_t, uint32_t>> landlock_rule(uint64_t cgroup_id, const std::string& path,
+                                                             uint8_t access) const;
 
   // Syscall numbers some policy in force has a rule for: the runtime routes
   // them (with a built-in set) to capsad's seccomp supervisor.
@@ -136,6 +141,7 @@ private:
   std::map<uint64_t, Bound> bound_;  // by cgroup id
   struct LandlockRecord {
     std::map<uint32_t, std::string> versions;  // policy id -> name, every version handed out
+    std::map<uint32_t, std::vector<policy::FilePath>> file_paths;  // policy id -> its file rules
     size_t rules = 0;                          // of the latest
     std::chrono::steady_clock::time_point at;  // of the latest
   };

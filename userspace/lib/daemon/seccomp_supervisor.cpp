@@ -94,19 +94,6 @@ uint64_t boot_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// pol_hits is per-CPU: the count goes to the first CPU's slot. The BPF side
-// never counts these syscalls for this container while the supervisor
-// decides them, so the read-modify-write does not race with it.
-void count_hit(int hits_fd, const capsa_hit_key& key) {
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return;
-  std::vector<uint64_t> values(static_cast<size_t>(ncpu), 0);
-  bpf_map_lookup_elem(hits_fd, &key, values.data());
-  values[0] += 1;
-  if (bpf_map_update_elem(hits_fd, &key, values.data(), BPF_ANY) != 0)
-    spdlog::warn("seccomp: count a hit in pol_hits: {}", errno_text(errno));
-}
-
 }  // namespace
 
 std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, bool task_confinement) {
@@ -299,7 +286,7 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   resp.error = -EPERM;
   if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
     spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
-  count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
+  progs_.count_hit(capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
   report_(ev);
   return true;
 }
@@ -346,7 +333,7 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
     // What /proc said, and the pidfd, belong to the caller only if the
     // notification is still pending now (seccomp_unotify(2) on pid reuse).
     if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return;
-    count_hit(progs_.hits_fd(), capsa_hit_key{info.cgroup_id, binding.policy_id, verdict.rule_id});
+    progs_.count_hit(capsa_hit_key{info.cgroup_id, binding.policy_id, verdict.rule_id});
     report_(ev);
   }
   if (enforce && verdict.action >= CAPSA_ACT_DENY) {
