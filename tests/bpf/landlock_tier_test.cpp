@@ -42,6 +42,13 @@ protected:
                   .exit_code,
               0);
   }
+  // Writes policy `name` (its spec lines), starts capsad and waits until the
+  // policy's file rule is in force.
+  bool capsad_with_policy(const std::string& name, const std::string& spec) {
+    write_policy(name + ".yaml", policy_yaml(name, spec));
+    start_capsad();
+    return file_rules_in_force(name, 1);
+  }
   // Waits until capsad has `name` in force with `n` file rules.
   bool file_rules_in_force(const std::string& name, size_t n) {
     return eventually(
@@ -66,9 +73,7 @@ protected:
 };
 
 TEST_F(LandlockTier, DeniedReadAndCreateFailWithEaccesAndTheProcessLivesOn) {
-  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
   // The init itself runs under the ruleset: it reports what it could read.
   Bundle b({"/bin/sh", "-c", "cat /secret/deep/token >/data/init-read 2>&1; echo rc=$? >>/data/init-read; exec sleep 600"});
   with_secret(b);
@@ -126,9 +131,7 @@ protected:
 };
 
 TEST_F(LandlockEvents, RefusalsAreEventsNamingTheRuleAndPath) {
-  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
   std::string id = start_container(b, "llev");
@@ -179,9 +182,7 @@ TEST_F(LandlockEvents, TheAuditStateIsPutBackAfterAKillNineAndAStop) {
 }
 
 TEST_F(LandlockTier, ALaterPolicyVersionCannotRelaxAnInstalledRuleset) {
-  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
   Bundle b({"/bin/sh", "-c",
             "while true; do cat /secret/deep/token >/dev/null 2>&1; echo $? >/data/init-rc.new; mv /data/init-rc.new "
             "/data/init-rc; sleep 0.1; done"});
@@ -197,9 +198,7 @@ TEST_F(LandlockTier, ALaterPolicyVersionCannotRelaxAnInstalledRuleset) {
 }
 
 TEST_F(LandlockTier, WithoutTheFlagADeniedReadIsStillKilled) {
-  write_policy("plain.yaml", policy_yaml("plain", secret_rule("")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("plain", 1));
+  ASSERT_TRUE(capsad_with_policy("plain", secret_rule("")));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
   std::string id = start_container(b, "ll-off");
@@ -212,9 +211,7 @@ TEST_F(LandlockTier, WithoutTheFlagADeniedReadIsStillKilled) {
 }
 
 TEST_F(LandlockTier, AuditModeInstallsNothing) {
-  write_policy("audit.yaml", policy_yaml("audit", "  mode: audit\n" + secret_rule("    landlock: true\n", "kill")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("audit", 1));
+  ASSERT_TRUE(capsad_with_policy("audit", "  mode: audit\n" + secret_rule("    landlock: true\n", "kill")));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
   std::string id = start_container(b, "ll-audit");
@@ -226,10 +223,8 @@ TEST_F(LandlockTier, AuditModeInstallsNothing) {
 }
 
 TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {
-  write_policy("ll.yaml", policy_yaml("ll", "  files:\n    landlock: true\n    rules:\n"
-                                           "      - {paths: [/secret/, /not-there/], access: [read]}\n"));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(capsad_with_policy("ll", "  files:\n    landlock: true\n    rules:\n"
+                                       "      - {paths: [/secret/, /not-there/], access: [read]}\n"));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
   b.save();
@@ -245,9 +240,7 @@ TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {
 // refused: create fails naming Landlock and the errno, and neither the
 // container's state nor its cgroup is left.
 TEST_F(LandlockTier, ARulesetTheKernelRefusesFailsCreateAndLeavesNothing) {
-  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
-  start_capsad();
-  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
   b.save();

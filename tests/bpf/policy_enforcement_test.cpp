@@ -400,73 +400,53 @@ class UnixSocketConfinement : public PolicyFixture {};
 // reached from a container through /proc/<host pid>/root, is a way out of
 // the container (a docker.sock, a host agent). Without BPF-LSM the connect
 // cannot be refused: the process is killed as connect(2) returns, before it
-// sends a byte. Sockets the container reaches through its own root (a host
-// socket inside its rootfs, or one its config bind-mounts in) stay allowed.
-TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOnesInsideAreNot) {
+// sends a byte. A datagram needs no connect: one sent with the host socket's
+// address (sendto, sendmsg) kills the sender as the send returns (that one
+// datagram was queued). Sockets the container reaches through its own root
+// (a host socket inside its rootfs, or one its config bind-mounts in), and
+// its own socketpairs, stay allowed.
+TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOrSendOnesInsideAreNot) {
   TempDir host_dir("capsa-unix");
   Bundle b({"/bin/sleep", "600"});
   share_host_pids(b);
   ASSERT_EQ(run_command({"/bin/mkdir", "-p", b.rootfs() + "/run"}).exit_code, 0);
   UnixListener outside(host_dir.path() + "/host.sock");
+  UnixListener datagrams(host_dir.path() + "/dgram.sock", SOCK_DGRAM);
   UnixListener in_rootfs(b.rootfs() + "/run/inside.sock");
+  UnixListener log_inside(b.rootfs() + "/run/log.sock", SOCK_DGRAM);
   UnixListener mounted(host_dir.path() + "/bound.sock");
-  ASSERT_TRUE(outside.ok() && in_rootfs.ok() && mounted.ok()) << errno_text(errno);
+  ASSERT_TRUE(outside.ok() && datagrams.ok() && in_rootfs.ok() && log_inside.ok() && mounted.ok()) << errno_text(errno);
   bind_mount(b, host_dir.path() + "/bound.sock", "/run/bound.sock");
   std::string id = start_container(b, "unix");
   pid_t host = host_sleeper();
   ASSERT_GT(host, 0);
-  const std::string route = "/proc/" + std::to_string(host) + "/root" + host_dir.path() + "/host.sock";
-  const std::string probe = "/bin/unix_connect " + route + "; echo rc=$?";
-  auto base = exec_in(id, probe);
-  ASSERT_EQ(base.out, "ok\nrc=0\n") << base.err << " : the escape route does not exist here; the test proves nothing";
+  const std::string via = "/proc/" + std::to_string(host) + "/root" + host_dir.path();
+  const std::string probe = "/bin/unix_connect " + via + "/host.sock; echo rc=$?";
+  const std::string send = "/bin/unix_connect " + via + "/dgram.sock sendto; echo rc=$?";
+  auto base = exec_in(id, probe + "; " + send);
+  ASSERT_EQ(base.out, "ok\nrc=0\nok\nrc=0\n")
+      << base.err << " : the escape route does not exist here; the test proves nothing";
 
   start_capsad();  // no policy: confinement is always on
-  ASSERT_TRUE(bound(id)) << status().dump(2);
-  EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
-  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/inside.sock; echo rc=$?").out, "ok\nrc=0\n");
-  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/bound.sock; echo rc=$?").out, "ok\nrc=0\n");
-  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
-      << events();
-  auto ev = events();
-  EXPECT_NE(ev.find("\"path\":\"" + route + "\""), std::string::npos) << ev;
-  EXPECT_NE(ev.find("\"access\":[\"connect\"]"), std::string::npos) << ev;
-  EXPECT_EQ(ev.find("inside.sock"), std::string::npos) << ev;
-  EXPECT_EQ(ev.find("bound.sock"), std::string::npos) << ev;
-}
-
-// A datagram needs no connect: sendto (or sendmsg) with the host socket's
-// address reaches it. The sender is killed as the send returns (the one
-// datagram was queued); datagrams to sockets inside the root, and to its
-// own socketpair, pass.
-TEST_F(UnixSocketConfinement, ADatagramSentOutsideTheRootKillsTheSender) {
-  TempDir host_dir("capsa-unix");
-  Bundle b({"/bin/sleep", "600"});
-  share_host_pids(b);
-  ASSERT_EQ(run_command({"/bin/mkdir", "-p", b.rootfs() + "/run"}).exit_code, 0);
-  UnixListener outside(host_dir.path() + "/dgram.sock", SOCK_DGRAM);
-  UnixListener in_rootfs(b.rootfs() + "/run/log.sock", SOCK_DGRAM);
-  ASSERT_TRUE(outside.ok() && in_rootfs.ok()) << errno_text(errno);
-  std::string id = start_container(b, "dgram");
-  pid_t host = host_sleeper();
-  ASSERT_GT(host, 0);
-  const std::string route = "/proc/" + std::to_string(host) + "/root" + host_dir.path() + "/dgram.sock";
-  const std::string probe = "/bin/unix_connect " + route + " sendto; echo rc=$?";
-  ASSERT_EQ(exec_in(id, probe).out, "ok\nrc=0\n") << "the escape route does not exist here; the test proves nothing";
-
-  start_capsad();
   ASSERT_TRUE(bound(id)) << status().dump(2);
   EXPECT_NE(status()["tiers"]["root-confinement"].get<std::string>().find("datagrams sent to an address as the send "
                                                                           "returns"),
             std::string::npos)
       << status()["tiers"].dump(2);
   EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, send).out, "rc=137\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/inside.sock; echo rc=$?").out, "ok\nrc=0\n");
+  EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/bound.sock; echo rc=$?").out, "ok\nrc=0\n");
   EXPECT_EQ(exec_in(id, "/bin/unix_connect /run/log.sock sendto; echo rc=$?").out, "ok\nrc=0\n");
   EXPECT_EQ(exec_in(id, "/bin/sigio_probe fcntl self").out, "setown ok\nsigio yes\n") << "a socketpair";
-  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
-      << events();
+  ASSERT_TRUE(eventually([&] { return events().find("dgram.sock") != std::string::npos; }, 5000)) << events();
   auto ev = events();
-  EXPECT_NE(ev.find("\"path\":\"" + route + "\""), std::string::npos) << ev;
-  EXPECT_NE(ev.find("\"action\":\"kill\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"path\":\"" + via + "/host.sock\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"path\":\"" + via + "/dgram.sock\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"kind\":\"root-escape\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"access\":[\"connect\"]"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("inside.sock"), std::string::npos) << ev;
+  EXPECT_EQ(ev.find("bound.sock"), std::string::npos) << ev;
   EXPECT_EQ(ev.find("log.sock"), std::string::npos) << ev;
 }
 

@@ -4,7 +4,6 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -268,20 +267,11 @@ LandlockAudit::LandlockAudit(Report report, const std::string& restore_file)
     if (!st.enabled) spdlog::warn("Landlock events: audit is disabled by its daemon: Landlock logs nothing");
     mode_ = "multicast";
   }
-  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake_) {
-    restore();
-    throw_sys("Landlock events: eventfd");
-  }
-  thread_ = std::thread([this] { run(); });
+  worker_.start([this] { run(); });
 }
 
 LandlockAudit::~LandlockAudit() {
-  stop_ = true;
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
-  (void)ignored;
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
   restore();
 }
 
@@ -343,8 +333,8 @@ void LandlockAudit::handle(int type, const std::string& text) {
 
 void LandlockAudit::run() {
   std::vector<char> buf(8970 + NLMSG_HDRLEN);  // MAX_AUDIT_MESSAGE_LENGTH
-  while (!stop_) {
-    pollfd fds[2] = {{wake_.get(), POLLIN, 0}, {sock_.get(), POLLIN, 0}};
+  while (!worker_.stopping()) {
+    pollfd fds[2] = {{worker_.wake_fd(), POLLIN, 0}, {sock_.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, 200);
     if (n < 0 && errno != EINTR) {
       spdlog::error("Landlock events: poll: {}", errno_text(errno));

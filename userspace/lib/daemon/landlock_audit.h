@@ -21,14 +21,13 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "common/poll_worker.h"
 #include "common/unique_fd.h"
 #include "policy.h"
 
@@ -97,9 +96,7 @@ private:
   bool rule_added_ = false;
   std::map<uint64_t, pid_t> creators_;      // domain -> pid that installed it
   std::optional<LandlockDenial> pending_;   // a first denial, its DOMAIN record to follow
-  UniqueFd wake_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  PollWorker worker_{"Landlock events"};
 };
 
 }  // namespace capsa::daemon

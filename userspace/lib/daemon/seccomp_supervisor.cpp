@@ -8,7 +8,6 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -110,18 +109,10 @@ std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, b
 
 SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report)
     : progs_(progs), task_syscalls_(task_confinement_judged()), report_(std::move(report)) {
-  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake_) throw_sys("seccomp supervisor: eventfd");
-  thread_ = std::thread([this] { run(); });
+  worker_.start([this] { run(); });
 }
 
-SeccompSupervisor::~SeccompSupervisor() {
-  stop_ = true;
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
-  (void)ignored;
-  if (thread_.joinable()) thread_.join();
-}
+SeccompSupervisor::~SeccompSupervisor() { worker_.stop(); }
 
 void SeccompSupervisor::add(UniqueFd listener, const ListenerInfo& info) {
   {
@@ -132,9 +123,7 @@ void SeccompSupervisor::add(UniqueFd listener, const ListenerInfo& info) {
   }
   spdlog::info("container {}: seccomp listener of pid {} supervised ({} syscalls)", info.container_id, info.pid,
                info.syscalls.size());
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
-  (void)ignored;
+  worker_.wake();
 }
 
 std::set<uint32_t> SeccompSupervisor::covered(uint64_t cgroup_id) const {
@@ -203,8 +192,8 @@ void SeccompSupervisor::sweep() {
 }
 
 void SeccompSupervisor::run() {
-  while (!stop_) {
-    std::vector<pollfd> fds{{wake_.get(), POLLIN, 0}};
+  while (!worker_.stopping()) {
+    std::vector<pollfd> fds{{worker_.wake_fd(), POLLIN, 0}};
     std::map<int, ListenerInfo> infos;
     {
       std::lock_guard lock(mu_);
@@ -219,11 +208,7 @@ void SeccompSupervisor::run() {
       return;
     }
     if (n <= 0) continue;
-    if (fds[0].revents) {
-      uint64_t v;
-      ssize_t ignored = ::read(wake_.get(), &v, sizeof v);
-      (void)ignored;
-    }
+    if (fds[0].revents) worker_.drain();
     for (size_t i = 1; i < fds.size(); ++i) {
       const auto& p = fds[i];
       if (p.revents & POLLIN) {

@@ -15,14 +15,13 @@
 
 #include <linux/seccomp.h>
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "bpf/policy_loader.h"
+#include "common/poll_worker.h"
 #include "common/unique_fd.h"
 #include "daemon/seccomp_listener.h"
 
@@ -71,9 +70,7 @@ private:
   Report report_;
   mutable std::mutex mu_;
   std::map<int, Entry> entries_;  // by fd
-  UniqueFd wake_;                 // eventfd: the poll set changed
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  PollWorker worker_{"seccomp supervisor"};  // woken when the poll set changed
 };
 
 }  // namespace capsa::daemon
