@@ -11,6 +11,18 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Hits decided in user space (capsad's seccomp supervisor, Landlock's audit
+ * records), kept apart from pol_hits: a read-modify-write of a per-CPU slot
+ * there would lose the programs' increments made meanwhile. Only capsad
+ * writes it; no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct capsa_hit_key);
+	__type(value, __u64);
+} pol_hits_user SEC(".maps");
+
 /* File rules with exec access, and confinement, for the exec'd file. Returns
  * 1 when the process was condemned. */
 static __always_inline int exec_file(const struct governed *g, struct linux_binprm *bprm)

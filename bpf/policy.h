@@ -185,7 +185,7 @@ struct capsa_seccomp_set {
  * fown_struct: the contained task that last made someone the file's owner
  * (F_SETOWN and kin), so the later SIGIO is judged against its container.
  * Owners set outside any container leave no entry. */
-#define CAPSA_FOWNERS_MAX 65536
+#define CAPSA_FOWNERS_MAX 262144
 struct capsa_fowner {
 	__u64 cgroup_id;
 	__u32 pid; /* tgid */

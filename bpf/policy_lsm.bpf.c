@@ -295,9 +295,9 @@ int BPF_PROG(capsa_lsm_task_kill, struct task_struct *p, struct kernel_siginfo *
 /* ------------------------------------------------------- descriptor owners
  *
  * F_SETOWN, F_SETOWN_EX, FIOSETOWN and SIOCSPGRP make a task (or a process
- * group) the owner of a file: SIGIO (or F_SETSIG's signal) reaches it later,
- * sent by whoever does the I/O, and no kill passes task_kill. The kernel
- * asks no hook before a socket's SIGURG: that one passes. file_set_fowner runs
+ * group) the owner of a file: SIGIO (or F_SETSIG's signal), and a socket's
+ * SIGURG, reach it later, sent by whoever does the I/O, and no kill passes
+ * task_kill. file_set_fowner runs
  * in the setter, on every change of owner, before the owner is resolved:
  * it notes which container set it. file_send_sigiotask runs once per task
  * the kernel resolved, as the signal goes out: refused for a task outside
@@ -345,6 +345,19 @@ int BPF_PROG(capsa_lsm_set_fowner, struct file *file)
 	 * refuse, and an owner not noted would be judged as the host's. */
 	if (bpf_map_update_elem(&pol_fowners, &key, &o, BPF_ANY))
 		bpf_send_signal(SIGKILL);
+	return 0;
+}
+
+/* A noted owner goes with its file: the map holds the owned files that are
+ * open, not every one a container ever had (one lookup per file freed on
+ * the host, a miss for nearly all). */
+SEC("lsm/file_free_security")
+int BPF_PROG(capsa_lsm_file_free, struct file *file)
+{
+	__u64 key = fown_key(file);
+
+	if (key && bpf_map_lookup_elem(&pol_fowners, &key))
+		bpf_map_delete_elem(&pol_fowners, &key);
 	return 0;
 }
 

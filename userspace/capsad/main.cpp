@@ -142,13 +142,11 @@ int serve(const Options& o) {
       auto ev = daemon::landlock_policy_event(d, creator);
       ev.cgroup_id = creator > 0 && !cgroup2.empty() ? daemon::cgroup2_id_of_pid(creator, cgroup2) : 0;
       auto rule = enforcer.landlock_rule(ev.cgroup_id, d.path, d.access);
-      std::optional<daemon::PolicyEnforcer::RuleName> name;
-      if (rule) {
-        ev.policy_id = rule->first;
-        ev.rule_id = rule->second;
-        policy_progs.count_hit(capsa_hit_key{ev.cgroup_id, ev.policy_id, ev.rule_id});
-        name = enforcer.rule_name(ev.policy_id, ev.rule_id);
-      }
+      if (!rule) return;  // a domain capsa did not install (a host process's, or a pid reused since)
+      ev.policy_id = rule->first;
+      ev.rule_id = rule->second;
+      if (ev.rule_id) policy_progs.count_hit(capsa_hit_key{ev.cgroup_id, ev.policy_id, ev.rule_id});
+      auto name = enforcer.rule_name(ev.policy_id, ev.rule_id);
       events_seen.inc();
       if (!events.enabled()) return;
       events.write_policy(ev, container_of(ev.cgroup_id), name ? name->policy : "", name ? name->rule : "",
@@ -298,6 +296,7 @@ int serve(const Options& o) {
           if (auto ll = enforcer.landlock_for(id, annotations, cgid))
             reply["landlock"] = {{"policy", ll->policy},
                                  {"policy_id", ll->policy_id},
+                                 {"log", o.landlock_events},
                                  {"rules", policy::landlock_denies_to_json(ll->denies)}};
       } catch (const nlohmann::json::exception& e) {
         return {{"ok", false}, {"error", std::string("seccomp-candidates: ") + e.what()}};

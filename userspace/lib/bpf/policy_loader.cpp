@@ -337,13 +337,15 @@ int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_
 int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
 
 void PolicyProgs::count_hit(const capsa_hit_key& key) const {
-  int fd = hits_fd();
-  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus()), 0);
-  bpf_map_lookup_elem(fd, &key, values.data());
-  values[0] += 1;
-  if (bpf_map_update_elem(fd, &key, values.data(), BPF_ANY) != 0)
-    spdlog::warn("count a hit in pol_hits: {}", errno_text(errno));
+  std::lock_guard lock(user_hits_mu_);
+  int fd = user_hits_fd();
+  uint64_t n = 0;
+  bpf_map_lookup_elem(fd, &key, &n);
+  ++n;
+  if (bpf_map_update_elem(fd, &key, &n, BPF_ANY) != 0) spdlog::warn("count a hit in pol_hits_user: {}", errno_text(errno));
 }
+
+int PolicyProgs::user_hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits_user); }
 
 std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> PolicyProgs::read_hits() const {
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> out;
@@ -354,6 +356,11 @@ std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> PolicyProgs::read_h
     uint64_t sum = 0;
     for (auto v : values) sum += v;
     out[{k.cgroup_id, k.policy_id, k.rule_id}] = sum;
+  });
+  int user = user_hits_fd();
+  for_each_key<capsa_hit_key>(user, [&](const capsa_hit_key& k) {
+    uint64_t n = 0;
+    if (bpf_map_lookup_elem(user, &k, &n) == 0) out[{k.cgroup_id, k.policy_id, k.rule_id}] += n;
   });
   return out;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -80,9 +81,10 @@ public:
   int seccomp_notify_fd() const;  // pol_sc_notify
   int fowners_fd() const;         // pol_fowners; -1 without BPF-LSM
 
-  // Counts one hit of a rule decided in user space (seccomp, Landlock):
-  // into the first CPU's slot of pol_hits, read back summed.
+  // Counts one hit of a rule decided in user space (seccomp, Landlock) in
+  // pol_hits_user; read_hits() adds them to the programs' pol_hits.
   void count_hit(const capsa_hit_key& key) const;
+  int user_hits_fd() const;  // pol_hits_user
   // Per-rule hit counts summed over CPUs.
   std::map<std::tuple<uint64_t, uint32_t, uint32_t>, uint64_t> read_hits() const;
   std::array<uint64_t, CAPSA_PSTAT_MAX> read_stats() const;
@@ -103,6 +105,7 @@ private:
   // Attaches (or detaches) `prog` under its pin name; `link` is its link.
   void hook(bpf_program* prog, bpf_link*& link, bool on);
 
+  mutable std::mutex user_hits_mu_;  // count_hit's read-modify-write, from two threads
   policy_bpf* skel_ = nullptr;
   policy_lsm_bpf* lsm_skel_ = nullptr;
   std::unique_ptr<EventRing<capsa_policy_event>> ring_;

@@ -142,6 +142,7 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   auto t0 = std::chrono::steady_clock::now();
   LandlockRuleset out;
   out.policy = plan.policy;
+  out.log = plan.log;
   const std::string what = "Landlock ruleset of policy " + plan.policy;
   long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0)
@@ -203,11 +204,16 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
 
 void restrict_self(const LandlockRuleset& ruleset) {
   if (!ruleset.fd) return;
-  // Landlock logs (to audit) only what the process that installed a
-  // ruleset is refused, not what the program it then executes is, unless
-  // asked: capsad --landlock-events reads those records (ABI 7).
-  constexpr unsigned kLogNewExecOn = 1u << 1;  // LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
-  if (::syscall(SYS_landlock_restrict_self, ruleset.fd.get(), ruleset.abi >= 7 ? kLogNewExecOn : 0u) != 0)
+  // Landlock logs (to audit) what the process that installed a ruleset is
+  // refused, not what the program it then executes is, unless asked. For
+  // capsad --landlock-events (ABI 7) it is asked, and the domains the
+  // container stacks on capsa's log nothing, so that what capsad reads was
+  // refused by capsa's ruleset, not made up by the container. Otherwise
+  // Landlock's defaults stand.
+  constexpr unsigned kLogNewExecOn = 1u << 1;      // LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+  constexpr unsigned kLogSubdomainsOff = 1u << 2;  // LANDLOCK_RESTRICT_SELF_LOG_SUBDOMAINS_OFF
+  unsigned flags = ruleset.log && ruleset.abi >= 7 ? kLogNewExecOn | kLogSubdomainsOff : 0u;
+  if (::syscall(SYS_landlock_restrict_self, ruleset.fd.get(), flags) != 0)
     throw_sys("Landlock ruleset of policy " + ruleset.policy + ": landlock_restrict_self (ABI " +
               std::to_string(ruleset.abi) + ")");
 }

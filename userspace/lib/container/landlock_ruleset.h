@@ -35,12 +35,14 @@ namespace capsa::container {
 struct LandlockPlan {
   std::string policy;
   std::vector<policy::LandlockDeny> denies;
+  bool log = false;  // capsad reads Landlock's audit records (--landlock-events)
 };
 
 struct LandlockRuleset {
   std::string policy;
   UniqueFd fd;
   int abi = 0;
+  bool log = false;                  // ask Landlock to log refusals (ABI 7)
   uint64_t handled = 0;              // LANDLOCK_ACCESS_FS_* refused unless granted
   size_t grants = 0;                 // path-beneath rules in the ruleset
   std::vector<std::string> skipped;  // rule paths that do not exist in the root (as written)

@@ -40,7 +40,8 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
     if (!ll->is_object() || !ll->contains("policy") || !(*ll)["policy"].is_string() || !ll->contains("rules"))
       throw Error(origin + ": expected {\"policy\": name, \"rules\": [...]}, got " + ll->dump());
     LandlockPlan plan{(*ll)["policy"].get<std::string>(),
-                      policy::landlock_denies_from_json((*ll)["rules"], origin + ".rules")};
+                      policy::landlock_denies_from_json((*ll)["rules"], origin + ".rules"),
+                      ll->value("log", false)};
     if (!plan.denies.empty()) out.landlock = std::move(plan);
   }
   if (profile && profile->uses_notify()) {

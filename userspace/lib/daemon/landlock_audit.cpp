@@ -209,12 +209,30 @@ AuditState read_audit_state() {
 
 namespace {
 
-std::optional<AuditState> load_restore_file(const std::string& path) {
+// What capsad found before it changed anything, and whether it added the
+// rule; written before the first change, read by a capsad after a kill -9.
+struct Saved {
+  AuditState found;
+  bool rule_added = false;
+};
+
+std::optional<Saved> load_restore_file(const std::string& path) {
   if (::access(path.c_str(), F_OK) != 0) return std::nullopt;
   auto j = nlohmann::json::parse(read_file(path), nullptr, false);
   if (!j.is_object()) return std::nullopt;
-  return AuditState{j.value("enabled", 0u), 0, j.value("backlog_limit", 0u), j.value("backlog_wait_time", 0u)};
+  return Saved{{j.value("enabled", 0u), 0, j.value("backlog_limit", 0u), j.value("backlog_wait_time", 0u)},
+               j.value("rule_added", false)};
 }
+
+void save_restore_file(const std::string& path, const Saved& s) {
+  write_file_atomic(path, nlohmann::json{{"enabled", s.found.enabled},
+                                         {"backlog_limit", s.found.backlog_limit},
+                                         {"backlog_wait_time", s.found.backlog_wait_time},
+                                         {"rule_added", s.rule_added}}
+                              .dump());
+}
+
+constexpr uint32_t kAuditLocked = 2;  // audit -e 2: no change until reboot
 
 }  // namespace
 
@@ -227,47 +245,67 @@ LandlockAudit::LandlockAudit(Report report, const std::string& restore_file)
     throw Error("Landlock events: read the audit status: " + errno_text(-rc), -rc);
   // A daemon pid that is gone is a capsad killed with -9: ours to take over.
   bool stale = st.pid && ::kill(static_cast<pid_t>(st.pid), 0) != 0 && errno == ESRCH;
-  if (st.pid == 0 || stale) {
-    // Nobody reads audit: capsad does, with nothing else turned on.
-    if (auto saved = load_restore_file(restore_file_)) {
-      old_ = *saved;
-    } else {
-      old_ = AuditState{st.enabled, 0, st.backlog_limit, st.backlog_wait_time};
-      write_file_atomic(restore_file_, nlohmann::json{{"enabled", old_.enabled},
-                                                      {"backlog_limit", old_.backlog_limit},
-                                                      {"backlog_wait_time", old_.backlog_wait_time}}
-                                           .dump());
-    }
-    std::vector<char> rule = never_task_rule();
-    if (int rc = audit_request(sock_.get(), AUDIT_ADD_RULE, rule.data(), rule.size()); rc < 0 && rc != -EEXIST) {
-      ::unlink(restore_file_.c_str());
-      throw Error("Landlock events: add the audit rule task,never: " + errno_text(-rc), -rc);
-    }
-    rule_added_ = true;
-    audit_status set{};
-    set.mask = AUDIT_STATUS_ENABLED | AUDIT_STATUS_PID | AUDIT_STATUS_BACKLOG_LIMIT | AUDIT_STATUS_BACKLOG_WAIT_TIME;
-    set.enabled = st.enabled == 2 ? 2 : 1;  // 2: locked by the admin, left as it is
-    set.pid = static_cast<uint32_t>(::getpid());
-    set.backlog_limit = std::max<uint32_t>(st.backlog_limit, 8192);
-    set.backlog_wait_time = 0;
-    restore_needed_ = true;
-    if (int rc = audit_request(sock_.get(), AUDIT_SET, &set, sizeof set); rc < 0) {
-      restore();
-      throw Error("Landlock events: register as the audit daemon: " + errno_text(-rc), -rc);
-    }
+  if ((st.pid == 0 || stale) && become_daemon(st)) {
     mode_ = "daemon";
   } else {
-    // auditd (pid st.pid) owns audit: read its records beside it.
+    // auditd owns audit: read its records beside it, changing nothing.
     sockaddr_nl group{};
     group.nl_family = AF_NETLINK;
     group.nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1);
     if (::bind(sock_.get(), reinterpret_cast<sockaddr*>(&group), sizeof group) != 0)
-      throw_sys("Landlock events: join the audit read-only group beside the audit daemon (pid " +
-                std::to_string(st.pid) + ")");
+      throw_sys("Landlock events: join the audit read-only group beside the audit daemon");
     if (!st.enabled) spdlog::warn("Landlock events: audit is disabled by its daemon: Landlock logs nothing");
     mode_ = "multicast";
   }
   worker_.start([this] { run(); });
+}
+
+// Registers as the audit daemon first (false when another one did in the
+// meantime), then adds the rule and turns audit on: a failure part way
+// leaves capsad registered, and restore() undoes what was done.
+bool LandlockAudit::become_daemon(const ::audit_status& st) {
+  // Records capsad cannot take are lost; with failure mode panic a lost
+  // record panics the kernel, which no event is worth.
+  if (st.failure == AUDIT_FAIL_PANIC)
+    throw Error("Landlock events: audit's failure mode is panic (auditctl -f 2): capsad will not become the audit "
+                "daemon, as a record it could not take would panic the kernel");
+  auto saved = load_restore_file(restore_file_);
+  Saved now = saved.value_or(Saved{{st.enabled, 0, st.backlog_limit, st.backlog_wait_time}, false});
+  save_restore_file(restore_file_, now);
+  audit_status set{};
+  set.mask = AUDIT_STATUS_PID;
+  set.pid = static_cast<uint32_t>(::getpid());
+  if (int rc = audit_request(sock_.get(), AUDIT_SET, &set, sizeof set); rc < 0) {
+    if (!saved) ::unlink(restore_file_.c_str());
+    if (rc == -EEXIST) return false;  // an audit daemon registered meanwhile
+    throw Error("Landlock events: register as the audit daemon: " + errno_text(-rc), -rc);
+  }
+  old_ = now.found;
+  rule_added_ = now.rule_added;
+  registered_ = true;
+  try {
+    std::vector<char> rule = never_task_rule();
+    int rc = audit_request(sock_.get(), AUDIT_ADD_RULE, rule.data(), rule.size());
+    if (rc < 0 && rc != -EEXIST)
+      throw Error("Landlock events: add the audit rule task,never: " + errno_text(-rc), -rc);
+    if (rc == 0) {
+      rule_added_ = true;
+      save_restore_file(restore_file_, Saved{old_, true});
+    }
+    if (st.enabled != kAuditLocked) {
+      audit_status on{};
+      on.mask = AUDIT_STATUS_ENABLED | AUDIT_STATUS_BACKLOG_LIMIT | AUDIT_STATUS_BACKLOG_WAIT_TIME;
+      on.enabled = 1;
+      on.backlog_limit = std::max<uint32_t>(st.backlog_limit, 8192);
+      on.backlog_wait_time = 0;  // a slow capsad drops records, it never stalls a task that logs
+      if (int rc2 = audit_request(sock_.get(), AUDIT_SET, &on, sizeof on); rc2 < 0)
+        throw Error("Landlock events: turn audit on: " + errno_text(-rc2), -rc2);
+    }
+  } catch (...) {
+    restore();
+    throw;
+  }
+  return true;
 }
 
 LandlockAudit::~LandlockAudit() {
@@ -275,30 +313,39 @@ LandlockAudit::~LandlockAudit() {
   restore();
 }
 
+// Puts back what capsad found, if it is still the registered daemon. The
+// rule task,never stays where audit was off before: the kernel never
+// forgets audit was on, and without the rule every task started from now
+// on would take the slow audited-syscall path.
 void LandlockAudit::restore() {
-  bool ok = true;
-  if (restore_needed_) {
-    audit_status set{};
-    set.mask = AUDIT_STATUS_ENABLED | AUDIT_STATUS_PID | AUDIT_STATUS_BACKLOG_LIMIT | AUDIT_STATUS_BACKLOG_WAIT_TIME;
-    set.enabled = old_.enabled;
-    set.pid = 0;
-    set.backlog_limit = old_.backlog_limit;
-    set.backlog_wait_time = old_.backlog_wait_time;
-    if (int rc = audit_request(sock_.get(), AUDIT_SET, &set, sizeof set); rc < 0) {
-      spdlog::warn("Landlock events: put the audit status back: {}", errno_text(-rc));
-      ok = false;
-    }
-    restore_needed_ = false;
+  if (!registered_) return;
+  registered_ = false;
+  audit_status st{};
+  if (audit_request(sock_.get(), AUDIT_GET, &st, 0, &st) < 0 || st.pid != static_cast<uint32_t>(::getpid())) {
+    spdlog::warn("Landlock events: no longer the audit daemon: audit left as the new one set it");
+    return;
   }
-  if (rule_added_) {
+  bool ok = true;
+  audit_status set{};
+  set.mask = AUDIT_STATUS_PID;
+  if (st.enabled != kAuditLocked)
+    set.mask |= AUDIT_STATUS_ENABLED | AUDIT_STATUS_BACKLOG_LIMIT | AUDIT_STATUS_BACKLOG_WAIT_TIME;
+  set.enabled = old_.enabled;
+  set.pid = 0;
+  set.backlog_limit = old_.backlog_limit;
+  set.backlog_wait_time = old_.backlog_wait_time;
+  if (int rc = audit_request(sock_.get(), AUDIT_SET, &set, sizeof set); rc < 0) {
+    spdlog::warn("Landlock events: put the audit status back: {}", errno_text(-rc));
+    ok = false;
+  }
+  if (rule_added_ && old_.enabled) {
     std::vector<char> rule = never_task_rule();
     if (int rc = audit_request(sock_.get(), AUDIT_DEL_RULE, rule.data(), rule.size()); rc < 0 && rc != -ENOENT) {
       spdlog::warn("Landlock events: remove the audit rule task,never: {}", errno_text(-rc));
       ok = false;
     }
-    rule_added_ = false;
   }
-  if (ok && !restore_file_.empty()) ::unlink(restore_file_.c_str());
+  if (ok) ::unlink(restore_file_.c_str());
 }
 
 void LandlockAudit::flush_pending() {
@@ -347,13 +394,17 @@ void LandlockAudit::run() {
       if (errno == ENOBUFS) spdlog::warn("Landlock events: audit records lost (receive buffer full)");
       continue;
     }
-    for (auto* m = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(m, static_cast<unsigned>(got));
-         m = NLMSG_NEXT(m, got)) {
-      if (m->nlmsg_type < 1300) continue;  // below AUDIT_FIRST_EVENT: answers, user-space messages
-      // Kernel records are text, not always NUL-terminated.
-      std::string text(static_cast<const char*>(NLMSG_DATA(m)), m->nlmsg_len - NLMSG_HDRLEN);
-      while (!text.empty() && text.back() == '\0') text.pop_back();
+    // One record per datagram. Its length is the datagram's: the kernel
+    // sets nlmsg_len 16 bytes short on what it sends the audit daemon.
+    if (static_cast<size_t>(got) < NLMSG_HDRLEN) continue;
+    const auto* m = reinterpret_cast<const nlmsghdr*>(buf.data());
+    if (m->nlmsg_type < 1300) continue;  // below AUDIT_FIRST_EVENT: answers, user-space messages
+    std::string text(buf.data() + NLMSG_HDRLEN, static_cast<size_t>(got) - NLMSG_HDRLEN);
+    while (!text.empty() && text.back() == '\0') text.pop_back();
+    try {
       handle(m->nlmsg_type, text);
+    } catch (const std::exception& e) {
+      spdlog::error("Landlock events: record {}: {}", m->nlmsg_type, e.what());
     }
   }
   flush_pending();

@@ -31,6 +31,8 @@
 #include "common/unique_fd.h"
 #include "policy.h"
 
+struct audit_status;  // <linux/audit.h>
+
 namespace capsa::daemon {
 
 // One LANDLOCK_ACCESS record, parsed.
@@ -85,13 +87,14 @@ private:
   void run();
   void handle(int type, const std::string& text);
   void flush_pending();
+  bool become_daemon(const ::audit_status& st);
   void restore();
 
   Report report_;
   UniqueFd sock_;
   std::string mode_;
   std::string restore_file_;
-  bool restore_needed_ = false;
+  bool registered_ = false;  // capsad is the audit daemon: restore() puts audit back
   AuditState old_;
   bool rule_added_ = false;
   std::map<uint64_t, pid_t> creators_;      // domain -> pid that installed it

@@ -259,7 +259,8 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
   delete_if<capsa_inode_key>(progs_.files_fd(), [&](const capsa_inode_key& k) {
     return !inode_live.files.count(ExecKey{k.policy_id, k.dev, k.ino});
   });
-  delete_if<capsa_hit_key>(progs_.hits_fd(), [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
+  for (int fd : {progs_.hits_fd(), progs_.user_hits_fd()})
+    delete_if<capsa_hit_key>(fd, [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
   // Owners noted for files a container once held: most files are gone,
   // and a container that is no longer governed has its SIGIO judged no more.
   if (int fd = progs_.fowners_fd(); fd >= 0)
@@ -290,8 +291,7 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
              "exec, connect or send)"},
             {"task-confinement",
              "bpf-lsm (ptrace_access_check in attach mode, ptrace_traceme, task_kill: EPERM for a task outside the "
-             "container; file_send_sigiotask: no SIGIO to an owner outside the container that set it; a socket's SIGURG has no "
-             "hook and passes)"},
+             "container; file_send_sigiotask: no SIGIO or SIGURG to an owner outside the container that set it)"},
             {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
             {"syscalls", seccomp + "bpf-lsm for " + hooked +
                              " (EPERM from their LSM hook before the operation); other syscalls: " + kill},
@@ -373,8 +373,9 @@ std::optional<std::pair<uint32_t, uint32_t>> PolicyEnforcer::landlock_rule(uint6
     bool covers = path == p || (fp.path.prefix && (p == "/" || path.rfind(p + "/", 0) == 0));
     if (covers && (!best || p.size() > best->path.path.size())) best = &fp;
   }
-  if (!best) return std::nullopt;
-  return std::make_pair(policy_id, best->verdict.rule_id);
+  // A refusal no rule covers is one of the ruleset's side effects (creating
+  // directly in a route directory): reported without a rule.
+  return std::make_pair(policy_id, best ? best->verdict.rule_id : 0u);
 }
 
 std::set<uint32_t> PolicyEnforcer::syscall_rule_numbers() const {

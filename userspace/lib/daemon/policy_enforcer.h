@@ -76,7 +76,8 @@ public:
   size_t landlock_containers() const;
   // The deny or kill file rule behind a Landlock refusal of `access` on
   // `path` in that container (the longest path of the latest ruleset handed
-  // out there that covers it): {policy id, rule id}; nullopt when none does.
+  // out there that covers it): {policy id, rule id, 0 when none covers it};
+  // nullopt when capsad handed that cgroup no ruleset (not capsa's refusal).
   std::optional<std::pair<uint32_t, uint32_t>> landlock_rule(uint64_t cgroup_id, const std::string& path,
                                                              uint8_t access) const;
 
