@@ -40,6 +40,18 @@ class SeccompNotify : public PolicyFixture {
 protected:
   // Its /tmp written by the container and read or touched from the host.
   static void make_writable(Bundle& b) { b.config()["root"]["readonly"] = false; }
+  // The fd keeper's manifest once it lists a listener: capsad hands the
+  // listener over before answering the runtime, and the keeper writes its
+  // manifest when it has read it, a moment later.
+  nlohmann::json keeper_holding_one() {
+    std::string manifest = daemon::fd_keeper_manifest(root_.path());
+    nlohmann::json m = nlohmann::json::object();
+    eventually([&] {
+      m = nlohmann::json::parse(read_file_or_empty(manifest), nullptr, false);
+      return m.is_object() && m.contains("listeners") && m["listeners"].size() == 1;
+    }, 5000);
+    return m.is_object() ? m : nlohmann::json::object();
+  }
   pid_t init_pid(const std::string& id) {
     auto r = capsa(root_.path(), {"state", id});
     return nlohmann::json::parse(r.out).value("pid", -1);
@@ -165,9 +177,7 @@ TEST_F(SeccompNotify, KillNineCapsadKeepsTheListenersAndARestartAnswersWaitingCa
   make_writable(b);
   std::string id = start_container(b, "seccompdeny-keep");
   ASSERT_TRUE(bound(id));
-  std::string manifest = daemon::fd_keeper_manifest(root_.path());
-  ASSERT_TRUE(path_exists(manifest));
-  auto keeper_before = nlohmann::json::parse(read_file(manifest));
+  auto keeper_before = keeper_holding_one();
   ASSERT_EQ(keeper_before["listeners"].size(), 1u) << keeper_before.dump();
 
   capsad_->kill_hard();
@@ -197,7 +207,7 @@ TEST_F(SeccompNotify, KillNineCapsadKeepsTheListenersAndARestartAnswersWaitingCa
   EXPECT_TRUE(eventually([&] { return read_file_or_empty(b.rootfs() + "/tmp/out") == "errno 1\nerrno 1\n"; }, 5000))
       << read_file_or_empty(b.rootfs() + "/tmp/out");
   // The new capsad's keeper holds the listener; the old keeper is gone.
-  auto keeper_after = nlohmann::json::parse(read_file(manifest));
+  auto keeper_after = keeper_holding_one();
   EXPECT_NE(keeper_after["pid"], keeper_before["pid"]);
   EXPECT_EQ(keeper_after["listeners"].size(), 1u) << keeper_after.dump();
   EXPECT_FALSE(state::process_alive(keeper_before["pid"].get<pid_t>(), keeper_before["start_time"].get<uint64_t>()));
@@ -216,7 +226,7 @@ TEST_F(SeccompNotify, AKeeperThatDiesIsReplacedAndTheListenersOutliveCapsadAgain
   std::string id = start_container(b, "seccompdeny-keeper");
   ASSERT_TRUE(bound(id));
   std::string manifest = daemon::fd_keeper_manifest(root_.path());
-  auto first = nlohmann::json::parse(read_file(manifest));
+  auto first = keeper_holding_one();
   ASSERT_EQ(first["listeners"].size(), 1u) << first.dump();
   ASSERT_EQ(::kill(first["pid"].get<pid_t>(), SIGKILL), 0);
 
