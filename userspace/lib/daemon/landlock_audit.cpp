@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
+#include "daemon/task_confinement.h"
 #include "policy/model.h"
 
 #ifndef AUDIT_LANDLOCK_ACCESS
@@ -186,16 +187,13 @@ capsa_policy_event landlock_policy_event(const LandlockDenial& d, pid_t creator)
 }
 
 uint64_t cgroup2_id_of_pid(pid_t pid, const std::string& cgroup2_mount) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) {
-      try {
-        return bpf::cgroup_id_of(cgroup2_mount + line.substr(3));
-      } catch (const std::exception&) {
-        return 0;
-      }
-    }
-  return 0;
+  std::string path = cgroup2_path(pid);
+  if (path.empty()) return 0;
+  try {
+    return bpf::cgroup_id_of(cgroup2_mount + path);
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 AuditState read_audit_state() {

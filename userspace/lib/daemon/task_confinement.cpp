@@ -28,14 +28,6 @@ constexpr long kPtraceSeize = 0x4206;
 
 std::string proc(pid_t pid) { return "/proc/" + std::to_string(pid); }
 
-// The task's cgroup v2 path as capsad sees it ("" once it has exited).
-std::string cgroup2_path(pid_t pid) {
-  std::ifstream in(proc(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
-  return "";
-}
-
 // Field `index` (1-based, as in proc(5)) of /proc/PID/stat; 0 when gone.
 long stat_field(pid_t pid, int index) {
   std::ifstream in(proc(pid) + "/stat");
@@ -266,6 +258,13 @@ std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint
     if (t != own_tid && t != own_tgid) only_self = false;
   if (only_self) return std::nullopt;
   return TaskEscape{0, a->op, a->signal};
+}
+
+std::string cgroup2_path(pid_t pid) {
+  std::ifstream in(proc(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("0::", 0) == 0) return line.substr(3);
+  return "";
 }
 
 pid_t thread_group_of(pid_t tid) {

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "container/seccomp_arg_route.h"
@@ -56,6 +57,9 @@ std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&arg
 // setns), whose pid arguments capsad cannot map: only calls aimed at the
 // caller's own process pass.
 std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]);
+
+// The task's cgroup v2 path as capsad sees it ("" once it has exited).
+std::string cgroup2_path(pid_t pid);
 
 // The process a thread belongs to (events name processes, as BPF-LSM's do).
 pid_t thread_group_of(pid_t tid);
