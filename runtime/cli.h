@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -45,6 +46,10 @@ void add_features(CLI::App& app, Context ctx);
 void add_pause(CLI::App& app, Context ctx);  // pause and resume
 void add_update(CLI::App& app, Context ctx);
 void add_events(CLI::App& app, Context ctx);
+
+// The index in args of the subcommand's name (the first word that is not a
+// global flag or its value), or npos.
+size_t subcommand_at(const std::vector<std::string>& args);
 
 // runc's exec takes everything after the container id as the command, and
 // ps as ps(1)'s arguments: marks that spot with "--" so their flags are not

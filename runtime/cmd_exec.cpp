@@ -1,8 +1,6 @@
 #include <signal.h>
 
 #include <cstring>
-#include <map>
-#include <set>
 
 #include "cli.h"
 #include "common/capabilities.h"
@@ -83,42 +81,6 @@ spec::Process build_process(const ExecFlags& f, const spec::Spec& config) {
 }
 
 }  // namespace
-
-void mark_trailing_args(std::vector<std::string>& args) {
-  static const std::set<std::string> global_values = {"--root", "--log", "--log-format", "--rootless", "--bpf-pin-root"};
-  // The flags that take a value, of each subcommand whose trailing
-  // arguments are passed on verbatim.
-  static const std::map<std::string, std::set<std::string>> value_flags = {
-      {"exec",
-       {"-p", "--process", "--console-socket", "--cwd", "-e", "--env", "-u", "--user", "-g", "--additional-gids", "-c",
-        "--cap", "--pid-file", "--preserve-fds", "--process-label", "--apparmor"}},
-      {"ps", {"-f", "--format"}},
-  };
-  const std::set<std::string>* sub_values = nullptr;
-  size_t i = 1;
-  for (; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (auto it = value_flags.find(a); it != value_flags.end()) {
-      sub_values = &it->second;
-      break;
-    }
-    if (a.empty() || a[0] != '-') return;  // another subcommand
-    if (global_values.count(a)) ++i;
-  }
-  if (!sub_values) return;
-  const auto& exec_values = *sub_values;
-  for (++i; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (a == "--") return;
-    if (!a.empty() && a[0] == '-') {
-      if (exec_values.count(a)) ++i;
-      continue;
-    }
-    // args[i] is the container id: what follows is the command, verbatim.
-    if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
-    return;
-  }
-}
 
 void add_exec(CLI::App& app, Context ctx) {
   auto f = std::make_shared<ExecFlags>();

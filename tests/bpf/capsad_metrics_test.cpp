@@ -1,6 +1,8 @@
 // capsad end to end: BPF programs count in the kernel per container cgroup,
 // and /metrics reports it under the container's id.
 #include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -351,6 +353,58 @@ TEST_F(CapsadMetrics, CountingSurvivesKill9AndARestartResyncs) {
   double second = syscalls_of(id);
   // Counts made while capsad was down were kept by the pinned programs and maps.
   EXPECT_GT(second, first + 20000) << "first " << first << " second " << second;
+}
+
+// Every file under a pin root, relative to it ("" when there is none).
+std::string pins_under(const std::string& pin_root) {
+  return run_command({"/bin/sh", "-c", "cd " + pin_root + " 2>/dev/null && find . | sort"}).out;
+}
+
+// A start that fails leaves no state behind: a bad --listen fails before
+// anything is loaded, a failure after loading removes the pins that start
+// made, and where an earlier capsad's pins were found they stay in force.
+TEST_F(CapsadMetrics, AFailedStartLeavesNoPinsOfItsOwnAndKeepsAnEarlierCapsads) {
+  auto capsad_args = [&](const std::string& listen, const std::string& policy_dir) {
+    return std::vector<std::string>{CAPSAD_BIN, "--listen", listen, "--root", root_.path(), "--bpf-pin-root", pin_root_,
+                                    "--policy-dir", policy_dir};
+  };
+  const std::string good_listen = "127.0.0.1:" + std::to_string(free_tcp_port());
+  const std::string good_policies = root_.path() + "/policies";
+  ASSERT_TRUE(dir_is_empty_or_absent(pin_root_)) << pins_under(pin_root_);
+
+  // The port is taken: nothing is loaded at all.
+  UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(taken.get(), 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  auto r = run_command(capsad_args("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), good_policies));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("--listen: cannot listen on"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir_is_empty_or_absent(pin_root_)) << pins_under(pin_root_);
+
+  // Fails after loading and pinning: a file stands where the policy
+  // directory is to be made. What that start pinned is gone again.
+  replace_file(root_.path() + "/not-a-dir", "");
+  const std::string bad_policies = root_.path() + "/not-a-dir/policies";
+  r = run_command(capsad_args(good_listen, bad_policies));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("mkdir " + root_.path() + "/not-a-dir/policies"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("removed the pins under " + pin_root_), std::string::npos) << r.err;
+  EXPECT_TRUE(dir_is_empty_or_absent(pin_root_)) << pins_under(pin_root_);
+
+  // An earlier capsad, gone with kill -9, left its pins: the same failure
+  // leaves every one of them in place.
+  start_capsad();
+  capsad_->kill_hard();
+  const std::string earlier = pins_under(pin_root_);
+  ASSERT_NE(earlier.find("./links/"), std::string::npos) << earlier;
+  r = run_command(capsad_args(good_listen, bad_policies));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(pins_under(pin_root_), earlier);
 }
 
 // Every capsa_*/process_* metric a dashboard queries is one capsad exports

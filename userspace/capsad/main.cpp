@@ -97,7 +97,31 @@ int serve(const Options& o) {
   ::mallopt(M_ARENA_MAX, 1);
   raise_fd_limit();
   auto addr = daemon::parse_listen_address(o.listen, "--listen");
+  // What a bad flag can fail is tried before anything is loaded: the port
+  // (taken by another capsad, say) and the events file.
+  httplib::Server server;
+  if (!server.bind_to_port(addr.host.c_str(), addr.port))
+    throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
+  daemon::EventLog events(o.events, o.events_max_bytes, o.events_keep);
   bpf::ensure_bpffs_mounted();
+  // A start that fails later still leaves the host as it found it. Pins an
+  // earlier capsad left stay: they kept enforcing while it was down and go on
+  // doing so. What this start created goes again, its fd keeper included.
+  struct UndoFailedFreshStart {
+    const Options& o;
+    bool fresh;
+    bool serving = false;
+    ~UndoFailedFreshStart() {
+      if (serving || !fresh) return;
+      try {
+        daemon::stop_fd_keeper(o.root, o.pin_root);
+        bpf::Telemetry::unpin_all(o.pin_root);
+        spdlog::info("start failed: removed the pins under {} it had made", o.pin_root);
+      } catch (const std::exception& e) {
+        spdlog::error("start failed, and removing the pins under {} it had made failed too: {}", o.pin_root, e.what());
+      }
+    }
+  } undo{o, dir_is_empty_or_absent(o.pin_root)};
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root, !o.no_syscall_counts);
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
   auto layout = cgroup::detect_layout();
@@ -125,7 +149,6 @@ int serve(const Options& o) {
       "capsa_scrape_duration_seconds", "Time the previous /metrics scrape took to collect and format, in seconds.", {});
   auto& events_seen = registry.counter("capsa_events_received_total", "Ring-buffer events capsad consumed.", {});
 
-  daemon::EventLog events(o.events, o.events_max_bytes, o.events_keep);
   // A container created since the last sync is found by syncing once more.
   auto container_of = [&sync](uint64_t cgroup_id) {
     for (int pass = 0; pass < 2; ++pass) {
@@ -344,7 +367,6 @@ int serve(const Options& o) {
                           "\" (expected sync, reload, status, seccomp-candidates or seccomp-listener)"}};
   });
 
-  httplib::Server server;
   g_server = &server;
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
     auto t0 = std::chrono::steady_clock::now();
@@ -368,9 +390,7 @@ int serve(const Options& o) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
 
-  if (!server.bind_to_port(addr.host.c_str(), addr.port)) {
-    throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
-  }
+  undo.serving = true;
   spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", capsa::kVersion,
                o.listen, o.root, o.pin_root);
   if (!g_stop) server.listen_after_bind();

@@ -109,16 +109,22 @@ bool path_exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+bool dir_is_empty_or_absent(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(path, ec);
+  if (ec) return ec == std::errc::no_such_file_or_directory;
+  return it == std::filesystem::directory_iterator();
+}
+
 void make_dirs(const std::string& path, int mode) {
-  std::string cur;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    cur = path.substr(0, pos);
-    if (cur.empty()) continue;
-    if (::mkdir(cur.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
-      throw_sys("mkdir " + cur);
-  }
+  // Deepest first: where the directory or its parent exists (nearly always)
+  // that is one call, not one failing mkdir per component from the root.
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0 || errno == EEXIST) return;
+  if (errno != ENOENT) throw_sys("mkdir " + path);
+  size_t end = path.find_last_not_of('/');
+  size_t slash = end == std::string::npos ? std::string::npos : path.find_last_of('/', end);
+  if (slash != std::string::npos && slash > 0) make_dirs(path.substr(0, slash), mode);
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) throw_sys("mkdir " + path);
 }
 
 void remove_tree(const std::string& path) {

@@ -32,6 +32,8 @@ void write_file_atomic(const std::string& path, std::string_view data, int mode 
 // The fsync cost milliseconds per container on a disk-backed --root.
 void replace_file(const std::string& path, std::string_view data, int mode = 0644);
 bool path_exists(const std::string& path);
+// True when path does not exist or is a directory with no entries.
+bool dir_is_empty_or_absent(const std::string& path);
 // mkdir -p; existing directories are fine.
 void make_dirs(const std::string& path, int mode = 0755);
 // rm -rf that stays on one file system and does not follow symlinks.
