@@ -186,6 +186,10 @@ struct capsa_seccomp_set {
  * (F_SETOWN and kin), so the later SIGIO is judged against its container.
  * Owners set outside any container leave no entry. */
 #define CAPSA_FOWNERS_MAX 262144
+/* How many of those one container may hold (capsad --fowners-per-container):
+ * past it, each further owner its processes set kills the setter, so no
+ * container fills the map that every container's owners share. */
+#define CAPSA_FOWNERS_PER_CONTAINER 4096
 struct capsa_fowner {
 	__u64 cgroup_id;
 	__u32 pid; /* tgid */
@@ -217,7 +221,8 @@ struct capsa_policy_event {
 	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write;
 			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access, or
 			  CAPSA_ACCESS_UNIX_CONNECT; TASK_ESCAPE:
-			  CAPSA_TASK_PTRACE or CAPSA_TASK_SIGNAL */
+			  CAPSA_TASK_PTRACE, CAPSA_TASK_SIGNAL or
+			  CAPSA_TASK_OWNER_QUOTA */
 	__u32 major;   /* DEVICE */
 	__u32 minor;
 	__s32 syscall_nr; /* SYSCALL, TASK_ESCAPE (the call that asked, -1 none) */
@@ -229,7 +234,7 @@ struct capsa_policy_event {
 	 * process asked for (or the file's name when it gave none) */
 	char path[CAPSA_POLICY_PATH_LEN];
 	__s32 signal; /* TASK_ESCAPE with CAPSA_TASK_SIGNAL */
-	__u32 pad;
+	__u32 limit; /* TASK_ESCAPE with CAPSA_TASK_OWNER_QUOTA: the quota */
 	/* the executable of the process, as its container sees it */
 	char binary[CAPSA_POLICY_PATH_LEN];
 };
@@ -240,6 +245,9 @@ struct capsa_policy_event {
 #define CAPSA_ACCESS_UNIX_CONNECT 0x80u
 #define CAPSA_TASK_PTRACE 1u
 #define CAPSA_TASK_SIGNAL 2u
+/* A descriptor owner set past the container's CAPSA_FOWNERS_PER_CONTAINER:
+ * the setter is killed (the hook cannot refuse). */
+#define CAPSA_TASK_OWNER_QUOTA 3u
 
 /* `pol_config[0]`, written by capsad. */
 #define CAPSA_CFG_LSM_FILES 1u /* BPF-LSM programs decide files, exec and root

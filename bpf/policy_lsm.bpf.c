@@ -311,6 +311,18 @@ struct {
 	__type(value, struct capsa_fowner);
 } pol_fowners SEC(".maps");
 
+/* cgroup id -> how many entries of pol_fowners that container holds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __s64);
+} pol_fowner_counts SEC(".maps");
+
+/* Set by capsad before load (--fowners-per-container). */
+const volatile __u32 fowners_per_container = CAPSA_FOWNERS_PER_CONTAINER;
+
 /* Before 6.12 the fown_struct sits inside struct file. */
 struct file___owner_inside {
 	struct fown_struct f_owner;
@@ -323,28 +335,84 @@ static __always_inline __u64 fown_key(struct file *file)
 	return (__u64)file + bpf_core_field_offset(struct file___owner_inside, f_owner);
 }
 
+/* One more entry held by cgid: its count after, 0 if it could not be kept. */
+static __always_inline __s64 fowner_held(__u64 cgid)
+{
+	__s64 one = 1, *n = bpf_map_lookup_elem(&pol_fowner_counts, &cgid);
+
+	if (n)
+		return __sync_fetch_and_add(n, 1) + 1;
+	if (bpf_map_update_elem(&pol_fowner_counts, &cgid, &one, BPF_NOEXIST) == 0)
+		return 1;
+	n = bpf_map_lookup_elem(&pol_fowner_counts, &cgid); /* a racing first */
+	return n ? __sync_fetch_and_add(n, 1) + 1 : 0;
+}
+
+static __always_inline void fowner_dropped(__u64 key, const struct capsa_fowner *o)
+{
+	__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &o->cgroup_id);
+
+	if (n)
+		__sync_fetch_and_add(n, -1);
+	bpf_map_delete_elem(&pol_fowners, &key);
+}
+
 SEC("lsm/file_set_fowner")
 int BPF_PROG(capsa_lsm_set_fowner, struct file *file)
 {
+	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_TASK_CONFINEMENT };
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct capsa_fowner o = {};
+	struct capsa_policy_event *ev;
+	struct capsa_fowner o = {}, *prev;
 	struct governed g;
 	__u64 key = fown_key(file);
+	bool counted = false;
+	__s64 held = 0;
 
 	if (!key)
 		return 0;
+	prev = bpf_map_lookup_elem(&pol_fowners, &key);
 	if (!governed_task(&g)) {
-		bpf_map_delete_elem(&pol_fowners, &key);
+		if (prev)
+			fowner_dropped(key, prev);
 		return 0;
+	}
+	/* Counted already when the same container set the last owner. */
+	if (!prev || prev->cgroup_id != g.cgid) {
+		if (prev) {
+			__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &prev->cgroup_id);
+
+			if (n)
+				__sync_fetch_and_add(n, -1);
+		}
+		held = fowner_held(g.cgid);
+		counted = true;
 	}
 	o.cgroup_id = g.cgid;
 	o.pid = bpf_get_current_pid_tgid() >> 32;
 	o.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	/* Full (a container holding that many owned files): the hook cannot
-	 * refuse, and an owner not noted would be judged as the host's. */
-	if (bpf_map_update_elem(&pol_fowners, &key, &o, BPF_ANY))
-		bpf_send_signal(SIGKILL);
+	/* Noted even past the quota: whoever else holds the file, its SIGIO
+	 * stays judged. Full (or no count kept): the hook cannot refuse, and an
+	 * owner not noted would be judged as the host's. */
+	if (bpf_map_update_elem(&pol_fowners, &key, &o, BPF_ANY)) {
+		if (held > 0) {
+			__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &g.cgid);
+
+			if (n)
+				__sync_fetch_and_add(n, -1);
+		}
+	} else if (!counted || (held > 0 && held <= (__s64)fowners_per_container)) {
+		return 0;
+	}
+	bpf_send_signal(SIGKILL);
+	ev = report(&g, &v, CAPSA_KIND_TASK_ESCAPE);
+	if (ev) {
+		ev->access = CAPSA_TASK_OWNER_QUOTA;
+		ev->limit = fowners_per_container;
+		ev->syscall_nr = (__s32)current_syscall();
+		submit(ev);
+	}
 	return 0;
 }
 
@@ -355,9 +423,13 @@ SEC("lsm/file_free_security")
 int BPF_PROG(capsa_lsm_file_free, struct file *file)
 {
 	__u64 key = fown_key(file);
+	struct capsa_fowner *o;
 
-	if (key && bpf_map_lookup_elem(&pol_fowners, &key))
-		bpf_map_delete_elem(&pol_fowners, &key);
+	if (!key)
+		return 0;
+	o = bpf_map_lookup_elem(&pol_fowners, &key);
+	if (o)
+		fowner_dropped(key, o);
 	return 0;
 }
 

@@ -2,7 +2,11 @@
  * socket pair (fcntl F_SETOWN, fcntl F_SETOWN_EX, or ioctl FIOSETOWN), turns
  * on O_ASYNC and writes to the other end, so the kernel sends SIGIO to the
  * owner. Prints "setown ok" or "setown errno N", then "sigio yes" or
- * "sigio no": whether this process got SIGIO itself. */
+ * "sigio no": whether this process got SIGIO itself.
+ *
+ * sigio_probe many N [hold]: makes itself the owner of N open sockets, one
+ * after the other, printing "owned K" after each, then "done"; with hold it
+ * then sleeps, keeping them open. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +22,26 @@ static volatile sig_atomic_t got;
 
 static void on_sigio(int sig) { (void)sig; got = 1; }
 
+static int own_many(int n, int hold) {
+  for (int k = 1; k <= n; ++k) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || fcntl(sv[0], F_SETOWN, getpid()) != 0) {
+      printf("errno %d at %d\n", errno, k);
+      return 1;
+    }
+    close(sv[1]);
+    printf("owned %d\n", k);
+    fflush(stdout);
+  }
+  printf("done\n");
+  fflush(stdout);
+  while (hold) pause();
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "many") == 0)
+    return own_many(atoi(argv[2]), argc == 4 && strcmp(argv[3], "hold") == 0);
   if (argc != 3) {
     fprintf(stderr, "usage: sigio_probe fcntl|ex|ioctl PID|self\n");
     return 2;

@@ -1,6 +1,7 @@
 // The policy events of the confinements: a unix socket reached from outside
 // the root (root-escape, access connect) and a ptrace or signal to a task
-// outside the container (task-escape), as the JSON lines say them.
+// outside the container (task-escape, an owner past the quota included), as
+// the JSON lines say them.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -77,6 +78,23 @@ TEST(EventLogConfinement, APtraceOfATaskOutsideCarriesNoSignal) {
   EXPECT_EQ(j["operation"], "ptrace") << j.dump();
   EXPECT_FALSE(j.contains("signal")) << j.dump();
   EXPECT_FALSE(j.contains("syscall")) << j.dump();
+}
+
+TEST(EventLogConfinement, AnOwnerPastTheQuotaNamesTheLimitAndNoTarget) {
+  capsa_policy_event ev{};
+  ev.kind = CAPSA_KIND_TASK_ESCAPE;
+  ev.action = CAPSA_ACT_KILL;
+  ev.enforced = 1;
+  ev.access = CAPSA_TASK_OWNER_QUOTA;
+  ev.limit = 4096;
+  ev.syscall_nr = 72;  // fcntl
+  auto j = written(ev, "task-confinement");
+  EXPECT_EQ(j["kind"], "task-escape") << j.dump();
+  EXPECT_EQ(j["action"], "kill");
+  EXPECT_EQ(j["operation"], "owner-quota");
+  EXPECT_EQ(j["limit"], 4096);
+  EXPECT_EQ(j["syscall"], "fcntl");
+  EXPECT_FALSE(j.contains("target_pid")) << j.dump();
 }
 
 }  // namespace

@@ -199,6 +199,50 @@ TEST_F(LsmTier, ASocketReachedThroughALeakedDirectoryFdIsRefused) {
 // refuses both, while its own tasks remain fair game.
 TEST_F(LsmTier, PtraceAndSignalsToHostTasksAreRefusedOwnTasksAreNot) { check_task_confinement("setown ok\n"); }
 
+// Owners noted for SIGIO share one map: a container may hold
+// --fowners-per-container of them. The owner set past that kills its setter
+// (an owner-quota event); the others stay usable, and another container's
+// quota is its own.
+TEST_F(LsmTier, DescriptorOwnersPastTheContainersQuotaKillTheSetterOnly) {
+  capsad_.emplace(root_.path(), pin_root_, std::vector<std::string>{"--require-lsm", "--fowners-per-container", "8"});
+  Bundle a({"/bin/sleep", "600"}), b({"/bin/sleep", "600"});
+  std::string first = start_container(a, "quota-a");
+  std::string second = start_container(b, "quota-b");
+  auto owned = [](int n) {
+    std::string out;
+    for (int k = 1; k <= n; ++k) out += "owned " + std::to_string(k) + "\n";
+    return out;
+  };
+  ASSERT_EQ(exec_in(first, "/bin/sigio_probe many 9; echo rc=$?").out, owned(9) + "done\nrc=0\n")
+      << "nine owners without capsad";
+  start_capsad();
+  ASSERT_TRUE(bound(first) && bound(second)) << status().dump(2);
+  EXPECT_EQ(exec_in(first, "/bin/sigio_probe many 8; echo rc=$?").out, owned(8) + "done\nrc=0\n")
+      << "the quota itself is allowed, and the files of an earlier process no longer count";
+  EXPECT_EQ(exec_in(first, "/bin/sigio_probe many 9; echo rc=$?").out, owned(8) + "rc=137\n");
+  // The first container holds its eight; the second has eight of its own.
+  ASSERT_EQ(exec_in(first, "/bin/sigio_probe many 8 hold > /dev/shm/held 2>&1 < /dev/null & "
+                           "echo $! > /dev/shm/holder; for i in $(seq 100); do grep -q done /dev/shm/held && break; sleep 0.05; done; "
+                           "cat /dev/shm/held")
+                .out,
+            owned(8) + "done\n");
+  EXPECT_EQ(exec_in(second, "/bin/sigio_probe many 8; echo rc=$?").out, owned(8) + "done\nrc=0\n");
+  EXPECT_EQ(exec_in(first, "/bin/sigio_probe fcntl self; echo rc=$?").out, "rc=137\n") << "over its quota";
+  // Its files are closed by the time it is a zombie (the container's init,
+  // sleep, reaps no one).
+  EXPECT_EQ(exec_in(first, "p=$(cat /dev/shm/holder); kill $p; "
+                           "while grep -q '^State:.*[RSD]' /proc/$p/status 2>/dev/null; do sleep 0.05; done; "
+                           "/bin/sigio_probe fcntl self")
+                .out,
+            "setown ok\nsigio yes\n")
+      << "the held files are gone with their process, and their count with them";
+  ASSERT_TRUE(eventually([&] { return events().find("\"operation\":\"owner-quota\"") != std::string::npos; }, 5000))
+      << events();
+  auto ev = events();
+  EXPECT_NE(ev.find("\"limit\":8"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"container_id\":\"" + first + "\""), std::string::npos) << ev;
+}
+
 // Syscall rules on calls with a BPF-LSM hook are EPERM from the hook. A
 // container started under the policy starts (the runtime's own mounts
 // happen before capsad binds it) and its `mount` fails; one started while

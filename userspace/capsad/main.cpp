@@ -65,6 +65,7 @@ struct Options {
   bool bpf_stats = false;
   bool no_syscall_counts = false;
   bool landlock_events = false;
+  uint32_t fowners_per_container = CAPSA_FOWNERS_PER_CONTAINER;
 };
 
 std::atomic<bool> g_stop{false};
@@ -125,8 +126,8 @@ int serve(const Options& o) {
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root, !o.no_syscall_counts);
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
   auto layout = cgroup::detect_layout();
-  auto policy_progs =
-      bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "", o.require_lsm);
+  auto policy_progs = bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "",
+                                                     o.require_lsm, o.fowners_per_container);
   make_dirs(o.policy_dir, 0755);
   // The control socket lives here; the runtime may not have run yet.
   make_dirs(o.root, 0711);
@@ -425,6 +426,10 @@ int main(int argc, char** argv) {
                "report Landlock's refusals (policies with files.landlock: true) as events, read from the audit "
                "subsystem: where no audit daemon runs capsad becomes it (audit on, rule task,never so no task is "
                "audited per syscall, all put back at exit); beside auditd it reads the multicast group");
+  app.add_option("--fowners-per-container", o.fowners_per_container,
+                 "BPF-LSM tier: how many open files with an owner (F_SETOWN and kin) one container may hold; "
+                 "each owner set past it kills its setter, so no container fills the map all containers share")
+      ->capture_default_str()->check(CLI::Range(1u, uint32_t{CAPSA_FOWNERS_MAX}));
   app.add_flag("--require-lsm", o.require_lsm,
                "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
   app.add_flag("--unpin", o.unpin,

@@ -49,6 +49,9 @@ PinDirs prepare_pin_dirs(const std::string& pin_root) {
 void set_map_pins(bpf_object* obj, const std::string& maps_dir) {
   struct bpf_map* map;
   bpf_object__for_each_map(map, obj) {
+    // .rodata and kin hold what this load was configured with: never an
+    // earlier capsad's (and a frozen .rodata cannot be reused anyway).
+    if (bpf_map__is_internal(map)) continue;
     std::string path = maps_dir + "/" + bpf_map__name(map);
     if (int err = bpf_map__set_pin_path(map, path.c_str())) throw_bpf("set pin path of BPF map " + path, err);
   }

@@ -197,9 +197,10 @@ void PolicyProgs::set_syscall_hooks(bool syscall_rules, bool doomed_kills) {
 
 // Loads and attaches the BPF-LSM programs over the maps policy.bpf.c pinned.
 // Throws (leaving nothing attached) where the kernel refuses them.
-void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links_dir) {
+void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links_dir, uint32_t fowners_per_container) {
   lsm_skel_ = policy_lsm_bpf__open();
   if (!lsm_skel_) throw_bpf("open BPF object policy_lsm", -errno);
+  lsm_skel_->rodata->fowners_per_container = fowners_per_container;
   set_map_pins(lsm_skel_->obj, maps_dir);
   if (int err = policy_lsm_bpf__load(lsm_skel_)) throw_bpf("load the BPF-LSM programs", err);
   std::vector<std::pair<bpf_link*, std::string>> attached;
@@ -228,7 +229,7 @@ void PolicyProgs::set_config(uint32_t flags) {
 }
 
 PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
-                                      bool require_lsm) {
+                                      bool require_lsm, uint32_t fowners_per_container) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
 
@@ -277,7 +278,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   // is replaced by the per-syscall exits below.
   bool had_raw_exit = pinned(dirs.links + "/" + kRawSysExit);
   try {
-    p.load_lsm(dirs.maps, dirs.links);
+    p.load_lsm(dirs.maps, dirs.links, fowners_per_container);
     p.tiers_.lsm = true;
   } catch (const Error& e) {
     if (p.lsm_skel_) policy_lsm_bpf__destroy(std::exchange(p.lsm_skel_, nullptr));
@@ -335,6 +336,9 @@ int PolicyProgs::syscall_fd() const { return bpf_map__fd(skel_->maps.pol_syscall
 int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
 int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
 int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
+int PolicyProgs::fowner_counts_fd() const {
+  return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowner_counts) : -1;
+}
 
 void PolicyProgs::count_hit(const capsa_hit_key& key) const {
   std::lock_guard lock(user_hits_mu_);

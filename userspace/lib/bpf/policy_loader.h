@@ -47,9 +47,11 @@ public:
   // has none: the cgroup hooks are then not attached, and tiers() says so).
   // The BPF-LSM programs are tried too: where the kernel refuses them the
   // tracepoint tier decides files and exec, and tiers() says why; with
-  // require_lsm that refusal is an error instead.
+  // require_lsm that refusal is an error instead. fowners_per_container:
+  // the BPF-LSM tier's quota of noted descriptor owners (bpf/policy.h).
   static PolicyProgs load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
-                                  bool require_lsm = false);
+                                  bool require_lsm = false,
+                                  uint32_t fowners_per_container = CAPSA_FOWNERS_PER_CONTAINER);
 
   PolicyProgs(PolicyProgs&& o) noexcept;
   PolicyProgs& operator=(PolicyProgs&&) = delete;
@@ -79,7 +81,8 @@ public:
   int syscall_fd() const;
   int hits_fd() const;
   int seccomp_notify_fd() const;  // pol_sc_notify
-  int fowners_fd() const;         // pol_fowners; -1 without BPF-LSM
+  int fowners_fd() const;        // pol_fowners; -1 without BPF-LSM
+  int fowner_counts_fd() const;  // pol_fowner_counts; -1 without BPF-LSM
 
   // Counts one hit of a rule decided in user space (seccomp, Landlock) in
   // pol_hits_user; read_hits() adds them to the programs' pol_hits.
@@ -94,7 +97,7 @@ public:
 
 private:
   PolicyProgs() = default;
-  void load_lsm(const std::string& maps_dir, const std::string& links_dir);
+  void load_lsm(const std::string& maps_dir, const std::string& links_dir, uint32_t fowners_per_container);
   void set_config(uint32_t flags);
   void attach_exits(const std::string& links_dir);
   // The datagram check where the kernel has its tracepoint; pinned, or

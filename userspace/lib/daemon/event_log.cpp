@@ -182,10 +182,16 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       break;
     }
     case CAPSA_KIND_TASK_ESCAPE: {
-      j["operation"] = ev.access == CAPSA_TASK_SIGNAL ? "signal" : "ptrace";
-      j["target_pid"] = ev.target_pid;
-      j["target_comm"] = bounded(ev.path, sizeof ev.path);
-      if (ev.access == CAPSA_TASK_SIGNAL) j["signal"] = ev.signal;
+      if (ev.access == CAPSA_TASK_OWNER_QUOTA) {
+        // No target: the container set one descriptor owner more than it may hold.
+        j["operation"] = "owner-quota";
+        j["limit"] = ev.limit;
+      } else {
+        j["operation"] = ev.access == CAPSA_TASK_SIGNAL ? "signal" : "ptrace";
+        j["target_pid"] = ev.target_pid;
+        j["target_comm"] = bounded(ev.path, sizeof ev.path);
+        if (ev.access == CAPSA_TASK_SIGNAL) j["signal"] = ev.signal;
+      }
       if (ev.syscall_nr >= 0) {
         char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ev.syscall_nr);
         j["syscall"] = name ? name : std::to_string(ev.syscall_nr);

@@ -268,6 +268,8 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
       capsa_fowner o{};
       return bpf_map_lookup_elem(fd, &key, &o) == 0 && !bound_.count(o.cgroup_id);
     });
+  if (int fd = progs_.fowner_counts_fd(); fd >= 0)
+    delete_if<uint64_t>(fd, [&](uint64_t cgid) { return !bound_.count(cgid); });
   for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
   inode_written_ = inode_live;
   swept_ = true;
