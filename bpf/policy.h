@@ -221,8 +221,8 @@ struct capsa_policy_event {
 	__u8 access;   /* DEVICE: BPF_DEVCG_ACC_*; SYSCTL: 1 read, 2 write;
 			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access, or
 			  CAPSA_ACCESS_UNIX_CONNECT; TASK_ESCAPE:
-			  CAPSA_TASK_PTRACE, CAPSA_TASK_SIGNAL or
-			  CAPSA_TASK_OWNER_QUOTA */
+			  CAPSA_TASK_PTRACE, CAPSA_TASK_SIGNAL,
+			  CAPSA_TASK_OWNER_QUOTA or CAPSA_TASK_OWNERS_FULL */
 	__u32 major;   /* DEVICE */
 	__u32 minor;
 	__s32 syscall_nr; /* SYSCALL, TASK_ESCAPE (the call that asked, -1 none) */
@@ -248,6 +248,9 @@ struct capsa_policy_event {
 /* A descriptor owner set past the container's CAPSA_FOWNERS_PER_CONTAINER:
  * the setter is killed (the hook cannot refuse). */
 #define CAPSA_TASK_OWNER_QUOTA 3u
+/* A descriptor owner that could not be noted or counted (pol_fowners or
+ * pol_fowner_counts full): the setter is killed, as its owner would pass. */
+#define CAPSA_TASK_OWNERS_FULL 4u
 
 /* `pol_config[0]`, written by capsad. */
 #define CAPSA_CFG_LSM_FILES 1u /* BPF-LSM programs decide files, exec and root

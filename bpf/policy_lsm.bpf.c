@@ -348,12 +348,19 @@ static __always_inline __s64 fowner_held(__u64 cgid)
 	return n ? __sync_fetch_and_add(n, 1) + 1 : 0;
 }
 
+/* Never below zero: counts capsad rebuilt from the map, or lost to a race
+ * of two setters on one file, must not turn into room past the quota. */
+static __always_inline void fowner_uncount(__u64 cgid)
+{
+	__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &cgid);
+
+	if (n && *n > 0)
+		__sync_fetch_and_add(n, -1);
+}
+
 static __always_inline void fowner_dropped(__u64 key, const struct capsa_fowner *o)
 {
-	__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &o->cgroup_id);
-
-	if (n)
-		__sync_fetch_and_add(n, -1);
+	fowner_uncount(o->cgroup_id);
 	bpf_map_delete_elem(&pol_fowners, &key);
 }
 
@@ -379,12 +386,8 @@ int BPF_PROG(capsa_lsm_set_fowner, struct file *file)
 	}
 	/* Counted already when the same container set the last owner. */
 	if (!prev || prev->cgroup_id != g.cgid) {
-		if (prev) {
-			__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &prev->cgroup_id);
-
-			if (n)
-				__sync_fetch_and_add(n, -1);
-		}
+		if (prev)
+			fowner_uncount(prev->cgroup_id);
 		held = fowner_held(g.cgid);
 		counted = true;
 	}
@@ -396,20 +399,19 @@ int BPF_PROG(capsa_lsm_set_fowner, struct file *file)
 	 * stays judged. Full (or no count kept): the hook cannot refuse, and an
 	 * owner not noted would be judged as the host's. */
 	if (bpf_map_update_elem(&pol_fowners, &key, &o, BPF_ANY)) {
-		if (held > 0) {
-			__s64 *n = bpf_map_lookup_elem(&pol_fowner_counts, &g.cgid);
-
-			if (n)
-				__sync_fetch_and_add(n, -1);
-		}
+		if (held > 0)
+			fowner_uncount(g.cgid);
+		held = 0;
 	} else if (!counted || (held > 0 && held <= (__s64)fowners_per_container)) {
 		return 0;
 	}
 	bpf_send_signal(SIGKILL);
 	ev = report(&g, &v, CAPSA_KIND_TASK_ESCAPE);
 	if (ev) {
-		ev->access = CAPSA_TASK_OWNER_QUOTA;
-		ev->limit = fowners_per_container;
+		/* held 0: the owner could not be noted, or not counted (maps full) */
+		ev->access = held ? CAPSA_TASK_OWNER_QUOTA : CAPSA_TASK_OWNERS_FULL;
+		ev->limit = held ? fowners_per_container : 0;
+		ev->enforced = 1; /* killed whatever the policy's mode */
 		ev->syscall_nr = (__s32)current_syscall();
 		submit(ev);
 	}

@@ -368,7 +368,7 @@ TEST_F(CapsadMetrics, AFailedStartLeavesNoPinsOfItsOwnAndKeepsAnEarlierCapsads) 
     return std::vector<std::string>{CAPSAD_BIN, "--listen", listen, "--root", root_.path(), "--bpf-pin-root", pin_root_,
                                     "--policy-dir", policy_dir};
   };
-  const std::string good_listen = "127.0.0.1:" + std::to_string(free_tcp_port());
+  auto free_listen = [] { return "127.0.0.1:" + std::to_string(free_tcp_port()); };
   const std::string good_policies = root_.path() + "/policies";
   ASSERT_TRUE(dir_is_empty_or_absent(pin_root_)) << pins_under(pin_root_);
 
@@ -390,9 +390,10 @@ TEST_F(CapsadMetrics, AFailedStartLeavesNoPinsOfItsOwnAndKeepsAnEarlierCapsads) 
   // directory is to be made. What that start pinned is gone again.
   replace_file(root_.path() + "/not-a-dir", "");
   const std::string bad_policies = root_.path() + "/not-a-dir/policies";
-  r = run_command(capsad_args(good_listen, bad_policies));
+  const std::string mkdir_error = "mkdir " + root_.path() + "/not-a-dir/policies";
+  r = run_command(capsad_args(free_listen(), bad_policies));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("mkdir " + root_.path() + "/not-a-dir/policies"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(mkdir_error), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("removed the pins under " + pin_root_), std::string::npos) << r.err;
   EXPECT_TRUE(dir_is_empty_or_absent(pin_root_)) << pins_under(pin_root_);
 
@@ -402,9 +403,17 @@ TEST_F(CapsadMetrics, AFailedStartLeavesNoPinsOfItsOwnAndKeepsAnEarlierCapsads) 
   capsad_->kill_hard();
   const std::string earlier = pins_under(pin_root_);
   ASSERT_NE(earlier.find("./links/"), std::string::npos) << earlier;
-  r = run_command(capsad_args(good_listen, bad_policies));
+  r = run_command(capsad_args(free_listen(), bad_policies));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(mkdir_error), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("removed the pins"), std::string::npos) << r.err;
   EXPECT_EQ(pins_under(pin_root_), earlier);
+
+  // One capsad per state root: a second is refused before it loads anything.
+  start_capsad();
+  r = run_command(capsad_args(free_listen(), good_policies));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("another capsad serves it"), std::string::npos) << r.err;
 }
 
 // Every capsa_*/process_* metric a dashboard queries is one capsad exports

@@ -95,6 +95,11 @@ TEST(EventLogConfinement, AnOwnerPastTheQuotaNamesTheLimitAndNoTarget) {
   EXPECT_EQ(j["limit"], 4096);
   EXPECT_EQ(j["syscall"], "fcntl");
   EXPECT_FALSE(j.contains("target_pid")) << j.dump();
+  ev.access = CAPSA_TASK_OWNERS_FULL;
+  ev.limit = 0;
+  j = written(ev, "task-confinement");
+  EXPECT_EQ(j["operation"], "owners-full") << j.dump();
+  EXPECT_FALSE(j.contains("limit")) << j.dump();
 }
 
 }  // namespace

@@ -31,7 +31,10 @@ TEST(MakeDirs, CreatesEveryMissingComponentWithTheMode) {
   EXPECT_NO_THROW(make_dirs(deep));
   EXPECT_NO_THROW(make_dirs(dir.path() + "/a/b/d/"));
   EXPECT_TRUE(path_exists(dir.path() + "/a/b/d"));
+  EXPECT_NO_THROW(make_dirs(dir.path() + "/x/y//"));
+  EXPECT_TRUE(path_exists(dir.path() + "/x/y"));
   EXPECT_NO_THROW(make_dirs("/"));
+  EXPECT_NO_THROW(make_dirs(""));
 }
 
 TEST(MakeDirs, AFileInTheWayIsAnErrorNamingThePath) {

@@ -222,7 +222,7 @@ TEST_F(LsmTier, DescriptorOwnersPastTheContainersQuotaKillTheSetterOnly) {
   EXPECT_EQ(exec_in(first, "/bin/sigio_probe many 9; echo rc=$?").out, owned(8) + "rc=137\n");
   // The first container holds its eight; the second has eight of its own.
   ASSERT_EQ(exec_in(first, "/bin/sigio_probe many 8 hold > /dev/shm/held 2>&1 < /dev/null & "
-                           "echo $! > /dev/shm/holder; for i in $(seq 100); do grep -q done /dev/shm/held && break; sleep 0.05; done; "
+                           "echo $! > /dev/shm/holder; for i in $(seq 600); do grep -q done /dev/shm/held && break; sleep 0.05; done; "
                            "cat /dev/shm/held")
                 .out,
             owned(8) + "done\n");

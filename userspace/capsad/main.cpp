@@ -1,8 +1,10 @@
 // capsad: loads and pins the BPF telemetry programs, keeps the kernel's view
 // of containers in sync with the runtime's state directory, and serves
 // Prometheus metrics. Kernel-side counting goes on while capsad is down.
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/inotify.h>
 #include <poll.h>
@@ -97,7 +99,20 @@ int serve(const Options& o) {
   // few threads at once, so the shared lock costs nothing measurable.
   ::mallopt(M_ARENA_MAX, 1);
   raise_fd_limit();
+  // From the start: a stop while loading ends the start cleanly (see undo).
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   auto addr = daemon::parse_listen_address(o.listen, "--listen");
+  // One capsad per state root: two would fight over its pins, control
+  // socket and fd keeper.
+  make_dirs(o.root, 0711);
+  UniqueFd lock(::open((o.root + "/capsad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) throw_sys("open " + o.root + "/capsad.lock");
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    throw Error(errno == EWOULDBLOCK ? "--root " + o.root + ": another capsad serves it (" + o.root + "/capsad.lock)"
+                                     : "lock " + o.root + "/capsad.lock: " + errno_text(errno));
   // What a bad flag can fail is tried before anything is loaded: the port
   // (taken by another capsad, say) and the events file.
   httplib::Server server;
@@ -105,32 +120,32 @@ int serve(const Options& o) {
     throw Error("--listen: cannot listen on " + o.listen + ": " + errno_text(errno));
   daemon::EventLog events(o.events, o.events_max_bytes, o.events_keep);
   bpf::ensure_bpffs_mounted();
-  // A start that fails later still leaves the host as it found it. Pins an
-  // earlier capsad left stay: they kept enforcing while it was down and go on
-  // doing so. What this start created goes again, its fd keeper included.
+  // A start that fails later (or is stopped before it serves) leaves no
+  // pins of its own. Pins an earlier capsad left are not removed: the kernel
+  // goes on enforcing through them (with the programs this start may already
+  // have swapped in). Its fd keeper, holding nothing, ends with it.
   struct UndoFailedFreshStart {
     const Options& o;
     bool fresh;
+    bool created_root;
     bool serving = false;
     ~UndoFailedFreshStart() {
       if (serving || !fresh) return;
       try {
-        daemon::stop_fd_keeper(o.root, o.pin_root);
-        bpf::Telemetry::unpin_all(o.pin_root);
+        for (const char* dir : {CAPSA_PIN_MAPS_DIR, CAPSA_PIN_LINKS_DIR}) remove_tree(o.pin_root + "/" + dir);
+        if (created_root) ::rmdir(o.pin_root.c_str());
         spdlog::info("start failed: removed the pins under {} it had made", o.pin_root);
       } catch (const std::exception& e) {
         spdlog::error("start failed, and removing the pins under {} it had made failed too: {}", o.pin_root, e.what());
       }
     }
-  } undo{o, dir_is_empty_or_absent(o.pin_root)};
+  } undo{o, dir_is_empty_or_absent(o.pin_root), !path_exists(o.pin_root)};
   auto telemetry = bpf::Telemetry::load_and_pin(o.pin_root, !o.no_syscall_counts);
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
   auto layout = cgroup::detect_layout();
   auto policy_progs = bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "",
                                                      o.require_lsm, o.fowners_per_container);
   make_dirs(o.policy_dir, 0755);
-  // The control socket lives here; the runtime may not have run yet.
-  make_dirs(o.root, 0711);
   daemon::PolicyEnforcer enforcer(policy_progs, o.policy_dir);
   // Policies first: the first apply replaces what an earlier capsad left
   // pinned, and must not run with an empty policy set.
@@ -178,35 +193,6 @@ int serve(const Options& o) {
     }, o.root + "/audit-restore.json");
     spdlog::info("Landlock refusals are reported as events (audit, {})", landlock_audit->mode());
   }
-  std::thread event_thread([&] {
-    while (!g_stop) {
-      try {
-        telemetry.poll_events(200, [&](const capsa_event& ev) {
-          events_seen.inc();
-          if (!events.enabled()) return;
-          events.write(ev, container_of(ev.cgroup_id));
-        });
-      } catch (const std::exception& e) {
-        spdlog::error("events: {}", e.what());
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
-    }
-  });
-  std::thread policy_event_thread([&] {
-    while (!g_stop) {
-      try {
-        policy_progs.poll_events(200, [&](const capsa_policy_event& ev) {
-          events_seen.inc();
-          if (!events.enabled()) return;
-          auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
-          events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
-        });
-      } catch (const std::exception& e) {
-        spdlog::error("policy events: {}", e.what());
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
-    }
-  });
   // The seccomp tier for syscall rules. Listeners an earlier capsad left
   // with its fd keeper are taken back before a keeper of ours is started,
   // and their calls (waiting in the kernel since) are answered from here on.
@@ -234,7 +220,46 @@ int serve(const Options& o) {
   };
   supervisor.sweep();
   enforcer.set_seccomp_coverage([&supervisor](uint64_t cgid) { return supervisor.covered(cgid); });
-  std::thread sync_thread([&] {
+  // Stopped and joined however serve() leaves from here on, an exception
+  // included (a joinable std::thread would terminate). Declared after what
+  // the threads use, so that outlives them.
+  struct Workers {
+    std::vector<std::thread> threads;
+    ~Workers() {
+      g_stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } workers;
+  // A ring buffer drained until stop; a failed read is logged and retried.
+  auto drain = [&](const char* what, auto poll_once) {
+    workers.threads.emplace_back([what, poll_once] {
+      while (!g_stop) {
+        try {
+          poll_once();
+        } catch (const std::exception& e) {
+          spdlog::error("{}: {}", what, e.what());
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+      }
+    });
+  };
+  drain("events", [&] {
+    telemetry.poll_events(200, [&](const capsa_event& ev) {
+      events_seen.inc();
+      if (!events.enabled()) return;
+      events.write(ev, container_of(ev.cgroup_id));
+    });
+  });
+  drain("policy events", [&] {
+    policy_progs.poll_events(200, [&](const capsa_policy_event& ev) {
+      events_seen.inc();
+      if (!events.enabled()) return;
+      auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
+      events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
+    });
+  });
+  workers.threads.emplace_back([&] {
     while (!g_stop) {
       // Slices as long as the other threads' poll timeouts: each wakeup costs
       // idle CPU, and a stop waits no longer than for them.
@@ -254,7 +279,7 @@ int serve(const Options& o) {
     }
   });
   // A policy file written, renamed into place or removed is in force at once.
-  std::thread watch_thread([&] {
+  workers.threads.emplace_back([&] {
     UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!in || ::inotify_add_watch(in.get(), o.policy_dir.c_str(),
                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
@@ -287,16 +312,6 @@ int serve(const Options& o) {
       }
     }
   });
-  // However main() leaves from here on (an exception included), the workers
-  // are stopped and joined first: a joinable std::thread would terminate.
-  struct StopAndJoin {
-    std::vector<std::thread*> threads;
-    ~StopAndJoin() {
-      g_stop = true;
-      for (auto* t : threads)
-        if (t->joinable()) t->join();
-    }
-  } workers{{&event_thread, &policy_event_thread, &sync_thread, &watch_thread}};
   daemon::ControlServer control(o.control_socket.empty() ? daemon::default_control_socket(o.root) : o.control_socket,
                                 [&](const nlohmann::json& req, UniqueFd passed) -> nlohmann::json {
     std::string cmd = req.value("cmd", "");
@@ -386,11 +401,10 @@ int serve(const Options& o) {
     res.set_content("capsad: metrics at /metrics\n", "text/plain");
   });
 
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-
+  if (g_stop) {
+    spdlog::info("stopped before serving");
+    return 0;
+  }
   undo.serving = true;
   spdlog::info("capsad {} serving metrics on http://{}/metrics (state root {}, pins under {})", capsa::kVersion,
                o.listen, o.root, o.pin_root);

@@ -6,6 +6,7 @@
 //   time_cmd COMMAND [ARGS...]   (its stdout and stderr go to /dev/null)
 //
 // Exits with the command's status (128+N if killed by signal N).
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
   }
   int status;
   while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      perror("time_cmd: waitpid");
+      return 127;
+    }
   }
   long long t1 = now_ns();
   printf("%lld\n", (t1 - t0) / 1000);

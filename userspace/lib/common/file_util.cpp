@@ -119,6 +119,7 @@ bool dir_is_empty_or_absent(const std::string& path) {
 void make_dirs(const std::string& path, int mode) {
   // Deepest first: where the directory or its parent exists (nearly always)
   // that is one call, not one failing mkdir per component from the root.
+  if (path.empty()) return;
   if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0 || errno == EEXIST) return;
   if (errno != ENOENT) throw_sys("mkdir " + path);
   size_t end = path.find_last_not_of('/');

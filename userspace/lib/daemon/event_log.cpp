@@ -186,6 +186,8 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
         // No target: the container set one descriptor owner more than it may hold.
         j["operation"] = "owner-quota";
         j["limit"] = ev.limit;
+      } else if (ev.access == CAPSA_TASK_OWNERS_FULL) {
+        j["operation"] = "owners-full";
       } else {
         j["operation"] = ev.access == CAPSA_TASK_SIGNAL ? "signal" : "ptrace";
         j["target_pid"] = ev.target_pid;

@@ -261,18 +261,40 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
   });
   for (int fd : {progs_.hits_fd(), progs_.user_hits_fd()})
     delete_if<capsa_hit_key>(fd, [&](const capsa_hit_key& k) { return !bound_.count(k.cgroup_id); });
-  // Owners noted for files a container once held: most files are gone,
-  // and a container that is no longer governed has its SIGIO judged no more.
-  if (int fd = progs_.fowners_fd(); fd >= 0)
-    delete_if<uint64_t>(fd, [&](uint64_t key) {
-      capsa_fowner o{};
-      return bpf_map_lookup_elem(fd, &key, &o) == 0 && !bound_.count(o.cgroup_id);
-    });
-  if (int fd = progs_.fowner_counts_fd(); fd >= 0)
-    delete_if<uint64_t>(fd, [&](uint64_t cgid) { return !bound_.count(cgid); });
+  sweep_fowners();
   for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
   inode_written_ = inode_live;
   swept_ = true;
+}
+
+void PolicyEnforcer::sweep_fowners() {
+  int fd = progs_.fowners_fd(), counts_fd = progs_.fowner_counts_fd();
+  if (fd < 0 || counts_fd < 0) return;
+  // Owners noted for files of a container no longer governed go: its SIGIO
+  // is judged no more. Each entry is read again just before it goes, as the
+  // kernel may have handed the file to a governed container since.
+  auto unbound = [&](uint64_t key) {
+    capsa_fowner o{};
+    return bpf_map_lookup_elem(fd, &key, &o) == 0 && !bound_.count(o.cgroup_id);
+  };
+  std::vector<uint64_t> doomed;
+  std::map<uint64_t, int64_t> held;
+  bpf::for_each_key<uint64_t>(fd, [&](const uint64_t& key) {
+    capsa_fowner o{};
+    if (bpf_map_lookup_elem(fd, &key, &o) != 0) return;
+    if (bound_.count(o.cgroup_id))
+      ++held[o.cgroup_id];
+    else
+      doomed.push_back(key);
+  });
+  for (uint64_t key : doomed)
+    if (unbound(key)) bpf_map_delete_elem(fd, &key);
+  // The counts the quota is checked against, made again from the entries:
+  // an earlier capsad's (or a pre-quota program's) entries are counted, and
+  // what two setters racing on one file put off is put right. An owner set
+  // between the walk and this write may be off by one until the next sweep.
+  delete_if<uint64_t>(counts_fd, [&](uint64_t cgid) { return !held.count(cgid); });
+  for (const auto& [cgid, n] : held) put(counts_fd, cgid, n, "pol_fowner_counts");
 }
 
 std::map<std::string, std::string> PolicyEnforcer::tiers() const {

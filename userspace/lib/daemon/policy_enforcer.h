@@ -122,6 +122,9 @@ private:
   };
   void write_inode_entries(const KnownContainer& c, const policy::CompiledPolicy& compiled, Bound& b,
                            InodeEntries& live);
+  // Drops the noted descriptor owners of containers no longer governed and
+  // rebuilds each container's count of them (BPF-LSM tier only).
+  void sweep_fowners();
   void collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live);
 
   bpf::PolicyProgs& progs_;
