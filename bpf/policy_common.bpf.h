@@ -208,7 +208,9 @@ report(const struct governed *g, const struct capsa_verdict *v, __u8 kind)
 	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	ev->kind = kind;
 	ev->action = v->action;
-	ev->enforced = !(g->bind->flags & CAPSA_BIND_AUDIT_ONLY);
+	/* Root and task confinement hold whatever the policy's mode. */
+	ev->enforced = kind == CAPSA_KIND_ROOT_ESCAPE || kind == CAPSA_KIND_TASK_ESCAPE ||
+		       !(g->bind->flags & CAPSA_BIND_AUDIT_ONLY);
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	exe_path(ev->binary, sizeof(ev->binary));
 	return ev;

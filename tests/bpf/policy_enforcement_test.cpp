@@ -14,6 +14,8 @@
 
 #include <fstream>
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "policy_fixture.h"
@@ -197,6 +199,26 @@ TEST_F(PolicyEnforcement, ReachingTheHostThroughProcRootIsKilledWithoutAnyPolicy
       << events();
   EXPECT_NE(events().find("\"path\":\"" + route + "\""), std::string::npos) << events();
   EXPECT_NE(events().find("\"rule\":\"root-confinement\""), std::string::npos) << events();
+}
+
+// Confinement is always on: under a policy in audit mode the escape is still
+// killed, and its event says so ("enforced": true).
+TEST_F(PolicyEnforcement, ConfinementHoldsUnderAnAuditModePolicyAndItsEventSaysEnforced) {
+  write_policy("audit.yaml", policy_yaml("audit", "  mode: audit\n" + deny_port(9907)));
+  auto [id, host] = beside_a_host_task("audit-escape");
+  ASSERT_GT(host, 0);
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, "cat /proc/" + std::to_string(host) + "/root/etc/hostname >/dev/null; echo rc=$?").out,
+            "rc=137\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"kind\":\"root-escape\"") != std::string::npos; }, 5000))
+      << events();
+  std::istringstream lines(events());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"kind\":\"root-escape\"") == std::string::npos) continue;
+    EXPECT_NE(line.find("\"policy\":\"audit\""), std::string::npos) << line;
+    EXPECT_NE(line.find("\"enforced\":true"), std::string::npos) << line;
+  }
 }
 
 TEST_F(PolicyEnforcement, ForbiddenSyscallIsKilled) {
