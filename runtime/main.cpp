@@ -15,19 +15,6 @@
 
 namespace {
 
-// exec puts one of capsa's own processes inside a running container: it runs
-// from a sealed copy (sealed_self.h). An argument spelling it re-executes
-// before the command line is even built, so the first process does not pay
-// for building and parsing it; a spurious match (a container named "exec")
-// costs one exec and nothing else. The exact check after parsing stays the
-// authority. create and run decide once they have read the config
-// (init_stub.h).
-bool may_enter_a_container(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "exec") return true;
-  return false;
-}
-
 using AddSubcommand = void (*)(CLI::App&, capsa::cli::Context);
 struct Subcommand {
   std::string_view name;
@@ -47,11 +34,9 @@ constexpr Subcommand kSubcommands[] = {
 // subcommands; where a page fault costs ~20 us (these VMs) that was ~1 ms of
 // a 25 ms `run`. Without a known name (--help, a typo) all are built, so
 // help and CLI11's errors see every subcommand.
-void add_subcommands(CLI::App& app, capsa::cli::Context ctx, const std::vector<std::string>& args) {
-  size_t at = capsa::cli::subcommand_at(args);
-  if (at != std::string::npos)
-    for (const auto& sub : kSubcommands)
-      if (sub.name == args[at]) return sub.add(app, ctx);
+void add_subcommands(CLI::App& app, capsa::cli::Context ctx, std::string_view named) {
+  for (const auto& sub : kSubcommands)
+    if (sub.name == named) return sub.add(app, ctx);
   AddSubcommand last = nullptr;
   for (const auto& sub : kSubcommands)
     if (sub.add != last) sub.add(app, ctx), last = sub.add;
@@ -61,7 +46,15 @@ void add_subcommands(CLI::App& app, capsa::cli::Context ctx, const std::vector<s
 
 int main(int argc, char** argv) {
   using namespace capsa;
-  if (may_enter_a_container(argc, argv)) {
+  std::vector<std::string> args(argv, argv + argc);
+  const size_t at = cli::subcommand_at(args);
+  const std::string named = at == std::string::npos ? "" : args[at];
+  // exec puts one of capsa's own processes inside a running container: it
+  // runs from a sealed copy (sealed_self.h), re-executed before the command
+  // line is even built, so the first process does not pay for building and
+  // parsing it. The exact check after parsing stays the authority. create
+  // and run decide once they have read the config (init_stub.h).
+  if (named == "exec") {
     try {
       container::reexec_from_sealed_copy(argv);
     } catch (const std::exception&) {
@@ -86,8 +79,7 @@ int main(int argc, char** argv) {
 
   cli::Action action;
   cli::Context ctx{g, action};
-  std::vector<std::string> args(argv, argv + argc);
-  add_subcommands(app, ctx, args);
+  add_subcommands(app, ctx, named);
   cli::mark_trailing_args(args);
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());

@@ -174,6 +174,14 @@ int serve(const Options& o) {
     }
     return std::string();
   };
+  // A policy event as a JSON line, named by its container, policy and rule;
+  // enforcer: who decided, when not the BPF programs.
+  auto write_policy_event = [&](const capsa_policy_event& ev, const std::string& enforcer_name = "") {
+    if (!events.enabled()) return;
+    auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
+    events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "",
+                        enforcer_name);
+  };
   std::optional<daemon::LandlockAudit> landlock_audit;
   if (o.landlock_events) {
     const std::string cgroup2 = layout.unified ? layout.unified->mount_point : "";
@@ -185,11 +193,8 @@ int serve(const Options& o) {
       ev.policy_id = rule->first;
       ev.rule_id = rule->second;
       if (ev.rule_id) policy_progs.count_hit(capsa_hit_key{ev.cgroup_id, ev.policy_id, ev.rule_id});
-      auto name = enforcer.rule_name(ev.policy_id, ev.rule_id);
       events_seen.inc();
-      if (!events.enabled()) return;
-      events.write_policy(ev, container_of(ev.cgroup_id), name ? name->policy : "", name ? name->rule : "",
-                          "landlock");
+      write_policy_event(ev, "landlock");
     }, o.root + "/audit-restore.json");
     spdlog::info("Landlock refusals are reported as events (audit, {})", landlock_audit->mode());
   }
@@ -197,11 +202,7 @@ int serve(const Options& o) {
   // with its fd keeper are taken back before a keeper of ours is started,
   // and their calls (waiting in the kernel since) are answered from here on.
   const bool task_confinement_by_seccomp = !policy_progs.tiers().lsm && layout.unified.has_value();
-  daemon::SeccompSupervisor supervisor(policy_progs, [&](const capsa_policy_event& ev) {
-    if (!events.enabled()) return;
-    auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
-    events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
-  });
+  daemon::SeccompSupervisor supervisor(policy_progs, [&](const capsa_policy_event& ev) { write_policy_event(ev); });
   auto previous = daemon::take_previous_listeners(o.root);
   std::mutex keeper_mu;
   std::optional<daemon::FdKeeper> keeper(daemon::FdKeeper::spawn(o.root, o.pin_root));
@@ -254,9 +255,7 @@ int serve(const Options& o) {
   drain("policy events", [&] {
     policy_progs.poll_events(200, [&](const capsa_policy_event& ev) {
       events_seen.inc();
-      if (!events.enabled()) return;
-      auto rule = enforcer.rule_name(ev.policy_id, ev.rule_id);
-      events.write_policy(ev, container_of(ev.cgroup_id), rule ? rule->policy : "", rule ? rule->rule : "");
+      write_policy_event(ev);
     });
   });
   workers.threads.emplace_back([&] {
