@@ -310,7 +310,8 @@ int capsa_direct_exit_openat2(struct syscall_trace_exit *ctx) { return open_exit
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int capsa_direct_exit_open_by_handle(struct syscall_trace_exit *ctx) { return open_exit_direct(ctx); }
 
-/* A connect(2) that succeeded on a unix socket whose peer was bound to a
+/* Kernels without the sk_data_ready tracepoint (before 6.3): a connect(2)
+ * that succeeded on a unix socket whose peer was bound to a
  * file outside the task's root (reached through /proc/PID/root, a leaked
  * directory fd...): the connection exists, the kill lands before the
  * process can send a byte. Datagrams sent with an address (sendto, sendmsg
@@ -346,11 +347,15 @@ static __always_inline void connected(const struct governed *g, long fd)
 }
 
 /* A datagram a contained task sent to a unix socket bound outside its root,
- * with an address (sendto, sendmsg) or not: the receiver's sk_data_ready
- * tracepoint fires in the sender as the datagram is queued, so the kill
- * lands as the send returns, and that one datagram has reached the
- * receiver. Every socket's wake-up passes here: other families and types
- * leave at the first two loads (stream sockets were judged at connect). */
+ * with an address (sendto, sendmsg) or not, or a connection it asked of a
+ * listening stream or seqpacket socket bound outside: the receiver's
+ * sk_data_ready tracepoint fires in the sender as the datagram or the
+ * connection is queued, so the kill lands as the send or connect returns,
+ * and that one datagram (or the connection) has reached the receiver.
+ * Judging connects here, not at connect's syscall exit, leaves no syscall
+ * tracepoint that root confinement always needs. Every socket's wake-up
+ * passes here: other families, and established stream sockets (their
+ * connection was judged), leave at the first loads. */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(capsa_unix_datagram, const struct sock *sk)
 {
@@ -361,7 +366,8 @@ int BPF_PROG(capsa_unix_datagram, const struct sock *sk)
 
 	/* Direct loads: a helper call per field would double a host socket's
 	 * cost here. */
-	if (sk->__sk_common.skc_family != AF_UNIX || sk->sk_type != SOCK_DGRAM)
+	if (sk->__sk_common.skc_family != AF_UNIX ||
+	    (sk->sk_type != SOCK_DGRAM && sk->__sk_common.skc_state != TCP_LISTEN))
 		return 0;
 	if (!governed_task(&g) || lsm_decides_files())
 		return 0;

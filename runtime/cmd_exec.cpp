@@ -122,6 +122,7 @@ void add_exec(CLI::App& app, Context ctx) {
       }
       req.preserve_fds = f->preserve_fds;
       req.capsad_socket = daemon::default_control_socket(g->store().root());
+      req.landlock_plan_file = g->store().dir_of(st->id) + "/landlock.json";
       auto ex = container::exec_in_container(*st, req);
       if (!f->pid_file.empty()) replace_file(f->pid_file, std::to_string(ex.pid), 0644);
       if (f->detach) return 0;

@@ -64,6 +64,8 @@ protected:
         },
         5000);
   }
+  // Whether capsad has the open exits attached (their links pinned).
+  bool exits_attached() { return std::filesystem::exists(pin_root_ + "/links/capsa_exit_openat"); }
   nlohmann::json container_status(const std::string& id) {
     auto st = status();
     for (const auto& c : st["containers"])
@@ -209,7 +211,9 @@ TEST_F(LandlockTier, WithoutTheFlagADeniedReadIsStillKilled) {
   EXPECT_TRUE(c["landlock"].is_null()) << c.dump(2);
 }
 
-TEST_F(LandlockTier, AuditModeInstallsNothing) {
+// Audit mode never blocks a rule: the ruleset holds root confinement alone,
+// and the open exits stay, as the audit rules must see the opens.
+TEST_F(LandlockTier, AuditModeInstallsRootConfinementOnly) {
   ASSERT_TRUE(capsad_with_policy("audit", "  mode: audit\n" + secret_rule("    landlock: true\n", "kill")));
   Bundle b({"/bin/sleep", "600"});
   with_secret(b);
@@ -218,7 +222,92 @@ TEST_F(LandlockTier, AuditModeInstallsNothing) {
             "TOKEN\nrc=0\nrc=0\n");
   auto c = container_status(id);
   ASSERT_TRUE(c.is_object());
-  EXPECT_TRUE(c["landlock"].is_null()) << c.dump(2);
+  ASSERT_TRUE(c["landlock"].is_object()) << c.dump(2);
+  EXPECT_EQ(c["landlock"]["rules"], 0) << c.dump(2);
+  EXPECT_EQ(c["files_by"], "tracepoint-kill") << c.dump(2);
+  EXPECT_TRUE(exits_attached());
+}
+
+// files.landlock: true confines each process to the container's root with
+// Landlock too: a host file reached through a leaked directory fd is refused
+// with EACCES before the open (the process goes on; without capsad the read
+// works, so the route is real). Once every governed container's processes
+// hold the complete ruleset of its policy, the open exits are detached: the
+// host's opens pay for no program. A container they must decide for (its
+// policy did not opt in), or a policy version with a rule the installed
+// rulesets lack, has them attached again before it is bound to it; unix
+// sockets outside the root are killed at sk_data_ready either way.
+TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerNeedsThem) {
+  TempDir host_dir("capsa-ll-root");
+  replace_file(host_dir.path() + "/host-file", "HOST\n");
+  UnixListener outside(host_dir.path() + "/host.sock");
+  ASSERT_TRUE(outside.ok()) << errno_text(errno);
+  Bundle leak({"/bin/sh", "-c",
+               "cat /proc/self/fd/3/host-file; echo rc=$?; /bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
+  with_secret(leak);  // every rule path in its root: its ruleset is complete
+  leak.save();
+  auto base = run_leaking_dir(leak, host_dir.path(), "ll-leak-base");
+  ASSERT_EQ(base.out, "HOST\nrc=0\nok\nrc=0\n") << base.err << " : the escape route does not exist here";
+
+  write_policy("plain.yaml", policy_yaml("plain", "  selector:\n    containers: [\"plain-*\"]\n", false));
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  std::string id = start_container(b, "ll-root");
+  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(container_status(id)["files_by"], "landlock") << status().dump(2);
+  EXPECT_EQ(status()["tiers"]["files"].get<std::string>().rfind("landlock (every governed", 0), 0u)
+      << status()["tiers"].dump(2);
+  // Landlock refuses the host file; the socket is killed at sk_data_ready.
+  auto r = run_leaking_dir(leak, host_dir.path(), "ll-leak");
+  EXPECT_EQ(r.out, "rc=1\nrc=137\n") << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  ASSERT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
+      << events();
+  // Its own files, and the denied ones, as before.
+  EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?; cat /secret/deep/token; echo rc=$?").out,
+            "rc=0\nrc=1\n");
+  EXPECT_FALSE(exits_attached()) << "an exec'd process that reported its ruleset keeps them detached";
+
+  // A container whose policy did not opt in is decided on the exits again:
+  // the leaked fd's read is killed.
+  r = run_leaking_dir(leak, host_dir.path(), "plain-leak");
+  EXPECT_EQ(r.out, "rc=137\nrc=137\n") << r.err;
+  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << "gone with it";
+
+  // A rule the init's ruleset lacks: the exits come back, and decide it there.
+  write_policy("ll.yaml", policy_yaml("ll", "  files:\n    landlock: true\n    rules:\n"
+                                            "      - {paths: [/secret/, /etc/shadow], access: [read, write, create]}\n"
+                                            "      - {paths: [/etc/hostname], access: [read]}\n"));
+  ASSERT_TRUE(file_rules_in_force("ll", 2));
+  ASSERT_TRUE(eventually([&] { return exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill");
+  // Back to rules every ruleset holds (the exec'd process's, from the
+  // version between, holds more: it refuses more, never less): Landlock
+  // decides alone again.
+  EXPECT_EQ(exec_in(id, "cat /etc/hostname; echo rc=$?").out, "rc=1\n");
+  write_policy("ll.yaml", policy_yaml("ll", secret_rule("    landlock: true\n")));
+  ASSERT_TRUE(file_rules_in_force("ll", 1));
+  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(sample_value(capsad_->metrics(), "capsa_container_policy_info",
+                         "container_id=\"" + id + "\",policy=\"ll\",files_by=\"landlock\""),
+            1)
+      << capsad_->metrics();
+
+  // kill -9: the processes keep their rulesets, so the exits need not come
+  // back while no capsad runs. A capsad started over the pins does not
+  // know what the processes hold: it attaches the exits as it binds them.
+  capsad_->kill_hard();
+  EXPECT_FALSE(exits_attached());
+  EXPECT_EQ(run_leaking_dir(leak, host_dir.path(), "ll-leak-nocapsad").out, "HOST\nrc=0\nok\nrc=0\n")
+      << "a container created while no capsad runs gets no ruleset (and no policy)";
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
+  start_capsad();
+  ASSERT_TRUE(bound(id));
+  EXPECT_TRUE(eventually([&] { return exits_attached(); }, 5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(exits_attached());
+  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill");
 }
 
 TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {
@@ -233,6 +322,9 @@ TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("/not-there/ does not exist in the container's root"), std::string::npos) << r.err;
   EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
+  // /not-there/ is the BPF tier's: the open exits stay for this container.
+  EXPECT_TRUE(exits_attached());
+  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill");
 }
 
 // At the kernel's limit of 16 stacked Landlock layers the init's ruleset is

@@ -451,8 +451,8 @@ TEST_F(UnixSocketConfinement, ASocketOutsideTheRootIsKilledAtConnectOrSendOnesIn
 
   start_capsad();  // no policy: confinement is always on
   ASSERT_TRUE(bound(id)) << status().dump(2);
-  EXPECT_NE(status()["tiers"]["root-confinement"].get<std::string>().find("datagrams sent to an address as the send "
-                                                                          "returns"),
+  EXPECT_NE(status()["tiers"]["root-confinement"].get<std::string>().find("at the receiver's sk_data_ready, as a "
+                                                                          "connect or a datagram send returns"),
             std::string::npos)
       << status()["tiers"].dump(2);
   EXPECT_EQ(exec_in(id, probe).out, "rc=137\n");
@@ -535,12 +535,12 @@ TEST_F(UnixSocketConfinement, AHostTasksMemOpenedThroughProcIsKilled) {
 }
 
 // Without BPF-LSM (this host) status and the tier metric say what is left:
-// unix sockets under root confinement by the connect kill, and task
+// unix sockets under root confinement by the sk_data_ready kill, and task
 // confinement by capsad's seccomp supervisor.
 TEST_F(UnixSocketConfinement, StatusAndTheTierMetricSayWhatThisHostEnforces) {
   start_capsad();
   auto tiers = status()["tiers"];
-  EXPECT_NE(tiers["root-confinement"].get<std::string>().find("unix sockets as connect(2) returns"), std::string::npos)
+  EXPECT_NE(tiers["root-confinement"].get<std::string>().find("unix sockets at the receiver's sk_data_ready"), std::string::npos)
       << tiers.dump(2);
   EXPECT_EQ(tiers["task-confinement"].get<std::string>().rfind("seccomp-notify (", 0), 0u) << tiers.dump(2);
   auto metrics = capsad_->metrics();

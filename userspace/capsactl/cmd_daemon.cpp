@@ -259,12 +259,15 @@ int status(const Options& o, const std::string& format) {
         out += (out.empty() ? "" : ",") + text(v, "policy") + "#" + std::to_string(v.value("policy_id", 0));
       return out.empty() ? std::string("-") : out;
     };
-    std::vector<std::vector<std::string>> lines = {{"ID", "POLICY", "FILES BY LANDLOCK", "SYSCALLS BY SECCOMP-NOTIFY",
-                                                    "SYSCALLS BY BPF-LSM", "SYSCALLS BY TRACEPOINT-KILL",
-                                                    "SELECTED BY"}};
+    // FILES BY: what decides the container's files (landlock alone: the
+    // open exits are not needed for it).
+    std::vector<std::vector<std::string>> lines = {{"ID", "POLICY", "FILES BY", "FILES BY LANDLOCK",
+                                                    "SYSCALLS BY SECCOMP-NOTIFY", "SYSCALLS BY BPF-LSM",
+                                                    "SYSCALLS BY TRACEPOINT-KILL", "SELECTED BY"}};
     for (const auto& c : containers)
-      lines.push_back({text(c, "id"), text(c, "policy"), landlock(c), syscalls(c, "seccomp-notify"), syscalls(c, "bpf-lsm"),
-                       syscalls(c, "tracepoint-kill"), text(c, "selected_by")});
+      lines.push_back({text(c, "id"), text(c, "policy"), text(c, "files_by"), landlock(c),
+                       syscalls(c, "seccomp-notify"), syscalls(c, "bpf-lsm"), syscalls(c, "tracepoint-kill"),
+                       text(c, "selected_by")});
     print_table(lines);
   }
 

@@ -192,6 +192,7 @@ int serve(const Options& o) {
       if (!rule) return;  // a domain capsa did not install (a host process's, or a pid reused since)
       ev.policy_id = rule->first;
       ev.rule_id = rule->second;
+      if (ev.rule_id == CAPSA_RULE_ROOT_CONFINEMENT) ev.kind = CAPSA_KIND_ROOT_ESCAPE;
       if (ev.rule_id) policy_progs.count_hit(capsa_hit_key{ev.cgroup_id, ev.policy_id, ev.rule_id});
       events_seen.inc();
       write_policy_event(ev, "landlock");
@@ -327,14 +328,19 @@ int serve(const Options& o) {
                  {"syscalls", daemon::seccomp_candidates(enforcer.syscall_rule_numbers(), task_confinement)}};
         if (task_confinement)
           reply["routed_when"] = container::arg_routes_to_json(daemon::task_confinement_arg_routes());
+        else if (task_confinement_by_seccomp)
+          reply["routed_when"] = container::arg_routes_to_json(daemon::signal_owner_arg_routes());
         std::string id = req.value("container_id", "");
         auto annotations = req.value("annotations", std::map<std::string, std::string>{});
         uint64_t cgid = req.value("cgroup_id", uint64_t{0});
         if (!id.empty() && cgid)
-          if (auto ll = enforcer.landlock_for(id, annotations, cgid))
+          if (auto ll = enforcer.landlock_for(id, annotations, cgid, req.value("init", false),
+                                              req.value("reports_landlock", false)))
             reply["landlock"] = {{"policy", ll->policy},
                                  {"policy_id", ll->policy_id},
                                  {"log", o.landlock_events},
+                                 {"root", true},
+                                 {"token", ll->token},
                                  {"rules", policy::landlock_denies_to_json(ll->denies)}};
       } catch (const nlohmann::json::exception& e) {
         return {{"ok", false}, {"error", std::string("seccomp-candidates: ") + e.what()}};
@@ -362,6 +368,18 @@ int serve(const Options& o) {
         }
       }
       supervisor.add(std::move(passed), info);
+      return {{"ok", true}};
+    }
+    if (cmd == "landlock-installed") {
+      try {
+        auto skipped = req.at("skipped");
+        bool known = enforcer.landlock_installed(req.at("cgroup_id").get<uint64_t>(), req.at("token").get<uint64_t>(),
+                                                 req.at("root").get<bool>(), skipped.is_array() && skipped.empty());
+        if (!known) return {{"ok", false}, {"error", "landlock-installed: no such hand-out (token " +
+                                                         req.at("token").dump() + ")"}};
+      } catch (const nlohmann::json::exception& e) {
+        return {{"ok", false}, {"error", std::string("landlock-installed: ") + e.what()}};
+      }
       return {{"ok", true}};
     }
     if (cmd == "sync") {

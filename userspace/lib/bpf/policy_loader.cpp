@@ -45,6 +45,13 @@ constexpr const char* kRawSysExit = "capsa_policy_sys_exit";
 // The per-syscall exit tracepoints: the open calls' and connect's.
 bool is_syscall_exit(bpf_program* prog) { return bpf_program__type(prog) == BPF_PROG_TYPE_TRACEPOINT; }
 
+constexpr const char* kConnectExit = "capsa_exit_connect";
+
+// The open calls' exits (either build): what set_file_hooks() attaches.
+bool is_open_exit(bpf_program* prog) {
+  return is_syscall_exit(prog) && bpf_program__name(prog) != std::string_view(kConnectExit);
+}
+
 // The open exits built on direct loads (bpf/file_walk_direct.bpf.h).
 bool is_direct_exit(bpf_program* prog) {
   return std::string_view(bpf_program__name(prog)).starts_with("capsa_direct_exit_");
@@ -101,6 +108,10 @@ bool pinned(const std::string& path) { return ::access(path.c_str(), F_OK) == 0;
 // the opens. Pins of whichever is not in use, left by an earlier capsad,
 // are removed once the other is attached.
 void PolicyProgs::attach_exits(const std::string& links_dir) {
+  // The open exits stay only where an earlier capsad had them in force
+  // (taken over without a gap); otherwise they are attached here to learn
+  // that they can be, and then left to the first set_file_hooks().
+  bool earlier_opens = pinned(links_dir + "/capsa_exit_openat");
   std::vector<std::pair<bpf_link*, std::string>> attached;
   std::string failure = ensure_tracefs_mounted();
   struct bpf_program* prog;
@@ -116,7 +127,13 @@ void PolicyProgs::attach_exits(const std::string& links_dir) {
   std::vector<std::string> stale;
   if (failure.empty()) {
     for (auto& [link, name] : attached) {
-      links_.push_back(link);
+      bool open = name != kConnectExit;
+      if (open && !earlier_opens) {
+        bpf_link__destroy(link);
+        ::unlink((links_dir + "/" + name).c_str());  // a stray of a capsad killed while attaching them
+        continue;
+      }
+      (open ? file_exits_ : links_).push_back(link);
       pin_link(link, links_dir, name);
     }
     stale.push_back(kRawSysExit);
@@ -149,10 +166,11 @@ void PolicyProgs::hook_unix_datagrams(const std::string& links_dir, bool on) {
   tiers_.unix_datagrams = true;
 }
 
-void PolicyProgs::unpin_exits(const std::string& links_dir) {
+void PolicyProgs::unpin_exits(const std::string& links_dir, bool opens_only) {
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
-    if (is_syscall_exit(prog) || bpf_program__name(prog) == std::string_view(kRawSysExit))
+    if (opens_only ? is_open_exit(prog)
+                   : is_syscall_exit(prog) || bpf_program__name(prog) == std::string_view(kRawSysExit))
       ::unlink((links_dir + "/" + exit_pin_name(prog)).c_str());
   }
 }
@@ -177,6 +195,44 @@ void PolicyProgs::hook(bpf_program* prog, bpf_link*& link, bool on) {
     if (link) bpf_link__destroy(std::exchange(link, nullptr));
     spdlog::info("detached {}: no policy in force needs it", name);
   }
+}
+
+void PolicyProgs::set_file_hooks(bool on) {
+  if (tiers_.lsm || !tiers_.per_syscall_exits || on == !file_exits_.empty()) return;
+  struct bpf_program* prog;
+  if (on) {
+    std::vector<bpf_link*> attached;
+    try {
+      bpf_object__for_each_program(prog, skel_->obj) {
+        if (!is_open_exit(prog) || !bpf_program__autoload(prog)) continue;
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link) throw_bpf(std::string("attach BPF program ") + bpf_program__name(prog), -errno);
+        attached.push_back(link);
+        pin_link(link, links_dir_, exit_pin_name(prog));
+      }
+    } catch (const Error& e) {
+      for (auto* l : attached) bpf_link__destroy(l);
+      unpin_exits(links_dir_, /*opens_only=*/true);
+      // Files must still be decided: by the raw sys_exit program, on every
+      // syscall exit (it kills condemned tasks too), for good.
+      spdlog::error("the open exits could not be attached ({}): opened files are decided on every syscall exit",
+                    e.what());
+      bpf_link* raw = bpf_program__attach(skel_->progs.capsa_policy_sys_exit);
+      if (!raw) throw_bpf(std::string("attach BPF program ") + kRawSysExit, -errno);
+      links_.push_back(raw);
+      pin_link(raw, links_dir_, kRawSysExit);
+      tiers_.per_syscall_exits = false;
+      return;
+    }
+    file_exits_ = std::move(attached);
+    spdlog::info("attached the open exits: a governed container's files are not all decided by Landlock");
+    return;
+  }
+  // Pins first: once our fds go too, nothing holds the links.
+  unpin_exits(links_dir_, /*opens_only=*/true);
+  for (auto* l : file_exits_) bpf_link__destroy(l);
+  file_exits_.clear();
+  spdlog::info("detached the open exits: every governed container's files are decided by Landlock");
 }
 
 void PolicyProgs::set_syscall_hooks(bool syscall_rules, bool doomed_kills) {
@@ -241,7 +297,10 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   if (!kernel_has_sk_data_ready()) {
     bpf_program__set_autoload(p.skel_->progs.capsa_unix_datagram, false);
     spdlog::info("this kernel has no sk_data_ready tracepoint: unix datagrams sent to an address are not checked "
-                 "without BPF-LSM");
+                 "without BPF-LSM, unix connects are judged at connect's syscall exit");
+  } else {
+    // Connects are judged where datagrams are (capsa_unix_datagram).
+    bpf_program__set_autoload(p.skel_->progs.capsa_exit_connect, false);
   }
   if (int err = policy_bpf__load(p.skel_))
     throw Error("load BPF programs (policy): " + errno_text(-err) + " (a map pinned by another capsad version under " +
@@ -295,6 +354,10 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   else
     p.attach_exits(dirs.links);
   p.hook_unix_datagrams(dirs.links, !p.tiers_.lsm);
+  // Connects are judged at sk_data_ready now that it is in: an earlier
+  // capsad's connect exit goes.
+  if (!bpf_program__autoload(p.skel_->progs.capsa_exit_connect))
+    ::unlink((dirs.links + "/" + kConnectExit).c_str());
   // An earlier capsad's on-demand hooks stay in force (ours replace them
   // without a gap) until the first set_syscall_hooks() decides.
   if (pinned(dirs.links + "/capsa_policy_sys_enter"))
@@ -314,12 +377,14 @@ PolicyProgs::PolicyProgs(PolicyProgs&& o) noexcept
       links_dir_(std::move(o.links_dir_)),
       sys_enter_(std::exchange(o.sys_enter_, nullptr)),
       doomed_(std::exchange(o.doomed_, nullptr)),
+      file_exits_(std::move(o.file_exits_)),
       tiers_(std::move(o.tiers_)) {}
 
 PolicyProgs::~PolicyProgs() {
   ring_.reset();
   if (sys_enter_) links_.push_back(sys_enter_);
   if (doomed_) links_.push_back(doomed_);
+  links_.insert(links_.end(), file_exits_.begin(), file_exits_.end());
   release_links(links_);
   if (lsm_skel_) policy_lsm_bpf__destroy(lsm_skel_);
   if (skel_) policy_bpf__destroy(skel_);

@@ -71,6 +71,18 @@ public:
   bool syscall_rules_hooked() const { return sys_enter_ != nullptr; }
   bool doomed_kills_hooked() const { return doomed_ != nullptr || !tiers_.per_syscall_exits; }
 
+  // The open calls' exits (tracepoint tier, per-syscall exits): attached
+  // unless every governed container's files are decided by Landlock (root
+  // confinement and every file rule of its policy in each of its
+  // processes' rulesets), as then they would only cost every open on the
+  // host. Pinned like the others; at start they are attached only where an
+  // earlier capsad had them pinned (replaced without a gap), until the
+  // first call here. No-op under
+  // BPF-LSM (not attached) and with the raw sys_exit fallback (which also
+  // kills condemned tasks). Idempotent.
+  void set_file_hooks(bool on);
+  bool file_hooks_attached() const { return !tiers_.lsm && (!tiers_.per_syscall_exits || !file_exits_.empty()); }
+
   int bindings_fd() const;
   int defaults_fd() const;
   int exec_fd() const;
@@ -103,8 +115,9 @@ private:
   // The datagram check where the kernel has its tracepoint; pinned, or
   // (on = false, BPF-LSM decides) an earlier capsad's pin removed.
   void hook_unix_datagrams(const std::string& links_dir, bool on);
-  // Removes the pins of the exits (either kind) an earlier capsad attached.
-  void unpin_exits(const std::string& links_dir);
+  // Removes the pins of the exits (either kind) an earlier capsad attached;
+  // opens_only: the open calls' alone.
+  void unpin_exits(const std::string& links_dir, bool opens_only = false);
   // Attaches (or detaches) `prog` under its pin name; `link` is its link.
   void hook(bpf_program* prog, bpf_link*& link, bool on);
 
@@ -116,6 +129,7 @@ private:
   std::string links_dir_;
   bpf_link* sys_enter_ = nullptr;  // on demand, see set_syscall_hooks()
   bpf_link* doomed_ = nullptr;
+  std::vector<bpf_link*> file_exits_;  // the open exits, see set_file_hooks()
   EnforcementTiers tiers_;
 };
 

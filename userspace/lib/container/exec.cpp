@@ -74,6 +74,8 @@ ino_t ns_inode(const std::string& path) {
       landlock = build_landlock_ruleset(*landlock_plan, -1);
       if (!sync_send(sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
         throw Error("runtime gone before the Landlock ruleset was installed");
+      auto ack = sync_recv(sync_fd);
+      if (!ack || *ack != kSyncLandlockAck) throw Error("runtime gone before capsad had the Landlock report");
     }
     become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy,
                    landlock ? &*landlock : nullptr);
@@ -125,7 +127,13 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
       req.capsad_socket.empty() ? PolicyFromCapsad{}
                                 : policy_from_capsad(req.capsad_socket, req.seccomp ? &*req.seccomp : nullptr, st.id,
                                                      st.annotations, st.cgroup_id,
-                                                     ns_inode(base + "pid") == ns_inode("/proc/self/ns/pid"));
+                                                     ns_inode(base + "pid") == ns_inode("/proc/self/ns/pid"),
+                                                     /*init=*/false);
+  if (!req.landlock_plan_file.empty()) {
+    keep_landlock_plan(req.landlock_plan_file, from_capsad);
+    from_capsad.landlock = landlock_plan_for(req.landlock_plan_file, from_capsad);
+  }
+  if (from_capsad.landlock) from_capsad.landlock->host_devices = host_mounted_devices();
   auto& policy = from_capsad.seccomp;
 
   auto sync = make_sync_pair();
@@ -150,7 +158,10 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
         continue;
       }
       if (msg->msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
-        log_landlock_summary(st.id, msg->msg.substr(std::string(kSyncLandlock).size() + 1));
+        if (from_capsad.landlock)
+          landlock_installed(req.capsad_socket, *from_capsad.landlock, st.id, st.cgroup_id,
+                             msg->msg.substr(std::string(kSyncLandlock).size() + 1));
+        if (!sync_send(sync.runtime_end.get(), kSyncLandlockAck)) throw Error("exec'd process exited during setup");
         continue;
       }
       if (msg->msg == kSyncPolicyNotify && msg->fd && policy) {

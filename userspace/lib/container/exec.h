@@ -25,6 +25,8 @@ struct ExecRequest {
   // capsad's control socket: the process gets capsad's filter for policy
   // syscall rules when capsad listens there (container/policy_seccomp.h).
   std::string capsad_socket;
+  // The container's kept Landlock plan (container/policy_seccomp.h).
+  std::string landlock_plan_file;
 };
 
 struct Executed {

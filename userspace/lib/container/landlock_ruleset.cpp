@@ -5,11 +5,18 @@
 #include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
+#include <utility>
 
 #include "common/error.h"
 #include "container/path_resolve.h"
@@ -54,6 +61,22 @@ uint64_t rights_of(uint8_t access, bool dir, int abi) {
   return r;
 }
 
+// What a read-only mount refuses anyway: never granted on one, as the
+// grant names the inode, which a host descriptor may reach through a
+// writable mount of the same file system.
+constexpr uint64_t kWriteRights = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kMake |
+                                  LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR;
+
+// Every file access the kernel's Landlock ABI can refuse.
+uint64_t all_rights(int abi) {
+  uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+               LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | kMake;
+  if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  if (abi >= 5) r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  return r;
+}
+
 // The denied paths as a tree of their real (symlink-free) components.
 struct Node {
   std::map<std::string, Node> kids;
@@ -67,12 +90,69 @@ uint64_t fold_below(Node& n) {
   return n.below;
 }
 
+struct MountSeen {
+  std::string point;  // as the caller sees it
+  dev_t dev = 0;
+  bool read_only = false;
+};
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The mounts the caller sees (those beneath its root); nullopt without /proc.
+std::optional<std::vector<MountSeen>> mounts_seen() {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return std::nullopt;
+  std::vector<MountSeen> out;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, fs_root, point, options;
+    fields >> id >> parent >> dev >> fs_root >> point >> options;
+    unsigned maj = 0, min = 0;
+    if (std::sscanf(dev.c_str(), "%u:%u", &maj, &min) != 2) continue;
+    bool ro = options == "ro" || options.rfind("ro,", 0) == 0;
+    // The super block's own options, after the separator, may say ro too.
+    for (std::string f; fields >> f && f != "-";) {}
+    std::string type, source, super;
+    fields >> type >> source >> super;
+    ro = ro || super == "ro" || super.rfind("ro,", 0) == 0;
+    out.push_back({unescape(point), makedev(maj, min), ro});
+  }
+  return out;
+}
+
+// The mount a directory entry (or the directory itself, name "") is on.
+uint64_t mount_id(int dir_fd, const char* name) {
+  struct statx stx {};
+  int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+  if (::statx(dir_fd, name, flags, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID)) return 0;
+  return stx.stx_mnt_id;
+}
+
+bool read_only_mount(int fd) {
+  struct statvfs sv {};
+  return ::fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
 class Builder {
 public:
-  Builder(LandlockRuleset& out) : out_(out) {}
+  Builder(LandlockRuleset& out, const std::set<dev_t>& host_devices, const std::vector<MountSeen>& mounts)
+      : out_(out), host_devices_(host_devices), mounts_(mounts) {}
 
   void grant(int fd, uint64_t rights, bool dir, const std::string& path) {
     rights &= out_.handled & (dir ? ~0ULL : kFileRights);
+    if (out_.confine_root && read_only_mount(fd)) rights &= ~kWriteRights;
     if (!rights) return;
     landlock_path_beneath_attr attr{};
     attr.allowed_access = rights;
@@ -93,6 +173,7 @@ public:
       ::close(list_fd);
       throw_sys("Landlock ruleset of policy " + out_.policy + ": list " + (path.empty() ? "/" : path), err);
     }
+    uint64_t here = out_.confine_root ? mount_id(dir_fd, "") : 0;
     std::vector<std::string> names;
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
@@ -112,6 +193,13 @@ public:
       if (S_ISLNK(st.st_mode)) continue;
       bool dir = S_ISDIR(st.st_mode);
       auto kid = node.kids.find(name);
+      // A mount of a host file system with mounts of its own beneath (a
+      // shared sysfs and its masked paths): what those cover can be read
+      // through the host's mount by a host descriptor, under this grant.
+      if (out_.confine_root && here && mount_id(dir_fd, name.c_str()) != here && host_devices_.count(st.st_dev) &&
+          std::any_of(mounts_.begin(), mounts_.end(),
+                      [&](const MountSeen& m) { return m.point.rfind(at + "/", 0) == 0; }))
+        out_.root_gaps.push_back(at + " (a mount of a file system the host has mounted, with mounts beneath it)");
       if (kid == node.kids.end()) {
         grant(fd.get(), rights, dir, at);
         continue;
@@ -125,12 +213,23 @@ public:
 
 private:
   LandlockRuleset& out_;
+  const std::set<dev_t>& host_devices_;
+  const std::vector<MountSeen>& mounts_;
 };
 
 }  // namespace
 
 nlohmann::json LandlockRuleset::summary() const {
-  return {{"policy", policy}, {"abi", abi}, {"grants", grants}, {"skipped", skipped}, {"build_us", build_us}};
+  return {{"policy", policy},   {"abi", abi},         {"root", confine_root}, {"root_gaps", root_gaps},
+          {"grants", grants},   {"skipped", skipped}, {"build_us", build_us}};
+}
+
+std::set<dev_t> host_mounted_devices() {
+  auto mounts = mounts_seen();
+  if (!mounts) throw_sys("read /proc/self/mountinfo");
+  std::set<dev_t> out;
+  for (const auto& m : *mounts) out.insert(m.dev);
+  return out;
 }
 
 int landlock_abi() {
@@ -143,6 +242,7 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   LandlockRuleset out;
   out.policy = plan.policy;
   out.log = plan.log;
+  out.confine_root = plan.confine_root;
   const std::string what = "Landlock ruleset of policy " + plan.policy;
   long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0)
@@ -152,6 +252,19 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
 
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw_sys(what + ": open /");
+  // Landlock rules name inodes and are checked along the path a file is
+  // reached by: a denied file with another name (a hard link, a second
+  // mount of its file system) reached by that name is granted by whatever
+  // covers it there. The BPF tier keys on the inode and still refuses.
+  std::vector<MountSeen> seen;
+  std::map<dev_t, int> mounts;
+  if (plan.confine_root) {
+    if (auto m = mounts_seen())
+      seen = std::move(*m);
+    else
+      out.root_gaps.push_back("/proc/self/mountinfo (unreadable: the container's mounts are unknown)");
+    for (const auto& m : seen) ++mounts[m.dev];
+  }
   Node tree;
   for (const auto& d : plan.denies) {
     std::string written = policy::pattern_text(d.path);
@@ -171,6 +284,9 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_sys(what + ": stat " + written);
     uint64_t rights = rights_of(d.access, S_ISDIR(st.st_mode), out.abi);
+    if (plan.confine_root && ((!S_ISDIR(st.st_mode) && st.st_nlink > 1) || mounts[st.st_dev] > 1))
+      out.root_gaps.push_back(written + " (denied, but reachable by another name: a hard link, or another mount of "
+                                        "its file system)");
     Node* n = &tree;
     for (size_t i = 1; i < real.size();) {
       size_t j = real.find('/', i);
@@ -181,6 +297,7 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
     n->deny |= rights;
     out.handled |= rights;
   }
+  if (plan.confine_root) out.handled |= all_rights(out.abi);
   if (!out.handled) return out;  // every path skipped: nothing to refuse
   fold_below(tree);
   // Without REFER handled, every ruleset refuses linking or renaming into
@@ -191,11 +308,36 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   RulesetAttr attr{out.handled};
   out.fd.reset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
   if (!out.fd) throw_sys(what + ": landlock_create_ruleset (ABI " + std::to_string(out.abi) + ")");
-  Builder b(out);
+  Builder b(out, plan.host_devices, seen);
   if (out.abi >= 2) b.grant(root.get(), LANDLOCK_ACCESS_FS_REFER, true, "/");
   uint64_t rights = out.handled & ~LANDLOCK_ACCESS_FS_REFER & ~tree.deny;
   b.grant(root.get(), rights & ~tree.below, true, "/");
   b.distribute(tree, root.get(), "", rights & tree.below);
+  // A read-only root got no write rights above: each writable mount in it
+  // gets them beneath itself, less what the rules deny there.
+  if (plan.confine_root && read_only_mount(root.get()))
+    for (const auto& m : seen) {
+      if (m.read_only || m.point == "/" || m.point.empty() || m.point[0] != '/') continue;
+      uint64_t denied = tree.deny;
+      const Node* n = &tree;
+      for (size_t i = 1; n && i < m.point.size();) {
+        size_t j = m.point.find('/', i);
+        if (j == std::string::npos) j = m.point.size();
+        auto k = n->kids.find(m.point.substr(i, j - i));
+        n = k == n->kids.end() ? nullptr : &k->second;
+        if (n) denied |= n->deny;
+        i = j + 1;
+      }
+      uint64_t w = kWriteRights & ~denied & ~(n ? n->below : 0);
+      open_how how{};
+      how.flags = O_PATH | O_CLOEXEC;
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+      UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), m.point.c_str() + 1, &how, sizeof how)));
+      if (!fd) continue;  // gone since, or behind a symlink: nothing to grant
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) continue;
+      b.grant(fd.get(), w, S_ISDIR(st.st_mode), m.point);
+    }
   if (grant_write_fd >= 0) b.grant(grant_write_fd, LANDLOCK_ACCESS_FS_WRITE_FILE, false, "the exec fifo");
   out.build_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());

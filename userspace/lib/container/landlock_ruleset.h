@@ -19,7 +19,10 @@
 // everywhere, so Landlock only refuses those that would gain access).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,23 +34,51 @@
 namespace capsa::container {
 
 // What capsad hands the runtime for one process: the policy's name (for
-// messages) and its deny and kill file rules.
+// messages), its deny and kill file rules, and whether the ruleset also
+// confines the process to the container's root: every file access Landlock
+// knows is then handled and granted only beneath "/", so nothing outside
+// the root can be opened, executed, created or removed (the file-root
+// confinement the BPF tier otherwise carries out by killing, after the open).
 struct LandlockPlan {
   std::string policy;
   std::vector<policy::LandlockDeny> denies;
   bool log = false;  // capsad reads Landlock's audit records (--landlock-events)
+  bool confine_root = false;
+  uint64_t token = 0;  // capsad's name for this hand-out, sent back once installed
+  // Filled by the runtime before the process is forked: the file systems
+  // mounted in the runtime's (the host's) mount namespace, by device. A
+  // grant on a mount of one of them can be used through the host's mount
+  // too (see LandlockRuleset::root_gaps).
+  std::set<dev_t> host_devices;
 };
+
+// Devices of the file systems mounted in the caller's mount namespace
+// (/proc/self/mountinfo). Throws Error when it cannot be read.
+std::set<dev_t> host_mounted_devices();
 
 struct LandlockRuleset {
   std::string policy;
   UniqueFd fd;
   int abi = 0;
   bool log = false;                  // ask Landlock to log refusals (ABI 7)
+  bool confine_root = false;         // every access handled, granted beneath "/" only
   uint64_t handled = 0;              // LANDLOCK_ACCESS_FS_* refused unless granted
   size_t grants = 0;                 // path-beneath rules in the ruleset
   std::vector<std::string> skipped;  // rule paths that do not exist in the root (as written)
+  // Where root confinement by Landlock is weaker than the BPF tier's, which
+  // judges the mount a file is reached through, not only its inode (a grant
+  // names an inode, which a host descriptor may reach through the host's
+  // own mount): a grant on a mount of a file system the host has mounted,
+  // with mounts beneath it (a shared sysfs and its masked paths), whose
+  // covered files a host descriptor would reach; or a denied path with a
+  // second name (a hard link, another mount of its file system), by which
+  // the deny does not hold. capsad keeps the BPF tier on for such a
+  // container. Empty when not confine_root. (Write rights are never granted
+  // on a read-only mount, so its files stay read-only that way too.)
+  std::vector<std::string> root_gaps;
   uint64_t build_us = 0;             // time spent resolving paths and adding rules
-  // {"policy", "abi", "grants", "skipped", "build_us"}: what the runtime logs.
+  // {"policy", "abi", "root", "root_gaps", "grants", "skipped", "build_us"}:
+  // what the runtime logs and reports to capsad.
   nlohmann::json summary() const;
 };
 

@@ -272,7 +272,9 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
   // capsad's Landlock rules come with them, in the same request.
   auto from_capsad = policy_from_capsad(daemon::default_control_socket(store.root()),
                                         spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, opts.id,
-                                        spec.annotations, cgroup_id, shares_our_pid_namespace(spec));
+                                        spec.annotations, cgroup_id, shares_our_pid_namespace(spec), /*init=*/true);
+  keep_landlock_plan(dir.path() + "/landlock.json", from_capsad);
+  if (from_capsad.landlock) from_capsad.landlock->host_devices = host_mounted_devices();
   auto& policy_filter = from_capsad.seccomp;
   if (policy_filter) plan.policy_seccomp = &policy_filter->filter;
   if (from_capsad.landlock) plan.landlock = &*from_capsad.landlock;
@@ -352,7 +354,10 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
       continue;
     }
     if (msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
-      log_landlock_summary(opts.id, msg.substr(std::string(kSyncLandlock).size() + 1));
+      if (from_capsad.landlock)
+        landlock_installed(daemon::default_control_socket(store.root()), *from_capsad.landlock, opts.id, cgroup_id,
+                           msg.substr(std::string(kSyncLandlock).size() + 1));
+      if (!sync_send(sync.runtime_end.get(), kSyncLandlockAck)) throw Error("container init exited during setup");
       continue;
     }
     if (msg == kSyncPolicyNotify && reply->fd && policy_filter) {

@@ -3,14 +3,27 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "daemon/control_socket.h"
 
 namespace capsa::container {
 
+namespace {
+
+// {"policy", "rules", "log", "root", "token"}: capsad's reply and the kept plan alike.
+LandlockPlan landlock_plan_from_json(const nlohmann::json& ll, const std::string& origin) {
+  if (!ll.is_object() || !ll.contains("policy") || !ll["policy"].is_string() || !ll.contains("rules"))
+    throw Error(origin + ": expected {\"policy\": name, \"rules\": [...]}, got " + ll.dump());
+  return LandlockPlan{ll["policy"].get<std::string>(), policy::landlock_denies_from_json(ll["rules"], origin + ".rules"),
+                      ll.value("log", false), ll.value("root", false), ll.value("token", uint64_t{0})};
+}
+
+}  // namespace
+
 PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Seccomp* profile,
                                     const std::string& container_id,
                                     const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
-                                    bool shares_pid_ns) {
+                                    bool shares_pid_ns, bool init) {
   PolicyFromCapsad out;
   if (!cgroup_id) return out;
   // The container and its annotations let capsad pick the policy that will
@@ -19,7 +32,9 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
                         {"container_id", container_id},
                         {"cgroup_id", cgroup_id},
                         {"annotations", annotations},
-                        {"shares_pid_ns", shares_pid_ns}};
+                        {"shares_pid_ns", shares_pid_ns},
+                        {"init", init},
+                        {"reports_landlock", true}};
   std::optional<nlohmann::json> listening;
   try {
     listening = daemon::control_request_if_listening(socket, req, 5000);
@@ -31,18 +46,14 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
     spdlog::debug("container {}: no capsad at {}: no policy seccomp filter or Landlock ruleset", container_id, socket);
     return out;
   }
+  out.capsad_answered = true;
   const nlohmann::json& reply = *listening;
   if (!reply.value("ok", false) || !reply.contains("syscalls"))
     throw Error("container " + container_id + ": capsad at " + socket +
                 " refused seccomp-candidates: " + reply.value("error", reply.dump()));
   if (auto ll = reply.find("landlock"); ll != reply.end() && !ll->is_null()) {
-    std::string origin = "capsad at " + socket + ": seccomp-candidates: \"landlock\"";
-    if (!ll->is_object() || !ll->contains("policy") || !(*ll)["policy"].is_string() || !ll->contains("rules"))
-      throw Error(origin + ": expected {\"policy\": name, \"rules\": [...]}, got " + ll->dump());
-    LandlockPlan plan{(*ll)["policy"].get<std::string>(),
-                      policy::landlock_denies_from_json((*ll)["rules"], origin + ".rules"),
-                      ll->value("log", false)};
-    if (!plan.denies.empty()) out.landlock = std::move(plan);
+    auto plan = landlock_plan_from_json(*ll, "capsad at " + socket + ": seccomp-candidates: \"landlock\"");
+    if (!plan.denies.empty() || plan.confine_root) out.landlock = std::move(plan);
   }
   if (profile && profile->uses_notify()) {
     spdlog::info("container {}: linux.seccomp has its own SCMP_ACT_NOTIFY listener; policy syscall rules are "
@@ -65,16 +76,70 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
   return out;
 }
 
-// The runtime's log line for a ruleset the process built.
-void log_landlock_summary(const std::string& container_id, const std::string& text) {
+void landlock_installed(const std::string& socket, const LandlockPlan& plan, const std::string& container_id,
+                        uint64_t cgroup_id, const std::string& text) {
   nlohmann::json s = nlohmann::json::parse(text, nullptr, false);
-  if (s.is_discarded()) return;
-  spdlog::info("container {}: Landlock ruleset of policy {} (ABI {}, {} grants, built in {} us) installed",
-               container_id, s.value("policy", ""), s.value("abi", 0), s.value("grants", 0), s.value("build_us", 0));
-  for (const auto& p : s.value("skipped", nlohmann::json::array()))
+  if (s.is_discarded() || !s.is_object()) {
+    spdlog::warn("container {}: Landlock: unreadable report from the process: {}", container_id, text);
+    return;
+  }
+  spdlog::info("container {}: Landlock ruleset of policy {} (ABI {}, {}{} grants, built in {} us) installed",
+               container_id, s.value("policy", ""), s.value("abi", 0), s.value("root", false) ? "root confined, " : "",
+               s.value("grants", 0), s.value("build_us", 0));
+  auto skipped = s.value("skipped", nlohmann::json::array());
+  for (const auto& p : skipped)
     spdlog::warn("container {}: Landlock: {} does not exist in the container's root: not in the ruleset "
                  "(a path created later is covered by the BPF tier only)",
                  container_id, p.is_string() ? p.get<std::string>() : p.dump());
+  auto gaps = s.value("root_gaps", nlohmann::json::array());
+  for (const auto& g : gaps)
+    spdlog::info("container {}: Landlock: {}: root confinement stays with the BPF tier too", container_id,
+                 g.is_string() ? g.get<std::string>() : g.dump());
+  if (!plan.token) return;
+  nlohmann::json req = {{"cmd", "landlock-installed"},
+                        {"container_id", container_id},
+                        {"cgroup_id", cgroup_id},
+                        {"token", plan.token},
+                        {"root", s.value("root", false) && gaps.empty()},
+                        {"skipped", skipped}};
+  // Before the process runs: capsad attaches what the ruleset leaves to the
+  // BPF tier first. A capsad gone since the hand-out is fine (a restarted
+  // one knows nothing of the ruleset and keeps the BPF tier on).
+  std::optional<nlohmann::json> reply;
+  try {
+    reply = daemon::control_request_if_listening(socket, req, 5000);
+  } catch (const Error& e) {
+    throw Error("container " + container_id + ": report the Landlock ruleset to capsad: " + e.what(), e.sys_errno());
+  }
+  if (reply && !reply->value("ok", false))
+    throw Error("container " + container_id + ": capsad refused the Landlock report: " +
+                reply->value("error", reply->dump()));
+}
+
+void keep_landlock_plan(const std::string& file, const PolicyFromCapsad& got) {
+  if (!got.capsad_answered) return;
+  if (!got.landlock) {
+    ::unlink(file.c_str());
+    return;
+  }
+  const auto& p = *got.landlock;
+  nlohmann::json j = {{"policy", p.policy},
+                      {"rules", policy::landlock_denies_to_json(p.denies)},
+                      {"log", p.log},
+                      {"root", p.confine_root}};
+  replace_file(file, j.dump() + "\n", 0600);
+}
+
+std::optional<LandlockPlan> landlock_plan_for(const std::string& file, const PolicyFromCapsad& got) {
+  if (got.capsad_answered) return got.landlock;
+  auto text = read_file_if_exists(file);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw Error(file + ": not JSON (the container's kept Landlock plan)");
+  auto plan = landlock_plan_from_json(j, file);
+  plan.token = 0;  // nobody to report to
+  spdlog::info("no capsad listening: the process gets the container's kept Landlock ruleset (policy {})", plan.policy);
+  return plan;
 }
 
 void hand_listener_to_capsad(const PolicySeccomp& p, const std::string& container_id, uint64_t cgroup_id, pid_t pid,

@@ -37,21 +37,41 @@ struct PolicySeccomp {
 struct PolicyFromCapsad {
   std::optional<PolicySeccomp> seccomp;   // nullopt: no filter (see above)
   std::optional<LandlockPlan> landlock;   // nullopt: the policy did not opt in, or has nothing to refuse
+  bool capsad_answered = false;           // false: no capsad listening
 };
 
 // Both empty when capsad does not listen on `socket` or the container has no
 // cgroup v2 id (capsad could not tell which policy binds it). shares_pid_ns:
 // the container's tasks see the runtime's pid namespace (capsad then also
-// asks for the calls that signal or trace other tasks). Other failures
-// to reach capsad, and replies that do not parse, throw.
+// asks for the calls that signal or trace other tasks). init: the process
+// is the container's first (create), whose ruleset every later process of
+// the container inherits. Other failures to reach capsad, and replies that
+// do not parse, throw.
 PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Seccomp* profile,
                                     const std::string& container_id,
                                     const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
-                                    bool shares_pid_ns);
+                                    bool shares_pid_ns, bool init);
 
-// Logs what a process reported after building its Landlock ruleset (the
-// kSyncLandlock message): installed, and which rule paths were skipped.
-void log_landlock_summary(const std::string& container_id, const std::string& summary_json);
+// What a process reported after building its Landlock ruleset (the
+// kSyncLandlock message): logged (installed, which rule paths were
+// skipped, where root confinement has gaps) and told to capsad, which
+// stops deciding that container's files on the open exits only once every
+// process of it holds a complete ruleset. Sent before the process may go
+// on (kSyncLandlockAck): capsad has attached what it must by then. A capsad
+// no longer listening is fine; one that fails or refuses the report throws.
+void landlock_installed(const std::string& socket, const LandlockPlan& plan, const std::string& container_id,
+                        uint64_t cgroup_id, const std::string& summary_json);
+
+// The container's Landlock plan, kept in its state directory (`file`):
+// while no capsad listens, `capsa exec` installs the ruleset the container's
+// processes were last handed (capsad may have let the open exits go, as
+// Landlock decided the container's files; a process without the ruleset
+// would then be decided by nothing). Written when capsad hands a plan out,
+// removed when capsad answers without one (the policy no longer opts in).
+void keep_landlock_plan(const std::string& file, const PolicyFromCapsad& got);
+// The kept plan when capsad did not answer and one was kept; else got's.
+// Throws Error naming the file when it does not parse.
+std::optional<LandlockPlan> landlock_plan_for(const std::string& file, const PolicyFromCapsad& got);
 
 // Throws when capsad does not take the listener: the process must not run
 // with a filter nobody answers (its candidate syscalls would fail ENOSYS).

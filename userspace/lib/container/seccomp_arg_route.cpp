@@ -6,7 +6,11 @@ namespace capsa::container {
 
 nlohmann::json arg_routes_to_json(const std::vector<SeccompArgRoute>& routes) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : routes) out.push_back({{"syscall", r.syscall}, {"arg", r.arg}, {"values", r.values}});
+  for (const auto& r : routes) {
+    nlohmann::json e = {{"syscall", r.syscall}, {"arg", r.arg}, {"values", r.values}};
+    if (r.bits_arg >= 0) e["with_bits"] = {{"arg", r.bits_arg}, {"bits", r.bits}};
+    out.push_back(std::move(e));
+  }
   return out;
 }
 
@@ -32,6 +36,15 @@ std::vector<SeccompArgRoute> arg_routes_from_json(const nlohmann::json& j, const
     for (const auto& x : *v) {
       if (!x.is_number_unsigned() || x.get<uint64_t>() > UINT32_MAX) throw bad("\"values\" must hold 32-bit numbers");
       r.values.push_back(x.get<uint32_t>());
+    }
+    if (auto w = e.find("with_bits"); w != e.end()) {
+      auto wa = w->is_object() ? w->find("arg") : w->end();
+      auto wb = w->is_object() ? w->find("bits") : w->end();
+      if (!w->is_object() || wa == w->end() || !wa->is_number_unsigned() || wa->get<uint64_t>() > 5 ||
+          wb == w->end() || !wb->is_number_unsigned() || wb->get<uint64_t>() == 0 || wb->get<uint64_t>() > UINT32_MAX)
+        throw bad("\"with_bits\" must be {\"arg\": 0..5, \"bits\": a non-zero 32-bit number}");
+      r.bits_arg = wa->get<int>();
+      r.bits = wb->get<uint32_t>();
     }
     out.push_back(std::move(r));
   }

@@ -18,11 +18,16 @@ struct SeccompArgRoute {
   std::string syscall;
   unsigned arg = 0;  // 0..5
   std::vector<uint32_t> values;
+  // And only when argument `bits_arg` has every bit of `bits` set (fcntl's
+  // F_SETFL turning O_ASYNC on, not every F_SETFL); -1: no such condition.
+  int bits_arg = -1;
+  uint32_t bits = 0;
 };
 
 nlohmann::json arg_routes_to_json(const std::vector<SeccompArgRoute>& routes);
 // Throws Error naming `origin` and the element when `j` is not a list of
-// {"syscall": name, "arg": 0..5, "values": [numbers]}.
+// {"syscall": name, "arg": 0..5, "values": [numbers]} (with optionally
+// "with_bits": {"arg": 0..5, "bits": number}).
 std::vector<SeccompArgRoute> arg_routes_from_json(const nlohmann::json& j, const std::string& origin);
 
 }  // namespace capsa::container

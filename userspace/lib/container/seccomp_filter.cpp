@@ -136,9 +136,13 @@ SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, const
     }
     if (nr >= 0 && added.contains(static_cast<uint32_t>(nr))) continue;
     for (uint32_t v : r.values) {
-      scmp_arg_cmp c{r.arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, v};
-      check(::seccomp_rule_add_array(guard.ctx, SCMP_ACT_NOTIFY, nr, 1, &c),
-            base + ": send " + r.syscall + " with argument " + std::to_string(r.arg) + " = " + std::to_string(v));
+      scmp_arg_cmp c[2] = {{r.arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, v}, {}};
+      unsigned n = 1;
+      if (r.bits_arg >= 0) c[n++] = {static_cast<unsigned>(r.bits_arg), SCMP_CMP_MASKED_EQ, r.bits, r.bits};
+      check(::seccomp_rule_add_array(guard.ctx, SCMP_ACT_NOTIFY, nr, n, c),
+            base + ": send " + r.syscall + " with argument " + std::to_string(r.arg) + " = " + std::to_string(v) +
+                (r.bits_arg >= 0 ? " and bits " + std::to_string(r.bits) + " of argument " + std::to_string(r.bits_arg)
+                                 : ""));
     }
   }
   SeccompFilter out(guard.ctx);

@@ -38,6 +38,8 @@ inline constexpr const char* kSyncSeccomp = "seccomp";  // init -> runtime: noti
 inline constexpr const char* kSyncPolicyNotify = "policy-notify";
 // init -> runtime: a Landlock ruleset is built; its summary JSON follows a space
 inline constexpr const char* kSyncLandlock = "landlock";
+// runtime -> init: capsad has the Landlock report; the process may go on
+inline constexpr const char* kSyncLandlockAck = "landlock-ack";
 inline constexpr const char* kSyncHooks = "hooks";  // init -> runtime: mounts done, run create-time hooks
 // runtime -> init: prestart and createRuntime hooks done; the state JSON follows
 // a space, for the init's createContainer and startContainer hooks.

@@ -5,6 +5,8 @@
 #include <seccomp.h>
 #include <stdlib.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "bpf/libbpf_util.h"
@@ -141,6 +143,15 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
     policies.push_back(v.policy);
     by_file[file] = &v;
   }
+  // The open exits, too, go in before a container they must decide for is
+  // bound (or moved to a version Landlock does not decide).
+  std::map<uint64_t, const Version*> upcoming;
+  for (const auto& c : containers) {
+    if (!c.cgroup_id) continue;
+    auto sel = policy::explain_selection(policies, c.id, c.annotations);
+    upcoming[c.cgroup_id] = sel.policy ? by_file.at(sel.policy->source_file) : nullptr;
+  }
+  update_file_hooks_locked(upcoming, /*attach_only=*/true);
 
   std::map<uint64_t, Bound> next_bound;
   std::set<uint32_t> live;
@@ -220,6 +231,66 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
     bound_need.doomed_kills |= n != needs_.end() && n->second.doomed_kills;
   }
   progs_.set_syscall_hooks(bound_need.syscall_rules, bound_need.doomed_kills);
+  update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/false);
+}
+
+std::map<uint64_t, const PolicyEnforcer::Version*> PolicyEnforcer::bound_versions_locked() const {
+  std::map<uint32_t, const Version*> by_id;
+  for (const auto& [file, v] : versions_) by_id[v.compiled.id] = &v;
+  std::map<uint64_t, const Version*> out;
+  for (const auto& [cgid, b] : bound_) {
+    auto v = by_id.find(b.policy_id);
+    out[cgid] = v == by_id.end() ? nullptr : v->second;
+  }
+  return out;
+}
+
+bool PolicyEnforcer::files_by_landlock_locked(uint64_t cgroup_id, const Version* v) const {
+  if (!v || !v->policy.files_landlock) return false;
+  auto it = landlock_.find(cgroup_id);
+  if (it == landlock_.end()) return false;
+  const auto& rec = it->second;
+  if (!rec.from_init || rec.incomplete || !rec.pending.empty() || rec.installed.empty()) return false;
+  // Audit rules must see the opens Landlock lets through.
+  if (v->policy.mode == policy::Mode::Audit && !v->compiled.file_paths.empty()) return false;
+  for (const auto& fp : v->compiled.file_paths)
+    if (fp.verdict.action == CAPSA_ACT_AUDIT) return false;
+  // Each ruleset must refuse at least what the policy denies now (one
+  // handed out by an earlier version may refuse more: never less safe).
+  auto want = policy::landlock_denies(v->policy);
+  for (const auto& denies : rec.installed)
+    for (const auto& w : want) {
+      bool held = std::any_of(denies.begin(), denies.end(), [&](const policy::LandlockDeny& d) {
+        return d.path == w.path && (d.access & w.access) == w.access;
+      });
+      if (!held) return false;
+    }
+  return true;
+}
+
+void PolicyEnforcer::update_file_hooks_locked(const std::map<uint64_t, const Version*>& bound, bool attach_only) {
+  // A hand-out never reported: the process failed before building its
+  // ruleset, or its runtime died; either way nothing tells what it holds.
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [cgid, rec] : landlock_)
+    for (auto p = rec.pending.begin(); p != rec.pending.end();) {
+      bool stale = now - p->second.second > std::chrono::seconds(30);
+      rec.incomplete |= stale;
+      p = stale ? rec.pending.erase(p) : std::next(p);
+    }
+  bool need = false;
+  for (const auto& [cgid, v] : bound) need = need || !files_by_landlock_locked(cgid, v);
+  if (!need && attach_only) return;
+  try {
+    progs_.set_file_hooks(need);
+  } catch (const std::exception& e) {
+    spdlog::error("policy: {} the open exits: {}", need ? "attach" : "detach", e.what());
+  }
+}
+
+bool PolicyEnforcer::file_hooks_attached() const {
+  std::lock_guard lock(mu_);
+  return progs_.file_hooks_attached();
 }
 
 // Exec and file paths name files inside each container's own root: resolved
@@ -328,12 +399,11 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                             "create and unlink need BPF-LSM, unavailable: " + t.lsm_error + ")"
                           : t.tracepoints;
   std::string root = t.tracepoints == "tracepoint-kill"
-                         ? std::string("tracepoint-kill (opened files and execs, and unix sockets as connect(2) "
-                                       "returns; ") +
-                               (t.unix_datagrams ? "datagrams sent to an address as the send returns, the datagram "
-                                                   "queued)"
-                                                 : "datagrams sent to an address without connect need BPF-LSM or "
-                                                   "Linux 6.3's sk_data_ready tracepoint)")
+                         ? std::string("tracepoint-kill (opened files and execs; unix sockets ") +
+                               (t.unix_datagrams ? "at the receiver's sk_data_ready, as a connect or a datagram send "
+                                                   "returns, the connection or datagram queued)"
+                                                 : "as connect(2) returns; datagrams sent to an address without "
+                                                   "connect need BPF-LSM or Linux 6.3's sk_data_ready tracepoint)")
                          : t.tracepoints;
   return {{"files", files},
           {"root-confinement", root},
@@ -343,7 +413,8 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
                  "outside it: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal, ptrace "
                  "attach, seize and traceme, process_vm_readv/writev, pidfd_getfd, and the owner-setting fcntl "
                  "F_SETOWN/F_SETOWN_EX and ioctl FIOSETOWN/SIOCSPGRP: EPERM before the call for a task outside the "
-                 "container; kill(-1) is refused whole)"
+                 "container; kill(-1) is refused whole; for every container, O_ASYNC turned on and F_SETSIG on a "
+                 "descriptor whose owner, set by a host process or a terminal's foreground group, is outside: EPERM)"
                : "none: ptrace and signals across containers need BPF-LSM (unavailable: " + t.lsm_error +
                      ") or a cgroup v2 hierarchy to tell containers' tasks apart"},
           {"exec", kill},
@@ -354,7 +425,8 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
 }
 
 std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
-    const std::string& container_id, const std::map<std::string, std::string>& annotations, uint64_t cgroup_id) {
+    const std::string& container_id, const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
+    bool init, bool reports) {
   std::lock_guard lock(mu_);
   std::vector<policy::Policy> policies;
   std::map<std::string, const Version*> by_file;
@@ -363,18 +435,52 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
     by_file[file] = &v;
   }
   auto sel = policy::explain_selection(policies, container_id, annotations);
-  if (!sel.policy) return std::nullopt;
-  const Version& v = *by_file.at(sel.policy->source_file);
-  auto denies = policy::landlock_denies(v.policy);
-  if (denies.empty()) return std::nullopt;
+  const Version* selected = sel.policy ? by_file.at(sel.policy->source_file) : nullptr;
+  if (!selected || !selected->policy.files_landlock) {
+    // A process of a container whose files Landlock may have decided alone
+    // starts without a ruleset: the open exits first.
+    if (auto it = landlock_.find(cgroup_id); it != landlock_.end()) {
+      it->second.incomplete = true;
+      if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/true);
+    }
+    return std::nullopt;
+  }
+  const Version& v = *selected;
+  auto denies = policy::landlock_denies(v.policy);  // none in audit mode: root confinement only
+  bool fresh = !landlock_.count(cgroup_id);
   auto& rec = landlock_[cgroup_id];
+  if (fresh) rec.from_init = init;
+  // A runtime that does not report what it installed: never Landlock alone.
+  if (!reports) {
+    rec.incomplete = true;
+    if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/true);
+  }
   rec.versions[v.compiled.id] = v.policy.name;
   rec.file_paths[v.compiled.id] = v.compiled.file_paths;
   rec.rules = denies.size();
   rec.at = std::chrono::steady_clock::now();
-  spdlog::info("container {}: Landlock rules of policy {} (id {}, {} path(s)) handed to the runtime", container_id,
-               v.policy.name, v.compiled.id, denies.size());
-  return LandlockGrant{v.policy.name, v.compiled.id, std::move(denies)};
+  uint64_t token = next_token_++;
+  rec.pending[token] = {denies, rec.at};
+  spdlog::info("container {}: Landlock ruleset of policy {} (id {}, root confinement, {} path(s)) handed to the "
+               "runtime",
+               container_id, v.policy.name, v.compiled.id, denies.size());
+  return LandlockGrant{v.policy.name, v.compiled.id, std::move(denies), token};
+}
+
+bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete) {
+  std::lock_guard lock(mu_);
+  auto it = landlock_.find(cgroup_id);
+  if (it == landlock_.end()) return false;
+  auto& rec = it->second;
+  auto p = rec.pending.find(token);
+  if (p == rec.pending.end()) return false;
+  if (!root_confined || !complete)
+    rec.incomplete = true;
+  else if (std::find(rec.installed.begin(), rec.installed.end(), p->second.first) == rec.installed.end())
+    rec.installed.push_back(p->second.first);
+  rec.pending.erase(p);
+  if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/false);
+  return true;
 }
 
 size_t PolicyEnforcer::landlock_containers() const {
@@ -388,7 +494,11 @@ std::optional<std::pair<uint32_t, uint32_t>> PolicyEnforcer::landlock_rule(uint6
                                                                            uint8_t access) const {
   std::lock_guard lock(mu_);
   auto rec = landlock_.find(cgroup_id);
-  if (rec == landlock_.end() || rec->second.file_paths.empty()) return std::nullopt;
+  if (rec == landlock_.end()) return std::nullopt;
+  // A ruleset of root confinement alone: its refusals are outside the root.
+  if (rec->second.file_paths.empty() || rec->second.file_paths.rbegin()->second.empty())
+    return std::make_pair(rec->second.file_paths.empty() ? 0u : rec->second.file_paths.rbegin()->first,
+                          static_cast<uint32_t>(CAPSA_RULE_ROOT_CONFINEMENT));
   const auto& [policy_id, rules] = *rec->second.file_paths.rbegin();
   const policy::FilePath* best = nullptr;
   for (const auto& fp : rules) {
@@ -441,6 +551,15 @@ nlohmann::json PolicyEnforcer::status() const {
                           " container(s) whose policy has files.landlock: true (deny and kill rules: EACCES before "
                           "the operation; the ruleset of a process is fixed when it starts), and " +
                           j["tiers"]["files"].get<std::string>();
+  if (!progs_.file_hooks_attached() && !progs_.tiers().lsm && !bound_.empty()) {
+    // Every governed container's files are Landlock's: nothing hangs on the opens.
+    j["tiers"]["files"] = "landlock (every governed container's processes hold the ruleset of its policy, "
+                          "files.landlock: true; the open exits are detached, opens cost the host nothing)";
+    j["tiers"]["root-confinement"] = std::string(
+        "landlock (files outside the root: EACCES before the open, exec, create or unlink); unix sockets: ") +
+        (progs_.tiers().unix_datagrams ? "killed at sk_data_ready as connect or send returns"
+                                       : "killed as connect returns");
+  }
   j["errors"] = last_errors_;
   j["policies"] = nlohmann::json::array();
   for (const auto& [file, v] : versions_) {
@@ -477,6 +596,7 @@ nlohmann::json PolicyEnforcer::status() const {
     return {{"versions", versions}, {"rules", it->second.rules}};
   };
   j["containers"] = nlohmann::json::array();
+  auto versions = bound_versions_locked();
   for (const auto& [cgid, b] : bound_) {
     auto n = names_.find(b.policy_id);
     // Per syscall rule of its policy: answered by the seccomp supervisor
@@ -493,6 +613,8 @@ nlohmann::json PolicyEnforcer::status() const {
         list.push_back(syscall_name(key.nr));
       }
     }
+    auto version = versions.find(cgid);
+    bool by_landlock = version != versions.end() && files_by_landlock_locked(cgid, version->second);
     j["containers"].push_back({{"id", b.container_id},
                                {"cgroup_id", cgid},
                                {"policy", n == names_.end() ? "" : n->second.first},
@@ -500,6 +622,7 @@ nlohmann::json PolicyEnforcer::status() const {
                                {"selected_by", b.reason},
                                {"syscalls", {{"seccomp-notify", by_seccomp}, {"bpf-lsm", by_lsm}, {"tracepoint-kill", by_kill}}},
                                {"landlock", landlock_json(cgid)},
+                               {"files_by", by_landlock ? "landlock" : progs_.tiers().lsm ? "bpf-lsm" : "tracepoint-kill"},
                                {"missing_exec_paths", b.missing_exec_paths},
                                {"missing_file_paths", b.missing_file_paths}});
   }

@@ -58,20 +58,35 @@ public:
   // Which mechanism enforces each rule kind on this host.
   std::map<std::string, std::string> tiers() const;
 
-  // The Landlock file rules of the policy that selects this container now,
-  // for the runtime to install in a process it is about to start there;
-  // nullopt when that policy did not opt in (spec.files.landlock), is in
-  // audit mode or has no deny or kill file rule. What is handed out is
-  // recorded for status() under cgroup_id: the process keeps that ruleset
-  // whatever later versions say.
+  // The Landlock ruleset of the policy that selects this container now,
+  // for the runtime to install in a process it is about to start there
+  // (`init`: the container's first, created by `capsa create`): root
+  // confinement, and the policy's deny and kill file rules in enforce mode;
+  // nullopt when that policy did not opt in (spec.files.landlock). What is
+  // handed out is recorded under cgroup_id, for status() and for deciding
+  // whether the open exits are still needed (see landlock_installed()): the
+  // process keeps that ruleset whatever later versions say. `reports`: the
+  // runtime tells landlock_installed() what it installed (else the
+  // container's files are never Landlock's alone).
   struct LandlockGrant {
     std::string policy;
     uint32_t policy_id = 0;
     std::vector<policy::LandlockDeny> denies;
+    uint64_t token = 0;  // names this hand-out in landlock_installed()
   };
   std::optional<LandlockGrant> landlock_for(const std::string& container_id,
                                             const std::map<std::string, std::string>& annotations,
-                                            uint64_t cgroup_id);
+                                            uint64_t cgroup_id, bool init, bool reports);
+  // The runtime's report that the process of hand-out `token` built its
+  // ruleset: confining it to the root or not, with every rule path in it or
+  // some skipped (missing in the root). A container whose processes all
+  // hold a complete ruleset of the rules its policy has now, with root
+  // confinement from its first process on, has its files decided by
+  // Landlock alone: once every governed container's are, the open exits
+  // are detached (bpf::PolicyProgs::set_file_hooks). False for an unknown token.
+  bool landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete);
+  // Whether the open exits are attached (the tracepoint tier decides files).
+  bool file_hooks_attached() const;
   // Containers some process of which was handed a Landlock ruleset.
   size_t landlock_containers() const;
   // The deny or kill file rule behind a Landlock refusal of `access` on
@@ -148,8 +163,25 @@ private:
     std::map<uint32_t, std::vector<policy::FilePath>> file_paths;  // policy id -> its file rules
     size_t rules = 0;                          // of the latest
     std::chrono::steady_clock::time_point at;  // of the latest
+    // Whether Landlock alone decides the container's files: its first
+    // hand-out was the init's, none is unreported or reported incomplete,
+    // and the rules installed (each distinct set once) are the policy's.
+    bool from_init = false;
+    bool incomplete = false;
+    std::map<uint64_t, std::pair<std::vector<policy::LandlockDeny>, std::chrono::steady_clock::time_point>>
+        pending;  // by token
+    std::vector<std::vector<policy::LandlockDeny>> installed;
   };
   std::map<uint64_t, LandlockRecord> landlock_;  // by cgroup id
+  uint64_t next_token_ = 1;
+  // Whether every process of the container holds a ruleset that decides
+  // what version `v` would on the open exits.
+  bool files_by_landlock_locked(uint64_t cgroup_id, const Version* v) const;
+  // Attaches the open exits unless every container in `bound` (by cgroup
+  // id, the version it is or is about to be bound to) is decided by
+  // Landlock; `attach_only`: never detaches (before bindings move).
+  void update_file_hooks_locked(const std::map<uint64_t, const Version*>& bound, bool attach_only);
+  std::map<uint64_t, const Version*> bound_versions_locked() const;
   std::function<std::set<uint32_t>(uint64_t)> seccomp_covered_;
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
 };

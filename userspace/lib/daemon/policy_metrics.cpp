@@ -51,15 +51,31 @@ void collect(std::vector<Family>& out, bpf::PolicyProgs& progs, PolicyEnforcer& 
   Family tiers{"capsa_policy_enforcement_tier", "The mechanism that enforces each rule kind on this host (value 1).",
                MetricType::Gauge, {}};
   for (const auto& [kind, tier] : enforcer.tiers()) tiers.samples.push_back({{{"kind", kind}, {"tier", tier_label(tier)}}, 1});
-  // Ahead of the BPF tier, in the containers whose policy opted in.
+  auto status = enforcer.status();
+  // Ahead of the BPF tier, in the containers whose policy opted in; alone
+  // once the open exits are detached.
   if (enforcer.landlock_containers()) tiers.samples.push_back({{{"kind", "files"}, {"tier", "landlock"}}, 1});
+  if (!enforcer.file_hooks_attached() && !progs.tiers().lsm && !status["containers"].empty()) {
+    std::erase_if(tiers.samples, [](const metrics::Sample& s) {
+      std::string kind, tier;
+      for (const auto& [k, v] : s.labels) {
+        if (k == "kind") kind = v;
+        if (k == "tier") tier = v;
+      }
+      return (kind == "files" || kind == "root-confinement") && tier != "landlock";
+    });
+    tiers.samples.push_back({{{"kind", "root-confinement"}, {"tier", "landlock"}}, 1});
+  }
   out.push_back(std::move(tiers));
 
-  auto status = enforcer.status();
-  Family bound{"capsa_container_policy_info", "The policy each container is bound to (value 1).", MetricType::Gauge,
-               {}};
+  Family bound{"capsa_container_policy_info",
+               "The policy each container is bound to, and which tier decides its files (value 1).",
+               MetricType::Gauge, {}};
   for (const auto& c : status["containers"])
-    bound.samples.push_back({{{"container_id", c["id"].get<std::string>()}, {"policy", c["policy"].get<std::string>()}}, 1});
+    bound.samples.push_back({{{"container_id", c["id"].get<std::string>()},
+                              {"policy", c["policy"].get<std::string>()},
+                              {"files_by", c["files_by"].get<std::string>()}},
+                             1});
   out.push_back(std::move(bound));
   Family rules{"capsa_policy_rules", "Rules of each policy in force.", MetricType::Gauge, {}};
   for (const auto& p : status["policies"])

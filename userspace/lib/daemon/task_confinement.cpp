@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ struct Aim {
   std::vector<pid_t> groups;   // process groups, by id
   bool every = false;          // kill(-1)
   bool unknown = false;        // a descriptor that names no task
+  bool host_pids = false;      // ids read by capsad itself (a descriptor's owner), whatever the caller's namespace
   uint8_t op = CAPSA_TASK_SIGNAL;
   int signal = 0;
 };
@@ -95,6 +97,68 @@ void owner_aim(Aim& a, pid_t who) {
     a.tasks = {who};
   else if (who < 0 && who != INT32_MIN)  // INT_MIN: EINVAL
     a.groups = {-who};
+}
+
+// The foreground process group of the terminal `rdev`, as the processes
+// whose controlling terminal it is see it (/proc/PID/stat's tty_nr, tpgid);
+// 0 when no process has it as its controlling terminal.
+pid_t tty_foreground_group(dev_t rdev) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return 0;
+  pid_t found = 0;
+  while (dirent* e = ::readdir(d)) {
+    char* end;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    auto nr = static_cast<unsigned long>(stat_field(static_cast<pid_t>(pid), 7));
+    unsigned maj = (nr >> 8) & 0xfff, min = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+    if (nr == 0 || maj != major(rdev) || min != minor(rdev)) continue;
+    long tpgid = stat_field(static_cast<pid_t>(pid), 8);
+    if (tpgid > 0) {
+      found = static_cast<pid_t>(tpgid);
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+// Whom a descriptor's signals reach once the caller turns O_ASYNC on or
+// picks their signal (F_SETSIG): the owner already set, by anyone (a host
+// process that set it before the descriptor reached the container
+// included), or, for a terminal with none, its foreground process group,
+// which the kernel makes the owner as O_ASYNC goes on (tty_fasync), with no
+// owner-setting call to judge. Read through a copy of the caller's
+// descriptor (pidfd_getfd), so the ids are capsad's.
+void file_owner_aim(Aim& a, pid_t caller, uint64_t fd, bool turning_async_on) {
+  a.host_pids = true;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, caller, 0));
+  if (pidfd < 0) {
+    a.unknown = true;
+    return;
+  }
+  int copy = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
+  int err = errno;
+  ::close(pidfd);
+  if (copy < 0) {
+    a.unknown = err != EBADF;  // EBADF: the kernel fails the call itself
+    return;
+  }
+  f_owner_ex owner{};
+  if (::fcntl(copy, F_GETOWN_EX, &owner) == 0 && owner.pid > 0) {
+    if (owner.type == F_OWNER_PGRP)
+      a.groups = {owner.pid};
+    else
+      a.tasks = {owner.pid};
+  } else if (turning_async_on) {
+    // A pty master (ptmx) has no foreground group: the caller becomes the owner.
+    struct stat st {};
+    if (::fstat(copy, &st) == 0 && S_ISCHR(st.st_mode) && ::isatty(copy) && st.st_rdev != makedev(5, 2))
+      if (pid_t g = tty_foreground_group(st.st_rdev); g > 0) a.groups = {g};
+  }
+  if (turning_async_on)
+    if (int sig = ::fcntl(copy, F_GETSIG); sig > 0) a.signal = sig;
+  ::close(copy);
 }
 
 std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
@@ -170,6 +234,11 @@ std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
           a.groups = {owner->pid};
         else if (owner->pid > 0)
           a.tasks = {owner->pid};
+      } else if (cmd == F_SETSIG) {
+        a.signal = args[2] ? static_cast<int>(args[2]) : SIGIO;
+        file_owner_aim(a, caller, args[0], false);
+      } else if (cmd == F_SETFL && (args[2] & O_ASYNC)) {
+        file_owner_aim(a, caller, args[0], true);
       } else {
         return std::nullopt;
       }
@@ -177,8 +246,18 @@ std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
     }
     case SYS_ioctl: {
       auto cmd = static_cast<uint32_t>(args[1]);
-      if (cmd != FIOSETOWN && cmd != SIOCSPGRP) return std::nullopt;
       a.signal = SIGIO;
+      if (cmd == FIOASYNC) {
+        auto on = caller_value<int>(caller, args[2]);
+        if (!on)
+          a.unknown = true;
+        else if (*on == 0)
+          return std::nullopt;  // turning it off
+        else
+          file_owner_aim(a, caller, args[0], true);
+        return a;
+      }
+      if (cmd != FIOSETOWN && cmd != SIOCSPGRP) return std::nullopt;
       auto who = caller_value<int>(caller, args[2]);
       if (!who)
         a.unknown = true;
@@ -216,7 +295,20 @@ std::set<uint32_t> task_confinement_syscalls() {
 
 std::vector<container::SeccompArgRoute> task_confinement_arg_routes() {
   std::vector<uint32_t> setown = {F_SETOWN, F_SETOWN_EX};
-  return {{"fcntl", 1, setown}, {"fcntl64", 1, setown}, {"ioctl", 1, {FIOSETOWN, SIOCSPGRP}}};
+  std::vector<container::SeccompArgRoute> out = {
+      {"fcntl", 1, setown}, {"fcntl64", 1, setown}, {"ioctl", 1, {FIOSETOWN, SIOCSPGRP}}};
+  for (auto& r : signal_owner_arg_routes()) out.push_back(std::move(r));
+  return out;
+}
+
+std::vector<container::SeccompArgRoute> signal_owner_arg_routes() {
+  std::vector<container::SeccompArgRoute> out;
+  for (const char* fcntl : {"fcntl", "fcntl64"}) {
+    out.push_back({fcntl, 1, {F_SETSIG}});
+    out.push_back({fcntl, 1, {F_SETFL}, 2, O_ASYNC});
+  }
+  out.push_back({"ioctl", 1, {FIOASYNC}});
+  return out;
 }
 
 std::set<uint32_t> task_confinement_judged() {
@@ -226,9 +318,9 @@ std::set<uint32_t> task_confinement_judged() {
   return out;
 }
 
-std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]) {
-  auto a = aim_of(caller, nr, args);
-  if (!a) return std::nullopt;
+namespace {
+
+std::optional<TaskEscape> escape_by_cgroup(pid_t caller, const std::optional<Aim>& a) {
   if (a->every || a->unknown) return TaskEscape{0, a->op, a->signal};
   std::vector<pid_t> tasks = a->tasks;
   for (pid_t g : a->groups) {
@@ -248,9 +340,18 @@ std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&arg
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]) {
+  auto a = aim_of(caller, nr, args);
+  if (!a) return std::nullopt;
+  return escape_by_cgroup(caller, a);
+}
+
 std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]) {
   auto a = aim_of(caller, nr, args);
   if (!a) return std::nullopt;
+  if (a->host_pids) return escape_by_cgroup(caller, a);
   pid_t own_tid = status_last(caller, "NSpid"), own_tgid = status_last(caller, "NStgid");
   bool only_self = !a->every && !a->unknown && a->groups.empty();
   if (nr == SYS_pidfd_send_signal || nr == SYS_pidfd_getfd) only_self = false;  // fdinfo's pid is ours, not theirs

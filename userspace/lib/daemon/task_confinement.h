@@ -15,6 +15,13 @@
 // Setting a descriptor's owner (fcntl F_SETOWN / F_SETOWN_EX, ioctl
 // FIOSETOWN / SIOCSPGRP) names the task SIGIO will reach later: those calls
 // are routed too, by argument, and judged like a kill of that owner.
+// Turning O_ASYNC on (F_SETFL, FIOASYNC) or picking the signal (F_SETSIG)
+// sends signals to an owner the caller did not name: one a host process
+// set before handing the descriptor over, or a terminal's foreground
+// process group, which the kernel makes the owner (tty_fasync). Those are
+// routed for every container, its own pid namespace or not (the owner is
+// read by capsad through a copy of the descriptor), and refused with EPERM
+// when that owner is outside the caller's cgroup.
 //
 // What it cannot do: targets are named by pid or descriptor, resolved when
 // capsad looks, not when the kernel acts (a target that exits and whose pid
@@ -39,6 +46,11 @@ namespace capsa::daemon {
 // for some arguments (the owner-setting fcntl and ioctl commands).
 std::set<uint32_t> task_confinement_syscalls();
 std::vector<container::SeccompArgRoute> task_confinement_arg_routes();
+// The part of those routed for every container, whatever its pid
+// namespace: turning O_ASYNC on (fcntl F_SETFL, ioctl FIOASYNC) and picking
+// the signal (F_SETSIG) of a descriptor whose owner, set by someone else or
+// made by the kernel (a terminal's foreground process group), is outside.
+std::vector<container::SeccompArgRoute> signal_owner_arg_routes();
 // Every syscall task_escape() judges: both of the above.
 std::set<uint32_t> task_confinement_judged();
 
