@@ -136,14 +136,16 @@ protected:
     return res;
   }
 
-  static Probe open_as(const char* path, int flags) {
+  // Opens `name` relative to `dir` (a descriptor from outside the root, or AT_FDCWD).
+  static Probe open_at(int dir, const char* name, int flags) {
     return [=] {
-      int fd = ::open(path, flags | O_CLOEXEC, 0644);
+      int fd = ::openat(dir, name, flags | O_CLOEXEC, 0644);
       if (fd < 0) return errno;
       ::close(fd);
       return 0;
     };
   }
+  static Probe open_as(const char* path, int flags) { return open_at(AT_FDCWD, path, flags); }
   static Probe make_dir(const char* path) {
     return [=] { return ::mkdir(path, 0755) == 0 ? 0 : errno; };
   }
@@ -217,14 +219,7 @@ TEST_F(LandlockRuleset, ConfiningToTheRootRefusesEverythingOutsideItAndNothingIn
   std::ofstream(outside + "/f") << "host\n";
   int out_fd = ::open(outside.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(out_fd, 0);
-  auto at = [out_fd](const char* name, int flags) -> Probe {
-    return [=] {
-      int fd = ::openat(out_fd, name, flags | O_CLOEXEC, 0644);
-      if (fd < 0) return errno;
-      ::close(fd);
-      return 0;
-    };
-  };
+  auto at = [out_fd](const char* name, int flags) { return open_at(out_fd, name, flags); };
   container::LandlockPlan plan{"p", {{PathPattern{"/secret", true}, policy::kFileRead}}, false, true};
   std::string summary;
   auto r = run(plan,
@@ -290,14 +285,7 @@ TEST_F(LandlockRuleset, ItsRootConfinementGapsAreReported) {
 TEST_F(LandlockRuleset, AReadOnlyRootGetsNoWriteRightEvenThroughAHostDescriptor) {
   int host_fd = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(host_fd, 0);
-  auto at = [host_fd](const char* name, int flags) -> Probe {
-    return [=] {
-      int fd = ::openat(host_fd, name, flags | O_CLOEXEC, 0644);
-      if (fd < 0) return errno;
-      ::close(fd);
-      return 0;
-    };
-  };
+  auto at = [host_fd](const char* name, int flags) { return open_at(host_fd, name, flags); };
   std::string r_ = root_;
   auto read_only_root = [r_] {
     if (::mount(r_.c_str(), r_.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
