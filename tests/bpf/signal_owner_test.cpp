@@ -112,6 +112,15 @@ TEST_F(SignalOwners, ATerminalsForegroundGroupOutsideIsNotMadeTheOwner) {
                          5000))
       << events();
   EXPECT_NE(events().find("\"signal\":29"), std::string::npos) << events();
+
+  // A terminal of the container's own (its devpts numbers the same as the
+  // host's first ones) whose foreground group is inside: O_ASYNC works.
+  Bundle own({"/bin/sigio_probe", "owntty"});
+  own.save();
+  std::string id = unique_id("tty-own");
+  ids_.push_back(id);
+  auto o = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "run", "--bundle", own.path(), id});
+  EXPECT_EQ(o.out, "async ok\n") << o.err;
 }
 
 }  // namespace

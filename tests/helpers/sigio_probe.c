@@ -18,7 +18,11 @@
  *   OWNER (F_SETOWN, set here, outside any container);
  * sigio_probe tty -- CMD...: the slave of a new pseudo-terminal, the
  *   controlling terminal of a new session whose leader, a process of its
- *   own, is its foreground process group; prints "victim PID" on stderr. */
+ *   own, is its foreground process group; prints "victim PID" on stderr.
+ *
+ * sigio_probe owntty: the same terminal set-up, all in this process's own
+ * tree (in a container: its own), then turns O_ASYNC on the slave, printing
+ * "async ok|errno N". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +106,9 @@ int main(int argc, char** argv) {
     }
     return hand_over(sv[0], sv[1], argv + 4);
   }
-  if (argc >= 4 && strcmp(argv[1], "tty") == 0 && strcmp(argv[2], "--") == 0) {
+  if ((argc >= 4 && strcmp(argv[1], "tty") == 0 && strcmp(argv[2], "--") == 0) ||
+      (argc == 2 && strcmp(argv[1], "owntty") == 0)) {
+    int own = argc == 2;
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
       perror("posix_openpt");
@@ -127,12 +133,21 @@ int main(int argc, char** argv) {
       fprintf(stderr, "the terminal's session did not start\n");
       return 1;
     }
-    fprintf(stderr, "victim %d\n", (int)victim);
     int slave = open(slave_name, O_RDWR | O_NOCTTY);
     if (slave < 0) {
       perror("open the slave");
       return 1;
     }
+    if (own) {
+      int rc = fcntl(slave, F_SETFL, fcntl(slave, F_GETFL) | O_ASYNC);
+      if (rc != 0)
+        printf("async errno %d\n", errno);
+      else
+        printf("async ok\n");
+      kill(victim, SIGKILL);
+      return 0;
+    }
+    fprintf(stderr, "victim %d\n", (int)victim);
     return hand_over(slave, master, argv + 3);
   }
   if (argc != 3) {

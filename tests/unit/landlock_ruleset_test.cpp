@@ -102,8 +102,10 @@ protected:
         // A /proc of its own, as in a container (the ruleset reads mountinfo).
         std::string proc = root_ + "/proc";
         ::mkdir(proc.c_str(), 0755);
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-          throw_sys("unshare the mount namespace");
+        // The tree a mount of its own, as a container's root is.
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount(root_.c_str(), root_.c_str(), nullptr, MS_BIND, nullptr) != 0)
+          throw_sys("a mount namespace with the tree as a mount");
         if (setup) setup();
         if (::mount("proc", proc.c_str(), "proc", 0, nullptr) != 0) throw_sys("mount /proc");
         if (::chroot(root_.c_str()) != 0 || ::chdir("/") != 0) throw_sys("chroot");
@@ -288,8 +290,7 @@ TEST_F(LandlockRuleset, AReadOnlyRootGetsNoWriteRightEvenThroughAHostDescriptor)
   auto at = [host_fd](const char* name, int flags) { return open_at(host_fd, name, flags); };
   std::string r_ = root_;
   auto read_only_root = [r_] {
-    if (::mount(r_.c_str(), r_.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
-        ::mount(nullptr, r_.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0 ||
+    if (::mount(nullptr, r_.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0 ||
         ::mount("tmpfs", (r_ + "/data").c_str(), "tmpfs", 0, nullptr) != 0)
       throw_sys("a read-only root with a writable /data");
   };

@@ -91,8 +91,9 @@ uint64_t fold_below(Node& n) {
 }
 
 struct MountSeen {
+  uint64_t id = 0;    // as statx's STATX_MNT_ID gives it
   std::string point;  // as the caller sees it
-  dev_t dev = 0;
+  dev_t dev = 0;      // its super block's (st_dev of a file may differ: overlayfs, btrfs)
   bool read_only = false;
 };
 
@@ -116,18 +117,21 @@ std::optional<std::vector<MountSeen>> mounts_seen() {
   if (!in) return std::nullopt;
   std::vector<MountSeen> out;
   for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, fs_root, point, options;
-    fields >> id >> parent >> dev >> fs_root >> point >> options;
+    // Split on single spaces: an empty field (a mount source of "") stays one.
+    std::vector<std::string> f;
+    for (size_t i = 0;;) {
+      size_t j = line.find(' ', i);
+      f.push_back(line.substr(i, j == std::string::npos ? std::string::npos : j - i));
+      if (j == std::string::npos) break;
+      i = j + 1;
+    }
+    // id parent maj:min root point options [optional...] - type source super
+    auto sep = std::find(f.begin() + std::min<size_t>(f.size(), 6), f.end(), "-");
     unsigned maj = 0, min = 0;
-    if (std::sscanf(dev.c_str(), "%u:%u", &maj, &min) != 2) continue;
-    bool ro = options == "ro" || options.rfind("ro,", 0) == 0;
-    // The super block's own options, after the separator, may say ro too.
-    for (std::string f; fields >> f && f != "-";) {}
-    std::string type, source, super;
-    fields >> type >> source >> super;
-    ro = ro || super == "ro" || super.rfind("ro,", 0) == 0;
-    out.push_back({unescape(point), makedev(maj, min), ro});
+    if (f.size() < 6 || std::sscanf(f[2].c_str(), "%u:%u", &maj, &min) != 2) continue;
+    auto ro_in = [](const std::string& opts) { return opts == "ro" || opts.rfind("ro,", 0) == 0; };
+    bool ro = ro_in(f[5]) || (sep != f.end() && f.end() - sep >= 4 && ro_in(*(sep + 3)));
+    out.push_back({std::strtoull(f[0].c_str(), nullptr, 10), unescape(f[4]), makedev(maj, min), ro});
   }
   return out;
 }
@@ -138,6 +142,20 @@ uint64_t mount_id(int dir_fd, const char* name) {
   int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
   if (::statx(dir_fd, name, flags, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID)) return 0;
   return stx.stx_mnt_id;
+}
+
+const MountSeen* mount_by_id(const std::vector<MountSeen>& mounts, uint64_t id) {
+  auto m = std::find_if(mounts.begin(), mounts.end(), [&](const MountSeen& x) { return x.id == id; });
+  return id && m != mounts.end() ? &*m : nullptr;
+}
+
+// A mount of a file system the host has mounted, with mounts of its own
+// beneath it (a shared sysfs and its masked paths): what those cover can be
+// read through the host's mount by a host descriptor, under a grant there.
+bool covers_host_mounts(const std::vector<MountSeen>& mounts, const MountSeen& m, const std::set<dev_t>& host) {
+  return host.count(m.dev) && std::any_of(mounts.begin(), mounts.end(), [&](const MountSeen& x) {
+           return x.point.size() > m.point.size() && x.point.rfind(m.point + "/", 0) == 0;
+         });
 }
 
 bool read_only_mount(int fd) {
@@ -193,13 +211,12 @@ public:
       if (S_ISLNK(st.st_mode)) continue;
       bool dir = S_ISDIR(st.st_mode);
       auto kid = node.kids.find(name);
-      // A mount of a host file system with mounts of its own beneath (a
-      // shared sysfs and its masked paths): what those cover can be read
-      // through the host's mount by a host descriptor, under this grant.
-      if (out_.confine_root && here && mount_id(dir_fd, name.c_str()) != here && host_devices_.count(st.st_dev) &&
-          std::any_of(mounts_.begin(), mounts_.end(),
-                      [&](const MountSeen& m) { return m.point.rfind(at + "/", 0) == 0; }))
-        out_.root_gaps.push_back(at + " (a mount of a file system the host has mounted, with mounts beneath it)");
+      if (out_.confine_root && here) {
+        uint64_t id = mount_id(dir_fd, name.c_str());
+        const MountSeen* m = id == here ? nullptr : mount_by_id(mounts_, id);
+        if (id != here && (!m || covers_host_mounts(mounts_, *m, host_devices_)))
+          out_.root_gaps.push_back(at + " (a mount of a file system the host has mounted, with mounts beneath it)");
+      }
       if (kid == node.kids.end()) {
         grant(fd.get(), rights, dir, at);
         continue;
@@ -284,7 +301,8 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_sys(what + ": stat " + written);
     uint64_t rights = rights_of(d.access, S_ISDIR(st.st_mode), out.abi);
-    if (plan.confine_root && ((!S_ISDIR(st.st_mode) && st.st_nlink > 1) || mounts[st.st_dev] > 1))
+    const MountSeen* on = plan.confine_root ? mount_by_id(seen, mount_id(fd.get(), "")) : nullptr;
+    if (plan.confine_root && ((!S_ISDIR(st.st_mode) && st.st_nlink > 1) || !on || mounts[on->dev] > 1))
       out.root_gaps.push_back(written + " (denied, but reachable by another name: a hard link, or another mount of "
                                         "its file system)");
     Node* n = &tree;
@@ -313,11 +331,14 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   uint64_t rights = out.handled & ~LANDLOCK_ACCESS_FS_REFER & ~tree.deny;
   b.grant(root.get(), rights & ~tree.below, true, "/");
   b.distribute(tree, root.get(), "", rights & tree.below);
-  // A read-only root got no write rights above: each writable mount in it
-  // gets them beneath itself, less what the rules deny there.
-  if (plan.confine_root && read_only_mount(root.get()))
+  // Write rights were not granted on read-only mounts above (a read-only
+  // root, or a read-only mount on a route): each writable mount gets them
+  // beneath itself, less what the rules deny there.
+  if (plan.confine_root)
     for (const auto& m : seen) {
       if (m.read_only || m.point == "/" || m.point.empty() || m.point[0] != '/') continue;
+      if (covers_host_mounts(seen, m, plan.host_devices))
+        out.root_gaps.push_back(m.point + " (a mount of a file system the host has mounted, with mounts beneath it)");
       uint64_t denied = tree.deny;
       const Node* n = &tree;
       for (size_t i = 1; n && i < m.point.size();) {

@@ -58,7 +58,8 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
 // stops deciding that container's files on the open exits only once every
 // process of it holds a complete ruleset. Sent before the process may go
 // on (kSyncLandlockAck): capsad has attached what it must by then. A capsad
-// no longer listening is fine; one that fails or refuses the report throws.
+// no longer listening, or one that refuses the report, is fine (it keeps
+// the BPF tier on for the container); one that cannot be reached throws.
 void landlock_installed(const std::string& socket, const LandlockPlan& plan, const std::string& container_id,
                         uint64_t cgroup_id, const std::string& summary_json);
 

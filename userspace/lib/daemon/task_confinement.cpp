@@ -11,9 +11,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ namespace {
 constexpr long kPtraceTraceme = 0;
 constexpr long kPtraceAttach = 16;
 constexpr long kPtraceSeize = 0x4206;
+constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD (Linux 6.9)
 
 std::string proc(pid_t pid) { return "/proc/" + std::to_string(pid); }
 
@@ -99,20 +102,70 @@ void owner_aim(Aim& a, pid_t who) {
     a.groups = {-who};
 }
 
-// The foreground process group of the terminal `rdev`, as the processes
-// whose controlling terminal it is see it (/proc/PID/stat's tty_nr, tpgid);
-// 0 when no process has it as its controlling terminal.
-pid_t tty_foreground_group(dev_t rdev) {
+// A character device a terminal driver serves, as the kernel lists them
+// (/proc/tty/drivers: name, node, major, minors): no ioctl goes to a
+// driver not known to be a terminal's (a CUSE one in the container).
+bool is_terminal_device(dev_t rdev) {
+  std::ifstream in("/proc/tty/drivers");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string name, node, minors;
+    unsigned maj = 0;
+    if (!(f >> name >> node >> maj >> minors) || maj != major(rdev)) continue;
+    unsigned lo = 0, hi = 0;
+    int n = std::sscanf(minors.c_str(), "%u-%u", &lo, &hi);
+    if (n == 1) hi = lo;
+    if (n >= 1 && minor(rdev) >= lo && minor(rdev) <= hi) return true;
+  }
+  return false;
+}
+
+// Whether process `pid` holds the file (device, inode) open.
+bool holds(pid_t pid, dev_t dev, ino_t ino) {
+  std::string dir = proc(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (dirent* e = ::readdir(d)) {
+    struct stat st {};
+    if (e->d_name[0] == '.' || ::stat((dir + "/" + e->d_name).c_str(), &st) != 0) continue;
+    if (st.st_dev == dev && st.st_ino == ino) {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+// The foreground process group the kernel makes a terminal descriptor's
+// owner as O_ASYNC goes on (tty_fasync): the terminal's, or the caller
+// (0) when it has none. For /dev/tty, the caller's controlling terminal's.
+// Otherwise as the processes whose controlling terminal it is report it
+// (/proc/PID/stat tty_nr, tpgid); device numbers repeat across devpts
+// instances (a container's /dev/pts/0 and the host's), so a process counts
+// only if it holds the same terminal file open. -1: cannot tell.
+pid_t tty_foreground_group(pid_t caller, int copy, const struct statx& stx) {
+  dev_t rdev = makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
+  if (rdev == makedev(5, 0)) return std::max<pid_t>(0, static_cast<pid_t>(stat_field(caller, 8)));
+  if (rdev == makedev(5, 2)) return 0;  // a pty master: no foreground group, the caller is made the owner
+  unsigned int real = 0;
+  if (::ioctl(copy, TIOCGDEV, &real) != 0) return -1;
+  if (major(real) == 5) return -1;  // the console
+  dev_t file_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
   DIR* d = ::opendir("/proc");
-  if (!d) return 0;
+  if (!d) return -1;
   pid_t found = 0;
+  bool candidates = false;
   while (dirent* e = ::readdir(d)) {
     char* end;
     long pid = std::strtol(e->d_name, &end, 10);
     if (*end || pid <= 0) continue;
     auto nr = static_cast<unsigned long>(stat_field(static_cast<pid_t>(pid), 7));
     unsigned maj = (nr >> 8) & 0xfff, min = (nr & 0xff) | ((nr >> 12) & 0xfff00);
-    if (nr == 0 || maj != major(rdev) || min != minor(rdev)) continue;
+    if (nr == 0 || maj != major(real) || min != minor(real)) continue;
+    candidates = true;
+    if (!holds(static_cast<pid_t>(pid), file_dev, stx.stx_ino)) continue;
     long tpgid = stat_field(static_cast<pid_t>(pid), 8);
     if (tpgid > 0) {
       found = static_cast<pid_t>(tpgid);
@@ -120,7 +173,7 @@ pid_t tty_foreground_group(dev_t rdev) {
     }
   }
   ::closedir(d);
-  return found;
+  return found || !candidates ? found : -1;
 }
 
 // Whom a descriptor's signals reach once the caller turns O_ASYNC on or
@@ -129,32 +182,41 @@ pid_t tty_foreground_group(dev_t rdev) {
 // included), or, for a terminal with none, its foreground process group,
 // which the kernel makes the owner as O_ASYNC goes on (tty_fasync), with no
 // owner-setting call to judge. Read through a copy of the caller's
-// descriptor (pidfd_getfd), so the ids are capsad's.
+// descriptor (pidfd_getfd), so the ids are capsad's. Nothing here may block
+// on the container: no fstat that asks a FUSE server, no ioctl to a driver
+// not known to be a terminal's.
 void file_owner_aim(Aim& a, pid_t caller, uint64_t fd, bool turning_async_on) {
   a.host_pids = true;
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, caller, 0));
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, caller, kPidfdThread));
+  if (pidfd < 0 && errno == EINVAL) pidfd = static_cast<int>(::syscall(SYS_pidfd_open, thread_group_of(caller), 0));
   if (pidfd < 0) {
     a.unknown = true;
     return;
   }
   int copy = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
-  int err = errno;
   ::close(pidfd);
   if (copy < 0) {
-    a.unknown = err != EBADF;  // EBADF: the kernel fails the call itself
+    a.unknown = true;  // closed now, another descriptor there by the time the call runs
     return;
   }
+  int flags = ::fcntl(copy, F_GETFL);
   f_owner_ex owner{};
-  if (::fcntl(copy, F_GETOWN_EX, &owner) == 0 && owner.pid > 0) {
+  struct statx stx {};
+  if (turning_async_on && flags >= 0 && (flags & O_ASYNC)) {
+    // Already on: the call changes nothing.
+  } else if (::fcntl(copy, F_GETOWN_EX, &owner) == 0 && owner.pid > 0) {
     if (owner.type == F_OWNER_PGRP)
       a.groups = {owner.pid};
     else
       a.tasks = {owner.pid};
-  } else if (turning_async_on) {
-    // A pty master (ptmx) has no foreground group: the caller becomes the owner.
-    struct stat st {};
-    if (::fstat(copy, &st) == 0 && S_ISCHR(st.st_mode) && ::isatty(copy) && st.st_rdev != makedev(5, 2))
-      if (pid_t g = tty_foreground_group(st.st_rdev); g > 0) a.groups = {g};
+  } else if (turning_async_on &&
+             ::statx(copy, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &stx) == 0 &&
+             S_ISCHR(stx.stx_mode) && is_terminal_device(makedev(stx.stx_rdev_major, stx.stx_rdev_minor))) {
+    pid_t g = tty_foreground_group(caller, copy, stx);
+    if (g < 0)
+      a.unknown = true;
+    else if (g > 0)
+      a.groups = {g};
   }
   if (turning_async_on)
     if (int sig = ::fcntl(copy, F_GETSIG); sig > 0) a.signal = sig;
@@ -248,13 +310,9 @@ std::optional<Aim> aim_of(pid_t caller, int nr, const uint64_t (&args)[6]) {
       auto cmd = static_cast<uint32_t>(args[1]);
       a.signal = SIGIO;
       if (cmd == FIOASYNC) {
-        auto on = caller_value<int>(caller, args[2]);
-        if (!on)
-          a.unknown = true;
-        else if (*on == 0)
-          return std::nullopt;  // turning it off
-        else
-          file_owner_aim(a, caller, args[0], true);
+        // Judged whatever the value: another thread may turn a 0 into a 1
+        // before the kernel reads it.
+        file_owner_aim(a, caller, args[0], true);
         return a;
       }
       if (cmd != FIOSETOWN && cmd != SIOCSPGRP) return std::nullopt;
