@@ -145,11 +145,13 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   }
   // The open exits, too, go in before a container they must decide for is
   // bound (or moved to a version Landlock does not decide).
+  // Each container's selection, made once for this and the binding below.
+  std::vector<policy::Selection> selections;
   std::map<uint64_t, const Version*> upcoming;
   for (const auto& c : containers) {
-    if (!c.cgroup_id) continue;
-    auto sel = policy::explain_selection(policies, c.id, c.annotations);
-    upcoming[c.cgroup_id] = sel.policy ? by_file.at(sel.policy->source_file) : nullptr;
+    selections.push_back(c.cgroup_id ? policy::explain_selection(policies, c.id, c.annotations) : policy::Selection{});
+    if (c.cgroup_id)
+      upcoming[c.cgroup_id] = selections.back().policy ? by_file.at(selections.back().policy->source_file) : nullptr;
   }
   update_file_hooks_locked(upcoming, /*attach_only=*/true);
 
@@ -157,9 +159,10 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   std::set<uint32_t> live;
   InodeEntries inode_live;
   std::set<uint32_t> kept;  // versions of containers whose update failed
-  for (const auto& c : containers) {
+  for (size_t i = 0; i < containers.size(); ++i) {
+    const auto& c = containers[i];
     if (!c.cgroup_id) continue;
-    auto sel = policy::explain_selection(policies, c.id, c.annotations);
+    const auto& sel = selections[i];
     if (!sel.policy) {
       // No policy: still bound, so that file-root confinement applies.
       capsa_binding none{CAPSA_POLICY_NONE, 0};
