@@ -74,6 +74,40 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 	return 0;
 }
 
+/* A task written into a governed container's cgroup2 directory by a task
+ * outside the container (capsa exec's runtime, or a host tool): capsad
+ * learns of it, as where Landlock alone decides the container's files a
+ * task that never reports a ruleset must bring the open exits back. Tasks
+ * born in the cgroup (fork, CLONE_INTO_CGROUP) pass no migration; moves
+ * inside a container are made by its own tasks. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	struct capsa_policy_event *ev;
+	__u64 cgid, writer;
+
+	if (lsm_decides_files() || BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+		return 0;
+	cgid = BPF_CORE_READ(dst, kn, id);
+	writer = bpf_get_current_cgroup_id();
+	if (writer == cgid || !bpf_map_lookup_elem(&pol_bindings, &cgid) ||
+	    bpf_map_lookup_elem(&pol_bindings, &writer))
+		return 0;
+	ev = bpf_ringbuf_reserve(&pol_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(CAPSA_PSTAT_EVENTS_LOST);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = cgid;
+	ev->pid = BPF_CORE_READ(task, tgid);
+	ev->kind = CAPSA_KIND_ENTRY;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	submit(ev);
+	return 0;
+}
+
 /* ------------------------------------------------------------- syscalls
  *
  * A raw sys_enter or sys_exit program runs on every system call of every

@@ -41,6 +41,8 @@ enum capsa_rule_kind {
 	CAPSA_KIND_ROOT_ESCAPE = 7, /* file-root confinement, always on */
 	CAPSA_KIND_TASK_ESCAPE = 8, /* ptrace or signal to a task outside the
 				       container (BPF-LSM tier), always on */
+	CAPSA_KIND_ENTRY = 9, /* not a verdict: a task moved into a governed
+				 container's cgroup from outside it (pid) */
 };
 
 /* The rule ids of the confinements no policy file writes. */

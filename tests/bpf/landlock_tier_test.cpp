@@ -11,10 +11,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "cgroup/layout.h"
 #include "common/file_util.h"
 #include "daemon/landlock_audit.h"
 #include "policy_fixture.h"
@@ -318,6 +320,64 @@ TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerN
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_TRUE(exits_attached());
   EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill");
+}
+
+// A createContainer hook runs before the init has its ruleset: a child it
+// leaves in the container never gets one, so the exits stay attached for it.
+TEST_F(LandlockTier, AChildACreateContainerHookLeftBehindKeepsTheOpenExits) {
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
+  Bundle quiet({"/bin/sleep", "600"});
+  with_secret(quiet);
+  std::string quiet_id = start_container(quiet, "ll-quiet");
+  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  b.config()["hooks"]["createContainer"] = {
+      {{"path", "/bin/sh"}, {"args", {"sh", "-c", "sleep 600 </dev/null >/dev/null 2>&1 &"}}}};
+  std::string id = start_container(b, "ll-stray");
+  ASSERT_TRUE(eventually([&] { return exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill") << status().dump(2);
+  EXPECT_EQ(container_status(quiet_id)["files_by"], "landlock") << status().dump(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(exits_attached()) << "the stray is still there";
+
+  // Gone with its container: the exits go again.
+  ASSERT_EQ(capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+}
+
+// A task a host tool writes into the container's cgroup holds no ruleset:
+// capsad sees the move (tp_btf/cgroup_attach_task) and the exits come back.
+// capsa exec's own move of the process it starts is matched with that
+// process's report, and keeps them detached.
+TEST_F(LandlockTier, ATaskAHostToolMovesInBringsTheOpenExitsBack) {
+  ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
+  Bundle b({"/bin/sleep", "600"});
+  with_secret(b);
+  std::string id = start_container(b, "ll-moved");
+  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past capsad's next sweep
+  ASSERT_FALSE(exits_attached()) << "capsa exec's process reported its ruleset";
+
+  auto layout = cgroup::detect_layout();
+  ASSERT_TRUE(layout.unified.has_value());
+  int init = nlohmann::json::parse(capsa(root_.path(), {"state", id}).out)["pid"];
+  std::string path, line;
+  std::istringstream lines(read_file("/proc/" + std::to_string(init) + "/cgroup"));
+  while (std::getline(lines, line))
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  ASSERT_FALSE(path.empty());
+  pid_t host = ::fork();
+  if (host == 0) {
+    ::execl("/bin/sleep", "sleep", "600", nullptr);
+    ::_exit(127);
+  }
+  host_pids_.push_back(host);
+  write_file(layout.unified->mount_point + path + "/cgroup.procs", std::to_string(host));
+  ASSERT_TRUE(eventually([&] { return exits_attached(); }, 5000)) << status().dump(2);
+  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill") << status().dump(2);
 }
 
 TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {

@@ -63,6 +63,7 @@ struct Options {
   int sync_interval_ms = 1000;
   bool unpin = false;
   bool require_lsm = false;
+  bool no_lsm = false;
   bool fd_keeper = false;
   bool bpf_stats = false;
   bool no_syscall_counts = false;
@@ -144,7 +145,10 @@ int serve(const Options& o) {
   daemon::KernelSync sync(telemetry, daemon::ContainerCatalog(o.root));
   auto layout = cgroup::detect_layout();
   auto policy_progs = bpf::PolicyProgs::load_and_pin(o.pin_root, layout.unified ? layout.unified->mount_point : "",
-                                                     o.require_lsm, o.fowners_per_container);
+                                                     o.require_lsm ? bpf::PolicyProgs::LsmUse::kRequire
+                                                     : o.no_lsm    ? bpf::PolicyProgs::LsmUse::kNever
+                                                                   : bpf::PolicyProgs::LsmUse::kTry,
+                                                     o.fowners_per_container);
   make_dirs(o.policy_dir, 0755);
   daemon::PolicyEnforcer enforcer(policy_progs, o.policy_dir);
   // Policies first: the first apply replaces what an earlier capsad left
@@ -255,6 +259,10 @@ int serve(const Options& o) {
   });
   drain("policy events", [&] {
     policy_progs.poll_events(200, [&](const capsa_policy_event& ev) {
+      if (ev.kind == CAPSA_KIND_ENTRY) {
+        enforcer.task_entered(ev.cgroup_id, ev.pid, ev.comm);
+        return;
+      }
       events_seen.inc();
       write_policy_event(ev);
     });
@@ -374,7 +382,8 @@ int serve(const Options& o) {
       try {
         auto skipped = req.at("skipped");
         bool known = enforcer.landlock_installed(req.at("cgroup_id").get<uint64_t>(), req.at("token").get<uint64_t>(),
-                                                 req.at("root").get<bool>(), skipped.is_array() && skipped.empty());
+                                                 req.at("root").get<bool>(), skipped.is_array() && skipped.empty(),
+                                                 req.value("pid", 0u));
         if (!known) return {{"ok", false}, {"error", "landlock-installed: no such hand-out (token " +
                                                          req.at("token").dump() + ")"}};
       } catch (const nlohmann::json::exception& e) {
@@ -461,8 +470,12 @@ int main(int argc, char** argv) {
                  "BPF-LSM tier: how many open files with an owner (F_SETOWN and kin) one container may hold; "
                  "each owner set past it kills its setter, so no container fills the map all containers share")
       ->capture_default_str()->check(CLI::Range(1u, uint32_t{CAPSA_FOWNERS_MAX}));
-  app.add_flag("--require-lsm", o.require_lsm,
-               "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
+  auto* require = app.add_flag("--require-lsm", o.require_lsm,
+                               "fail at start unless the BPF-LSM programs load and attach (no tracepoint fallback)");
+  app.add_flag("--no-lsm", o.no_lsm,
+               "do not load the BPF-LSM programs even where the kernel allows them: the tracepoint tier decides "
+               "(to compare tiers, or to step around an LSM hook)")
+      ->excludes(require);
   app.add_flag("--unpin", o.unpin,
                "remove every pinned program, link and map, end the fd keeper of --root, then exit");
   app.add_flag("--fd-keeper", o.fd_keeper, "internal: hold seccomp listeners across capsad restarts (fd 3)")

@@ -277,6 +277,15 @@ void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links
   }
 }
 
+void PolicyProgs::unpin_lsm(const std::string& links_dir) {
+  // Opened, never loaded: only its program names are wanted.
+  policy_lsm_bpf* skel = policy_lsm_bpf__open();
+  if (!skel) throw_bpf("open BPF object policy_lsm", -errno);
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) ::unlink((links_dir + "/" + bpf_program__name(prog)).c_str());
+  policy_lsm_bpf__destroy(skel);
+}
+
 void PolicyProgs::set_config(uint32_t flags) {
   uint32_t zero = 0;
   capsa_policy_config cfg{flags};
@@ -285,7 +294,7 @@ void PolicyProgs::set_config(uint32_t flags) {
 }
 
 PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
-                                      bool require_lsm, uint32_t fowners_per_container) {
+                                      LsmUse lsm, uint32_t fowners_per_container) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
 
@@ -336,12 +345,15 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   // An earlier capsad's raw sys_exit (which also killed condemned tasks)
   // is replaced by the per-syscall exits below.
   bool had_raw_exit = pinned(dirs.links + "/" + kRawSysExit);
-  try {
+  if (lsm == LsmUse::kNever) {
+    p.tiers_.lsm_error = "not loaded (capsad --no-lsm)";
+    spdlog::info("BPF-LSM tier not loaded (--no-lsm): files and exec are decided by tracepoint kills");
+  } else try {
     p.load_lsm(dirs.maps, dirs.links, fowners_per_container);
     p.tiers_.lsm = true;
   } catch (const Error& e) {
     if (p.lsm_skel_) policy_lsm_bpf__destroy(std::exchange(p.lsm_skel_, nullptr));
-    if (require_lsm) throw Error(std::string(e.what()) + " (--require-lsm)", e.sys_errno());
+    if (lsm == LsmUse::kRequire) throw Error(std::string(e.what()) + " (--require-lsm)", e.sys_errno());
     p.tiers_.lsm_error = e.what();
     spdlog::warn("BPF-LSM tier unavailable, files and exec fall back to tracepoint kills: {}", e.what());
   }
@@ -349,10 +361,14 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   // open and connect before it returns: the exits would only look and leave,
   // yet each open on the host would pay for the tracepoint. An earlier
   // capsad's exits go once the LSM hooks are in.
-  if (p.tiers_.lsm)
+  if (p.tiers_.lsm) {
     p.unpin_exits(dirs.links);
-  else
+  } else {
     p.attach_exits(dirs.links);
+    // Ours are in now: an earlier capsad's LSM hooks would go on deciding
+    // (and refusing) beside them.
+    if (lsm == LsmUse::kNever) unpin_lsm(dirs.links);
+  }
   p.hook_unix_datagrams(dirs.links, !p.tiers_.lsm);
   // Connects are judged at sk_data_ready now that it is in: an earlier
   // capsad's connect exit goes.

@@ -45,12 +45,15 @@ class PolicyProgs {
 public:
   // cgroup2_root: mount point of the cgroup v2 hierarchy ("" when the host
   // has none: the cgroup hooks are then not attached, and tiers() says so).
-  // The BPF-LSM programs are tried too: where the kernel refuses them the
-  // tracepoint tier decides files and exec, and tiers() says why; with
-  // require_lsm that refusal is an error instead. fowners_per_container:
-  // the BPF-LSM tier's quota of noted descriptor owners (bpf/policy.h).
+  // The BPF-LSM programs are tried too (LsmUse::kTry): where the kernel
+  // refuses them the tracepoint tier decides files and exec, and tiers()
+  // says why; kRequire makes that refusal an error; kNever does not load
+  // them (and removes an earlier capsad's LSM links once the tracepoint tier
+  // is in). fowners_per_container: the BPF-LSM tier's quota of noted
+  // descriptor owners (bpf/policy.h).
+  enum class LsmUse { kTry, kRequire, kNever };
   static PolicyProgs load_and_pin(const std::string& pin_root, const std::string& cgroup2_root,
-                                  bool require_lsm = false,
+                                  LsmUse lsm = LsmUse::kTry,
                                   uint32_t fowners_per_container = CAPSA_FOWNERS_PER_CONTAINER);
 
   PolicyProgs(PolicyProgs&& o) noexcept;
@@ -110,6 +113,8 @@ public:
 private:
   PolicyProgs() = default;
   void load_lsm(const std::string& maps_dir, const std::string& links_dir, uint32_t fowners_per_container);
+  // Removes the pins of an earlier capsad's BPF-LSM links.
+  static void unpin_lsm(const std::string& links_dir);
   void set_config(uint32_t flags);
   void attach_exits(const std::string& links_dir);
   // The datagram check where the kernel has its tracepoint; pinned, or

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -352,20 +353,31 @@ std::optional<std::string> ContainerCgroup::controller_dir(const Layout& layout,
   return it->second;
 }
 
-std::vector<pid_t> ContainerCgroup::pids() const {
-  std::vector<pid_t> out;
-  if (dirs_.empty()) return out;
-  auto it = dirs_.find(kUnifiedKey);
-  const std::string& dir = it != dirs_.end() ? it->second : dirs_.begin()->second;
+namespace {
+
+void read_procs(const std::string& dir, bool with_descendants, std::vector<pid_t>& out) {
   std::string text;
   try {
     text = read_file(dir + "/cgroup.procs");
   } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) return out;
+    if (e.sys_errno() == ENOENT) return;  // removed while we looked
     throw;
   }
   std::istringstream in(text);
   for (pid_t p; in >> p;) out.push_back(p);
+  if (!with_descendants) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.is_directory(ec) && !entry.is_symlink(ec)) read_procs(entry.path().string(), true, out);
+}
+
+}  // namespace
+
+std::vector<pid_t> ContainerCgroup::pids(bool with_descendants) const {
+  std::vector<pid_t> out;
+  if (dirs_.empty()) return out;
+  auto it = dirs_.find(kUnifiedKey);
+  read_procs(it != dirs_.end() ? it->second : dirs_.begin()->second, with_descendants, out);
   return out;
 }
 

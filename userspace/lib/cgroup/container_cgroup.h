@@ -49,7 +49,9 @@ public:
   std::optional<std::string> controller_dir(const Layout& layout, const std::string& controller) const;
   // The leaf directory in the hierarchy with this key ("" = cgroup2).
   std::optional<std::string> hierarchy_dir(const std::string& key) const;
-  std::vector<pid_t> pids() const;
+  // The processes in the leaf (in the cgroup2 directory where there is one);
+  // with_descendants: in the cgroups beneath it too.
+  std::vector<pid_t> pids(bool with_descendants = false) const;
   // Writes the resources that are set, leaving the others as they are
   // (create, and `capsa update`). Errors name the linux.resources field.
   void apply(const Layout& layout, const spec::Resources& r) const;

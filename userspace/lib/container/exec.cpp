@@ -160,7 +160,7 @@ Executed exec_in_container(const state::ContainerState& st, const ExecRequest& r
       if (msg->msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
         if (from_capsad.landlock)
           landlock_installed(req.capsad_socket, *from_capsad.landlock, st.id, st.cgroup_id,
-                             msg->msg.substr(std::string(kSyncLandlock).size() + 1));
+                             msg->msg.substr(std::string(kSyncLandlock).size() + 1), pid);
         if (!sync_send(sync.runtime_end.get(), kSyncLandlockAck)) throw Error("exec'd process exited during setup");
         continue;
       }

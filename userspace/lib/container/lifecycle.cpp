@@ -354,9 +354,14 @@ Created create_container(const state::StateStore& store, const CreateOptions& op
       continue;
     }
     if (msg.rfind(std::string(kSyncLandlock) + " ", 0) == 0) {
-      if (from_capsad.landlock)
+      if (from_capsad.landlock) {
+        // Anything in the container but its init got there before the
+        // ruleset, and forks outside its reach.
+        std::vector<pid_t> strays = cg->pids(/*with_descendants=*/true);
+        std::erase(strays, rollback.child);
         landlock_installed(daemon::default_control_socket(store.root()), *from_capsad.landlock, opts.id, cgroup_id,
-                           msg.substr(std::string(kSyncLandlock).size() + 1));
+                           msg.substr(std::string(kSyncLandlock).size() + 1), rollback.child, strays);
+      }
       if (!sync_send(sync.runtime_end.get(), kSyncLandlockAck)) throw Error("container init exited during setup");
       continue;
     }

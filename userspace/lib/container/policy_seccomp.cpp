@@ -77,7 +77,7 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
 }
 
 void landlock_installed(const std::string& socket, const LandlockPlan& plan, const std::string& container_id,
-                        uint64_t cgroup_id, const std::string& text) {
+                        uint64_t cgroup_id, const std::string& text, pid_t pid, const std::vector<pid_t>& strays) {
   nlohmann::json s = nlohmann::json::parse(text, nullptr, false);
   if (s.is_discarded() || !s.is_object()) {
     spdlog::warn("container {}: Landlock: unreadable report from the process: {}", container_id, text);
@@ -95,13 +95,22 @@ void landlock_installed(const std::string& socket, const LandlockPlan& plan, con
   for (const auto& g : gaps)
     spdlog::info("container {}: Landlock: {}: root confinement stays with the BPF tier too", container_id,
                  g.is_string() ? g.get<std::string>() : g.dump());
+  if (!strays.empty()) {
+    std::string list;
+    for (pid_t p : strays) list += (list.empty() ? "" : ", ") + std::to_string(p);
+    spdlog::warn("container {}: process(es) {} were in the container before its init's Landlock ruleset (left by "
+                 "a createContainer hook?) and hold none: root confinement stays with the BPF tier",
+                 container_id, list);
+  }
   if (!plan.token) return;
   nlohmann::json req = {{"cmd", "landlock-installed"},
                         {"container_id", container_id},
                         {"cgroup_id", cgroup_id},
                         {"token", plan.token},
-                        {"root", s.value("root", false) && gaps.empty()},
-                        {"skipped", skipped}};
+                        {"pid", pid},
+                        {"root", s.value("root", false) && gaps.empty() && strays.empty()},
+                        {"skipped", skipped},
+                        {"strays", strays}};
   // Before the process runs: capsad attaches what the ruleset leaves to the
   // BPF tier first. A capsad gone since the hand-out is fine (a restarted
   // one knows nothing of the ruleset and keeps the BPF tier on).

@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "container/landlock_ruleset.h"
 #include "container/seccomp_filter.h"
@@ -60,8 +61,13 @@ PolicyFromCapsad policy_from_capsad(const std::string& socket, const spec::Secco
 // on (kSyncLandlockAck): capsad has attached what it must by then. A capsad
 // no longer listening, or one that refuses the report, is fine (it keeps
 // the BPF tier on for the container); one that cannot be reached throws.
+// pid: the process that installs it, as capsad sees a runtime's move of it
+// into the container's cgroup. strays: other processes already in the
+// container (children a createContainer hook left behind) that will never
+// hold the ruleset, so the container's files stay with the BPF tier.
 void landlock_installed(const std::string& socket, const LandlockPlan& plan, const std::string& container_id,
-                        uint64_t cgroup_id, const std::string& summary_json);
+                        uint64_t cgroup_id, const std::string& summary_json, pid_t pid,
+                        const std::vector<pid_t>& strays = {});
 
 // The container's Landlock plan, kept in its state directory (`file`):
 // while no capsad listens, `capsa exec` installs the ruleset the container's

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -253,7 +254,8 @@ bool PolicyEnforcer::files_by_landlock_locked(uint64_t cgroup_id, const Version*
   auto it = landlock_.find(cgroup_id);
   if (it == landlock_.end()) return false;
   const auto& rec = it->second;
-  if (!rec.from_init || rec.incomplete || !rec.pending.empty() || rec.installed.empty()) return false;
+  if (!rec.from_init || rec.incomplete || !rec.pending.empty() || !rec.entered.empty() || rec.installed.empty())
+    return false;
   // Audit rules must see the opens Landlock lets through.
   if (v->policy.mode == policy::Mode::Audit && !v->compiled.file_paths.empty()) return false;
   for (const auto& fp : v->compiled.file_paths)
@@ -275,12 +277,24 @@ void PolicyEnforcer::update_file_hooks_locked(const std::map<uint64_t, const Ver
   // A hand-out never reported: the process failed before building its
   // ruleset, or its runtime died; either way nothing tells what it holds.
   auto now = std::chrono::steady_clock::now();
-  for (auto& [cgid, rec] : landlock_)
+  for (auto& [cgid, rec] : landlock_) {
     for (auto p = rec.pending.begin(); p != rec.pending.end();) {
       bool stale = now - p->second.second > std::chrono::seconds(30);
       rec.incomplete |= stale;
       p = stale ? rec.pending.erase(p) : std::next(p);
     }
+    // A task moved in that no report named, with no hand-out left to
+    // name it (or for longer than one may take): it holds no ruleset.
+    for (auto e = rec.entered.begin(); e != rec.entered.end();) {
+      bool stray = rec.pending.empty() || now - e->second > std::chrono::seconds(30);
+      if (stray)
+        spdlog::warn("policy: pid {} was moved into a container whose files Landlock decides, and holds no "
+                     "ruleset capsa installed: the open exits decide its files",
+                     e->first);
+      rec.incomplete |= stray;
+      e = stray ? rec.entered.erase(e) : std::next(e);
+    }
+  }
   bool need = false;
   for (const auto& [cgid, v] : bound) need = need || !files_by_landlock_locked(cgid, v);
   if (!need && attach_only) return;
@@ -470,13 +484,19 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
   return LandlockGrant{v.policy.name, v.compiled.id, std::move(denies), token};
 }
 
-bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete) {
+bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete,
+                                        uint32_t pid) {
   std::lock_guard lock(mu_);
   auto it = landlock_.find(cgroup_id);
   if (it == landlock_.end()) return false;
   auto& rec = it->second;
   auto p = rec.pending.find(token);
   if (p == rec.pending.end()) return false;
+  if (pid) {
+    rec.entered.erase(pid);
+    rec.reported.push_back(pid);
+    if (rec.reported.size() > 64) rec.reported.pop_front();
+  }
   if (!root_confined || !complete)
     rec.incomplete = true;
   else if (std::find(rec.installed.begin(), rec.installed.end(), p->second.first) == rec.installed.end())
@@ -484,6 +504,18 @@ bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool
   rec.pending.erase(p);
   if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/false);
   return true;
+}
+
+void PolicyEnforcer::task_entered(uint64_t cgroup_id, uint32_t pid, const char* comm) {
+  std::lock_guard lock(mu_);
+  auto it = landlock_.find(cgroup_id);
+  if (it == landlock_.end()) return;  // its files are not Landlock's
+  auto& rec = it->second;
+  if (std::find(rec.reported.begin(), rec.reported.end(), pid) != rec.reported.end()) return;
+  spdlog::debug("policy: pid {} ({}) moved into the cgroup of a container whose files Landlock may decide", pid,
+                std::string(comm, strnlen(comm, 16)));
+  rec.entered.emplace(pid, std::chrono::steady_clock::now());
+  if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/rec.pending.empty());
 }
 
 size_t PolicyEnforcer::landlock_containers() const {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -84,7 +85,14 @@ public:
   // confinement from its first process on, has its files decided by
   // Landlock alone: once every governed container's are, the open exits
   // are detached (bpf::PolicyProgs::set_file_hooks). False for an unknown token.
-  bool landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete);
+  // pid: the process that holds it (0: not told), matched with
+  // task_entered().
+  bool landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete, uint32_t pid = 0);
+  // A task was moved into the container's cgroup from outside it (the BPF
+  // tier's CAPSA_KIND_ENTRY): unless it is a process the runtime is
+  // starting there (a hand-out pending, reported by that pid within the
+  // hand-out's 30 s), it holds no ruleset, and the open exits come back.
+  void task_entered(uint64_t cgroup_id, uint32_t pid, const char* comm);
   // Whether the open exits are attached (the tracepoint tier decides files).
   bool file_hooks_attached() const;
   // Containers some process of which was handed a Landlock ruleset.
@@ -171,6 +179,10 @@ private:
     std::map<uint64_t, std::pair<std::vector<policy::LandlockDeny>, std::chrono::steady_clock::time_point>>
         pending;  // by token
     std::vector<std::vector<policy::LandlockDeny>> installed;
+    // Tasks moved in from outside, not (yet) reported by pid; and the
+    // latest pids reported, as their entry may be seen after the report.
+    std::map<uint32_t, std::chrono::steady_clock::time_point> entered;
+    std::deque<uint32_t> reported;
   };
   std::map<uint64_t, LandlockRecord> landlock_;  // by cgroup id
   uint64_t next_token_ = 1;
