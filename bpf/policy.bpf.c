@@ -74,37 +74,58 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 	return 0;
 }
 
-/* A task written into a governed container's cgroup2 directory by a task
- * outside the container (capsa exec's runtime, or a host tool): capsad
- * learns of it, as where Landlock alone decides the container's files a
- * task that never reports a ruleset must bring the open exits back. Tasks
- * born in the cgroup (fork, CLONE_INTO_CGROUP) pass no migration; moves
- * inside a container are made by its own tasks. */
-SEC("tp_btf/cgroup_attach_task")
-int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+/* Tasks that enter a governed container's cgroup2 directory from outside
+ * (capsa exec's runtime moving the process it starts, or a host tool):
+ * capsad learns of each, as where Landlock alone decides the container's
+ * files a task that never reports a ruleset must bring the open exits back.
+ * Two ways in: a move (cgroup.procs; the tracepoint fires once the task is
+ * there, so where it came from is gone: a move is the container's own only
+ * when the moved task's cgroup namespace is rooted at the destination, as
+ * for a container's tasks moving between its leaf and the sub-cgroups they
+ * made) and a birth there from a parent elsewhere (clone3's
+ * CLONE_INTO_CGROUP). */
+static __always_inline void report_entry(__u64 cgid, struct task_struct *task)
 {
 	struct capsa_policy_event *ev;
-	__u64 cgid, writer;
 
-	if (lsm_decides_files() || BPF_CORE_READ(dst, root, hierarchy_id) != 0)
-		return 0;
-	cgid = BPF_CORE_READ(dst, kn, id);
-	writer = bpf_get_current_cgroup_id();
-	if (writer == cgid || !bpf_map_lookup_elem(&pol_bindings, &cgid) ||
-	    bpf_map_lookup_elem(&pol_bindings, &writer))
-		return 0;
 	ev = bpf_ringbuf_reserve(&pol_events, sizeof(*ev), 0);
 	if (!ev) {
 		stat_inc(CAPSA_PSTAT_EVENTS_LOST);
-		return 0;
+		return;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->ts_ns = bpf_ktime_get_boot_ns();
 	ev->cgroup_id = cgid;
 	ev->pid = BPF_CORE_READ(task, tgid);
 	ev->kind = CAPSA_KIND_ENTRY;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	BPF_CORE_READ_STR_INTO(&ev->comm, task, comm);
 	submit(ev);
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	__u64 cgid;
+
+	if (lsm_decides_files() || BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+		return 0;
+	cgid = BPF_CORE_READ(dst, kn, id);
+	if (!bpf_map_lookup_elem(&pol_bindings, &cgid) ||
+	    BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp, kn, id) == cgid)
+		return 0;
+	report_entry(cgid, task);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 cgid = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+
+	if (cgid == BPF_CORE_READ(parent, cgroups, dfl_cgrp, kn, id) || lsm_decides_files() ||
+	    !bpf_map_lookup_elem(&pol_bindings, &cgid))
+		return 0;
+	report_entry(cgid, child);
 	return 0;
 }
 

@@ -468,6 +468,80 @@ int BPF_PROG(capsa_lsm_sigiotask, struct task_struct *tsk, struct fown_struct *f
 	return -EPERM;
 }
 
+/* An owner set outside the container (a host process, before it handed
+ * the descriptor over) is not noted as the container's, so the signal it
+ * would get is not judged as it goes out. Arming it is: turning O_ASYNC on
+ * (F_SETFL, FIOASYNC) or picking the signal (F_SETSIG) on a file whose owner
+ * is a task outside the container is refused. A process group owner is
+ * judged by its first member. Owners the container set pass here, and
+ * file_send_sigiotask judges each of their signals. */
+#define F_SETFL 4
+#define F_SETSIG 10
+#define FASYNC 00020000
+#define FIOASYNC 0x5452
+
+static __always_inline struct task_struct *first_task(struct pid *pid, enum pid_type type)
+{
+	struct hlist_node *first;
+
+	switch (type) {
+	case PIDTYPE_PID:
+		first = BPF_CORE_READ(pid, tasks[PIDTYPE_PID].first);
+		return first ? container_of(first, struct task_struct, pid_links[PIDTYPE_PID]) : NULL;
+	case PIDTYPE_TGID:
+		first = BPF_CORE_READ(pid, tasks[PIDTYPE_TGID].first);
+		return first ? container_of(first, struct task_struct, pid_links[PIDTYPE_TGID]) : NULL;
+	case PIDTYPE_PGID:
+		first = BPF_CORE_READ(pid, tasks[PIDTYPE_PGID].first);
+		return first ? container_of(first, struct task_struct, pid_links[PIDTYPE_PGID]) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static __always_inline int arm_owner_signal(struct file *file, int sig)
+{
+	__u64 key = fown_key(file);
+	struct fown_struct *fown = (struct fown_struct *)key;
+	struct task_struct *owner;
+	struct capsa_fowner *o;
+	struct governed g;
+	struct pid *pid;
+
+	if (!key || !governed_task(&g))
+		return 0;
+	pid = BPF_CORE_READ(fown, pid);
+	if (!pid)
+		return 0;
+	o = bpf_map_lookup_elem(&pol_fowners, &key);
+	if (o && o->cgroup_id == g.cgid)
+		return 0;
+	owner = first_task(pid, BPF_CORE_READ(fown, pid_type));
+	if (!owner || same_container(&g, owner))
+		return 0;
+	if (!sig)
+		sig = BPF_CORE_READ(fown, signum);
+	return task_escape(&g, owner, CAPSA_TASK_SIGNAL, sig ? sig : SIGIO);
+}
+
+SEC("lsm/file_fcntl")
+int BPF_PROG(capsa_lsm_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (cmd == F_SETSIG)
+		return arm_owner_signal(file, (int)arg);
+	/* O_ASYNC already on: nothing is armed that was not. */
+	if (cmd == F_SETFL && (arg & FASYNC) && !(BPF_CORE_READ(file, f_flags) & FASYNC))
+		return arm_owner_signal(file, 0);
+	return 0;
+}
+
+/* FIOASYNC whatever its value: another thread can change it after the hook. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(capsa_lsm_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return cmd == FIOASYNC ? arm_owner_signal(file, 0) : 0;
+}
+
 SEC("lsm/sb_mount")
 int BPF_PROG(capsa_lsm_sb_mount, const char *dev_name, const struct path *path, const char *type,
 	     unsigned long flags, void *data)

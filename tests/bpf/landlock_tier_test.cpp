@@ -6,11 +6,13 @@
 // tracepoint kill still applies); a ruleset the kernel refuses fails create
 // and leaves nothing behind; a later policy version cannot relax a ruleset
 // already installed.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +20,9 @@
 
 #include "cgroup/layout.h"
 #include "common/file_util.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "container/clone_into_cgroup.h"
 #include "daemon/landlock_audit.h"
 #include "policy_fixture.h"
 #include "test_env.h"
@@ -347,37 +352,71 @@ TEST_F(LandlockTier, AChildACreateContainerHookLeftBehindKeepsTheOpenExits) {
   EXPECT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
 }
 
-// A task a host tool writes into the container's cgroup holds no ruleset:
-// capsad sees the move (tp_btf/cgroup_attach_task) and the exits come back.
-// capsa exec's own move of the process it starts is matched with that
-// process's report, and keeps them detached.
-TEST_F(LandlockTier, ATaskAHostToolMovesInBringsTheOpenExitsBack) {
+// A task that enters the container's cgroup from outside holds no ruleset:
+// capsad sees it (tp_btf/cgroup_attach_task, tp_btf/sched_process_fork) and
+// the exits come back, whether a host tool writes another task's pid into
+// cgroup.procs, a host shell moves itself, or a host process starts a child
+// there with CLONE_INTO_CGROUP. capsa exec's own move of the process it
+// starts is matched with that process's report, and keeps them detached.
+TEST_F(LandlockTier, ATaskThatEntersFromTheHostBringsTheOpenExitsBack) {
   ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
-  Bundle b({"/bin/sleep", "600"});
-  with_secret(b);
-  std::string id = start_container(b, "ll-moved");
-  ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
-  EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past capsad's next sweep
-  ASSERT_FALSE(exits_attached()) << "capsa exec's process reported its ruleset";
-
   auto layout = cgroup::detect_layout();
   ASSERT_TRUE(layout.unified.has_value());
-  int init = nlohmann::json::parse(capsa(root_.path(), {"state", id}).out)["pid"];
-  std::string path, line;
-  std::istringstream lines(read_file("/proc/" + std::to_string(init) + "/cgroup"));
-  while (std::getline(lines, line))
-    if (line.rfind("0::", 0) == 0) path = line.substr(3);
-  ASSERT_FALSE(path.empty());
-  pid_t host = ::fork();
-  if (host == 0) {
-    ::execl("/bin/sleep", "sleep", "600", nullptr);
-    ::_exit(127);
+  auto cgroup_dir = [&](const std::string& id) {
+    int init = nlohmann::json::parse(capsa(root_.path(), {"state", id}).out)["pid"];
+    std::string path, line;
+    std::istringstream lines(read_file("/proc/" + std::to_string(init) + "/cgroup"));
+    while (std::getline(lines, line))
+      if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    return layout.unified->mount_point + path;
+  };
+  auto sleeper = [&] {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execl("/bin/sleep", "sleep", "600", nullptr);
+      ::_exit(127);
+    }
+    host_pids_.push_back(pid);
+    return pid;
+  };
+  const std::vector<std::pair<std::string, std::function<void(const std::string&)>>> routes = {
+      {"moved by another task",
+       [&](const std::string& dir) { write_file(dir + "/cgroup.procs", std::to_string(sleeper())); }},
+      {"moving itself",
+       [&](const std::string& dir) {
+         ASSERT_EQ(run_command({"/bin/sh", "-c", "echo $$ > " + dir + "/cgroup.procs && (sleep 600 &) && echo in"})
+                       .out,
+                   "in\n");
+       }},
+      {"born there (CLONE_INTO_CGROUP)",
+       [&](const std::string& dir) {
+         UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+         ASSERT_TRUE(fd) << errno_text(errno);
+         bool into = false;
+         long pid = container::clone_child(0, fd.get(), &into);
+         if (pid == 0) {
+           ::execl("/bin/sleep", "sleep", "600", nullptr);
+           ::_exit(127);
+         }
+         ASSERT_GT(pid, 0) << errno_text(errno);
+         host_pids_.push_back(static_cast<pid_t>(pid));
+         ASSERT_TRUE(into) << "the kernel did not clone into the cgroup";
+       }},
+  };
+  for (const auto& [how, enter] : routes) {
+    SCOPED_TRACE(how);
+    Bundle b({"/bin/sleep", "600"});
+    with_secret(b);
+    std::string id = start_container(b, "ll-entered");
+    ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << status().dump(2);
+    EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past capsad's next sweep
+    ASSERT_FALSE(exits_attached()) << "capsa exec's process reported its ruleset";
+    enter(cgroup_dir(id));
+    ASSERT_TRUE(eventually([&] { return exits_attached(); }, 5000)) << status().dump(2);
+    EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill") << status().dump(2);
+    ASSERT_EQ(capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id}).exit_code, 0);
   }
-  host_pids_.push_back(host);
-  write_file(layout.unified->mount_point + path + "/cgroup.procs", std::to_string(host));
-  ASSERT_TRUE(eventually([&] { return exits_attached(); }, 5000)) << status().dump(2);
-  EXPECT_EQ(container_status(id)["files_by"], "tracepoint-kill") << status().dump(2);
 }
 
 TEST_F(LandlockTier, APathMissingFromTheRootIsSkippedAndReported) {

@@ -379,11 +379,20 @@ int serve(const Options& o) {
       return {{"ok", true}};
     }
     if (cmd == "landlock-installed") {
+      // The process that installed it, by the pidfd the runtime passes (its
+      // own pid namespace may not be ours); else the pid it names.
+      auto landlock_reporter = [](const nlohmann::json& r, int fd) -> uint32_t {
+        if (fd >= 0) {
+          auto p = daemon::pidfd_target(::getpid(), static_cast<uint64_t>(fd));
+          return p && *p > 0 ? static_cast<uint32_t>(*p) : 0u;
+        }
+        return r.value("pid", 0u);
+      };
       try {
         auto skipped = req.at("skipped");
         bool known = enforcer.landlock_installed(req.at("cgroup_id").get<uint64_t>(), req.at("token").get<uint64_t>(),
                                                  req.at("root").get<bool>(), skipped.is_array() && skipped.empty(),
-                                                 req.value("pid", 0u));
+                                                 landlock_reporter(req, passed.get()));
         if (!known) return {{"ok", false}, {"error", "landlock-installed: no such hand-out (token " +
                                                          req.at("token").dump() + ")"}};
       } catch (const nlohmann::json::exception& e) {

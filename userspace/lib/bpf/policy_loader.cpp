@@ -365,9 +365,6 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.unpin_exits(dirs.links);
   } else {
     p.attach_exits(dirs.links);
-    // Ours are in now: an earlier capsad's LSM hooks would go on deciding
-    // (and refusing) beside them.
-    if (lsm == LsmUse::kNever) unpin_lsm(dirs.links);
   }
   p.hook_unix_datagrams(dirs.links, !p.tiers_.lsm);
   // Connects are judged at sk_data_ready now that it is in: an earlier
@@ -381,6 +378,9 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   if (pinned(dirs.links + "/capsa_policy_doomed") || had_raw_exit || !p.tiers_.per_syscall_exits)
     p.hook(p.skel_->progs.capsa_policy_doomed, p.doomed_, p.tiers_.per_syscall_exits);
   p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES | CAPSA_CFG_LSM_SYSCALLS : 0u);
+  // Only now do our programs stop standing back for the LSM hooks (the
+  // pinned config said an earlier capsad's decide): theirs may go.
+  if (lsm == LsmUse::kNever) unpin_lsm(dirs.links);
   p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;
 }

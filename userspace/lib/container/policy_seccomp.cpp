@@ -1,9 +1,13 @@
 #include "container/policy_seccomp.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "daemon/control_socket.h"
 
 namespace capsa::container {
@@ -114,9 +118,12 @@ void landlock_installed(const std::string& socket, const LandlockPlan& plan, con
   // Before the process runs: capsad attaches what the ruleset leaves to the
   // BPF tier first. A capsad gone since the hand-out is fine (a restarted
   // one knows nothing of the ruleset and keeps the BPF tier on).
+  // The pid as capsad's pid namespace numbers it: the kernel translates a
+  // pidfd's (fdinfo), ours may be a nested namespace's.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   std::optional<nlohmann::json> reply;
   try {
-    reply = daemon::control_request_if_listening(socket, req, 5000);
+    reply = daemon::control_request_if_listening(socket, req, 5000, pidfd ? pidfd.get() : -1);
   } catch (const Error& e) {
     throw Error("container " + container_id + ": report the Landlock ruleset to capsad: " + e.what(), e.sys_errno());
   }

@@ -277,7 +277,19 @@ void PolicyEnforcer::update_file_hooks_locked(const std::map<uint64_t, const Ver
   // A hand-out never reported: the process failed before building its
   // ruleset, or its runtime died; either way nothing tells what it holds.
   auto now = std::chrono::steady_clock::now();
+  // The ring may have dropped a task's entry with the events it lost: no
+  // container's processes are known then.
+  uint64_t lost = progs_.read_stats()[CAPSA_PSTAT_EVENTS_LOST];
+  bool entries_lost = events_lost_ && lost > *events_lost_;
+  events_lost_ = lost;
   for (auto& [cgid, rec] : landlock_) {
+    if (entries_lost && !rec.incomplete) {
+      spdlog::warn("policy: policy events were lost, a task's entry into container cgroup {} among them perhaps: "
+                   "the open exits decide its files",
+                   cgid);
+      rec.incomplete = true;
+    }
+    std::erase_if(rec.reported, [&](const auto& r) { return now - r.second > std::chrono::seconds(30); });
     for (auto p = rec.pending.begin(); p != rec.pending.end();) {
       bool stale = now - p->second.second > std::chrono::seconds(30);
       rec.incomplete |= stale;
@@ -403,7 +415,8 @@ std::map<std::string, std::string> PolicyEnforcer::tiers() const {
              "exec, connect or send)"},
             {"task-confinement",
              "bpf-lsm (ptrace_access_check in attach mode, ptrace_traceme, task_kill: EPERM for a task outside the "
-             "container; file_send_sigiotask: no SIGIO or SIGURG to an owner outside the container that set it)"},
+             "container; file_send_sigiotask: no SIGIO or SIGURG to an owner outside the container that set it; "
+             "file_fcntl, file_ioctl: O_ASYNC and F_SETSIG refused on a file whose owner, set outside, is outside)"},
             {"exec", "bpf-lsm (bprm_check_security: EPERM before the exec)"},
             {"syscalls", seccomp + "bpf-lsm for " + hooked +
                              " (EPERM from their LSM hook before the operation); other syscalls: " + kill},
@@ -492,11 +505,12 @@ bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool
   auto& rec = it->second;
   auto p = rec.pending.find(token);
   if (p == rec.pending.end()) return false;
-  if (pid) {
-    rec.entered.erase(pid);
-    rec.reported.push_back(pid);
-    if (rec.reported.size() > 64) rec.reported.pop_front();
-  }
+  // Its entry, seen already or still to come; a runtime that names no pid
+  // (an older capsa) leaves entries unmatched: taken as its.
+  if (!pid)
+    rec.entered.clear();
+  else if (!rec.entered.erase(pid))
+    rec.reported[pid] = std::chrono::steady_clock::now();
   if (!root_confined || !complete)
     rec.incomplete = true;
   else if (std::find(rec.installed.begin(), rec.installed.end(), p->second.first) == rec.installed.end())
@@ -511,8 +525,8 @@ void PolicyEnforcer::task_entered(uint64_t cgroup_id, uint32_t pid, const char* 
   auto it = landlock_.find(cgroup_id);
   if (it == landlock_.end()) return;  // its files are not Landlock's
   auto& rec = it->second;
-  if (std::find(rec.reported.begin(), rec.reported.end(), pid) != rec.reported.end()) return;
-  spdlog::debug("policy: pid {} ({}) moved into the cgroup of a container whose files Landlock may decide", pid,
+  if (rec.reported.erase(pid)) return;
+  spdlog::debug("policy: pid {} ({}) entered the cgroup of a container whose files Landlock may decide", pid,
                 std::string(comm, strnlen(comm, 16)));
   rec.entered.emplace(pid, std::chrono::steady_clock::now());
   if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/rec.pending.empty());

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -182,8 +181,10 @@ private:
     // Tasks moved in from outside, not (yet) reported by pid; and the
     // latest pids reported, as their entry may be seen after the report.
     std::map<uint32_t, std::chrono::steady_clock::time_point> entered;
-    std::deque<uint32_t> reported;
+    std::map<uint32_t, std::chrono::steady_clock::time_point> reported;
   };
+  // Policy events lost so far (an entry among them cannot be matched).
+  std::optional<uint64_t> events_lost_;
   std::map<uint64_t, LandlockRecord> landlock_;  // by cgroup id
   uint64_t next_token_ = 1;
   // Whether every process of the container holds a ruleset that decides

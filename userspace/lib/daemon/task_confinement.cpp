@@ -60,17 +60,6 @@ std::vector<pid_t> process_group(pid_t pgid) {
   return out;
 }
 
-// The task behind the caller's descriptor `fd` (fdinfo's "Pid:", in
-// capsad's pid namespace; -1 once it has exited). nullopt when fdinfo names
-// none: pidfd_send_signal also takes a /proc/PID directory, which capsad
-// cannot tell apart reliably, so that is refused.
-std::optional<pid_t> pidfd_target(pid_t caller, uint64_t fd) {
-  std::ifstream in(proc(caller) + "/fdinfo/" + std::to_string(static_cast<int>(fd)));
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::strtol(line.c_str() + 4, nullptr, 10));
-  return std::nullopt;
-}
-
 // What a routed call aims at, before any cgroup is read.
 struct Aim {
   std::vector<pid_t> tasks;    // by pid or tid
@@ -345,6 +334,13 @@ pid_t status_last(pid_t pid, const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<pid_t> pidfd_target(pid_t holder, uint64_t fd) {
+  std::ifstream in(proc(holder) + "/fdinfo/" + std::to_string(static_cast<int>(fd)));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::strtol(line.c_str() + 4, nullptr, 10));
+  return std::nullopt;
+}
 
 std::set<uint32_t> task_confinement_syscalls() {
   return {SYS_kill,         SYS_tkill,          SYS_tgkill,           SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo,

@@ -72,6 +72,11 @@ std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint
 
 // The task's cgroup v2 path as capsad sees it ("" once it has exited).
 std::string cgroup2_path(pid_t pid);
+// The task behind `holder`'s descriptor `fd` (fdinfo's "Pid:", in capsad's
+// pid namespace; -1 once it has exited). nullopt when fdinfo names none
+// (not a pidfd: pidfd_send_signal also takes a /proc/PID directory, which
+// cannot be told apart reliably, so that is refused).
+std::optional<pid_t> pidfd_target(pid_t holder, uint64_t fd);
 
 // The process a thread belongs to (events name processes, as BPF-LSM's do).
 pid_t thread_group_of(pid_t tid);
