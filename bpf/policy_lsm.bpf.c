@@ -472,9 +472,9 @@ int BPF_PROG(capsa_lsm_sigiotask, struct task_struct *tsk, struct fown_struct *f
  * the descriptor over) is not noted as the container's, so the signal it
  * would get is not judged as it goes out. Arming it is: turning O_ASYNC on
  * (F_SETFL, FIOASYNC) or picking the signal (F_SETSIG) on a file whose owner
- * is a task outside the container is refused. A process group owner is
- * judged by its first member. Owners the container set pass here, and
- * file_send_sigiotask judges each of their signals. */
+ * is a task outside the container, or a process group, is refused. Owners
+ * the container set pass here, and file_send_sigiotask judges each of
+ * their signals. */
 #define F_SETFL 4
 #define F_SETSIG 10
 #define FASYNC 00020000
@@ -505,6 +505,7 @@ static __always_inline int arm_owner_signal(struct file *file, int sig)
 	struct fown_struct *fown = (struct fown_struct *)key;
 	struct task_struct *owner;
 	struct capsa_fowner *o;
+	enum pid_type type;
 	struct governed g;
 	struct pid *pid;
 
@@ -516,8 +517,13 @@ static __always_inline int arm_owner_signal(struct file *file, int sig)
 	o = bpf_map_lookup_elem(&pol_fowners, &key);
 	if (o && o->cgroup_id == g.cgid)
 		return 0;
-	owner = first_task(pid, BPF_CORE_READ(fown, pid_type));
-	if (!owner || same_container(&g, owner))
+	type = BPF_CORE_READ(fown, pid_type);
+	owner = first_task(pid, type);
+	if (!owner)
+		return 0;
+	/* A group's first member is its newest, which the container could
+	 * make one of its own: a group it did not name is refused whole. */
+	if (type != PIDTYPE_PGID && same_container(&g, owner))
 		return 0;
 	if (!sig)
 		sig = BPF_CORE_READ(fown, signum);
@@ -538,6 +544,13 @@ int BPF_PROG(capsa_lsm_file_fcntl, struct file *file, unsigned int cmd, unsigned
 /* FIOASYNC whatever its value: another thread can change it after the hook. */
 SEC("lsm/file_ioctl")
 int BPF_PROG(capsa_lsm_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return cmd == FIOASYNC ? arm_owner_signal(file, 0) : 0;
+}
+
+/* A 32-bit caller's ioctl (Linux 6.8+; not loaded where the hook is missing). */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(capsa_lsm_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg)
 {
 	return cmd == FIOASYNC ? arm_owner_signal(file, 0) : 0;
 }

@@ -384,7 +384,7 @@ int serve(const Options& o) {
       auto landlock_reporter = [](const nlohmann::json& r, int fd) -> uint32_t {
         if (fd >= 0) {
           auto p = daemon::pidfd_target(::getpid(), static_cast<uint64_t>(fd));
-          return p && *p > 0 ? static_cast<uint32_t>(*p) : 0u;
+          return p && *p > 0 ? static_cast<uint32_t>(*p) : daemon::PolicyEnforcer::kPidUnknown;
         }
         return r.value("pid", 0u);
       };

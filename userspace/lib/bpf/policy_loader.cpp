@@ -257,11 +257,14 @@ void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links
   lsm_skel_ = policy_lsm_bpf__open();
   if (!lsm_skel_) throw_bpf("open BPF object policy_lsm", -errno);
   lsm_skel_->rodata->fowners_per_container = fowners_per_container;
+  if (!kernel_btf_has("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC))
+    bpf_program__set_autoload(lsm_skel_->progs.capsa_lsm_file_ioctl_compat, false);
   set_map_pins(lsm_skel_->obj, maps_dir);
   if (int err = policy_lsm_bpf__load(lsm_skel_)) throw_bpf("load the BPF-LSM programs", err);
   std::vector<std::pair<bpf_link*, std::string>> attached;
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, lsm_skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
       int err = -errno;

@@ -68,6 +68,7 @@ public:
   // process keeps that ruleset whatever later versions say. `reports`: the
   // runtime tells landlock_installed() what it installed (else the
   // container's files are never Landlock's alone).
+  static constexpr uint32_t kPidUnknown = UINT32_MAX;
   struct LandlockGrant {
     std::string policy;
     uint32_t policy_id = 0;
@@ -84,8 +85,9 @@ public:
   // confinement from its first process on, has its files decided by
   // Landlock alone: once every governed container's are, the open exits
   // are detached (bpf::PolicyProgs::set_file_hooks). False for an unknown token.
-  // pid: the process that holds it (0: not told), matched with
-  // task_entered().
+  // pid: the process that holds it (0: not told, by an older runtime;
+  // kPidUnknown: told, but not to be found in our pid namespace), matched
+  // with task_entered().
   bool landlock_installed(uint64_t cgroup_id, uint64_t token, bool root_confined, bool complete, uint32_t pid = 0);
   // A task was moved into the container's cgroup from outside it (the BPF
   // tier's CAPSA_KIND_ENTRY): unless it is a process the runtime is
@@ -165,6 +167,15 @@ private:
   std::vector<KnownContainer> last_containers_;
   bool applied_ = false;  // apply() ran: last_containers_ is the real set
   std::map<uint64_t, Bound> bound_;  // by cgroup id
+  // Cgroups containers made beneath their own, bound as their container
+  // (the BPF tier copies the binding as a task enters one; capsad keeps it
+  // in step): sub-cgroup id -> the container's.
+  std::map<uint64_t, uint64_t> sub_bound_;
+  std::set<uint64_t> unknown_bindings_;  // keys neither bound nor sub-bound at the last apply
+  // Binds c's sub-cgroups as `binding` (rewritten when `rewrite`, else only
+  // the ones not bound yet); adds them to next_sub.
+  void bind_sub_cgroups(const KnownContainer& c, const capsa_binding& binding, bool rewrite,
+                        std::map<uint64_t, uint64_t>& next_sub);
   struct LandlockRecord {
     std::map<uint32_t, std::string> versions;  // policy id -> name, every version handed out
     std::map<uint32_t, std::vector<policy::FilePath>> file_paths;  // policy id -> its file rules
