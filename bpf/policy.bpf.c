@@ -74,41 +74,29 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 	return 0;
 }
 
-/* Tasks that enter a governed container's cgroups.
- *
- * A cgroup a container made beneath its own (a writable cgroup2 mount in its
- * cgroup namespace, as systemd in a container wants) is governed as the
- * container: its binding is copied the moment the first task enters it,
- * before that task returns to user space or, born there, first runs (capsad
- * then keeps it, and rewrites it with the container's on each apply).
- *
- * A task entering from outside (capsa exec's runtime moving the process it
- * starts, or a host tool) is reported: where Landlock alone decides the
- * container's files, a task that never reports a ruleset must bring the
- * open exits back. Two ways in: a move (cgroup.procs; the tracepoint fires
- * once the task is there, so where it came from is gone: a move is the
- * container's own when the moved task's cgroup namespace is rooted in the
- * container, as for its tasks moving between its cgroups) and a birth there
- * from a parent in another cgroup (clone3's CLONE_INTO_CGROUP). */
+/* Tasks that enter a governed container's cgroups from outside (capsa
+ * exec's runtime moving the process it starts, or a host tool) are
+ * reported: where Landlock alone decides the container's files, a task that
+ * never reports a ruleset must bring the open exits back. Two ways in: a
+ * move (cgroup.procs; the tracepoint fires once the task is there, so where
+ * it came from is gone: a move is the container's own when the moved task's
+ * cgroup namespace is rooted in the container, as for its tasks moving
+ * between its cgroups) and a birth there from a parent in another cgroup
+ * (clone3's CLONE_INTO_CGROUP). A cgroup the container made beneath its own
+ * counts as the container's. */
 #define CGROUP_LEVELS_UP 8
 
-/* The container that governs cg: the topmost bound cgroup at or above it
- * (its sub-cgroups are bound too). Its id (0: none), *bind its binding. */
-static __always_inline __u64 governing(struct cgroup *cg, struct capsa_binding **bind)
+/* The governed container at or above cg: its cgroup id, 0 if none. */
+static __always_inline __u64 governing(struct cgroup *cg)
 {
-	__u64 found = 0;
-
 	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
 		__u64 id = BPF_CORE_READ(cg, kn, id);
-		struct capsa_binding *b = bpf_map_lookup_elem(&pol_bindings, &id);
 
-		if (b) {
-			*bind = b;
-			found = id;
-		}
+		if (bpf_map_lookup_elem(&pol_bindings, &id))
+			return id;
 		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
 	}
-	return found;
+	return 0;
 }
 
 /* Whether cg is the cgroup with this id or beneath it. */
@@ -120,24 +108,6 @@ static __always_inline int at_or_beneath(struct cgroup *cg, __u64 id)
 		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
 	}
 	return 0;
-}
-
-/* Governs cg (the task's new cgroup) as its container; returns the
- * container's cgroup id, 0 when cg is not in a governed container. */
-static __always_inline __u64 govern_entered(struct cgroup *cg)
-{
-	struct capsa_binding *bind = NULL, copy;
-	__u64 id, gov;
-
-	gov = governing(cg, &bind);
-	if (!gov || !bind)
-		return 0;
-	id = BPF_CORE_READ(cg, kn, id);
-	if (id != gov) {
-		copy = *bind;
-		bpf_map_update_elem(&pol_bindings, &id, &copy, BPF_NOEXIST);
-	}
-	return gov;
 }
 
 static __always_inline void report_entry(__u64 cgid, struct task_struct *task)
@@ -167,7 +137,7 @@ int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct ta
 
 	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
 		return 0;
-	gov = govern_entered(dst);
+	gov = governing(dst);
 	if (!gov || at_or_beneath(BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp), gov))
 		return 0;
 	report_entry(gov, task);
@@ -183,7 +153,7 @@ int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struc
 
 	if (cg == from)
 		return 0;
-	gov = govern_entered(cg);
+	gov = governing(cg);
 	if (!gov || at_or_beneath(from, gov))
 		return 0;
 	report_entry(gov, child);

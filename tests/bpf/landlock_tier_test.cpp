@@ -255,16 +255,14 @@ TEST_F(LandlockTier, AuditModeInstallsRootConfinementOnly) {
 // rulesets lack, has them attached again before it is bound to it; unix
 // sockets outside the root are killed at sk_data_ready either way.
 TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerNeedsThem) {
-  TempDir host_dir("capsa-ll-root");
-  replace_file(host_dir.path() + "/host-file", "HOST\n");
-  UnixListener outside(host_dir.path() + "/host.sock");
-  ASSERT_TRUE(outside.ok()) << errno_text(errno);
-  Bundle leak({"/bin/sh", "-c",
-               "cat /proc/self/fd/3/host-file; echo rc=$?; /bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
+  LeakedHostDir leaked;
+  ASSERT_TRUE(leaked.sock.ok()) << errno_text(errno);
+  Bundle& leak = leaked.bundle;
+  const std::string host_dir = leaked.dir.path();
   with_secret(leak);  // every rule path in its root: its ruleset is complete
   leak.save();
-  auto base = run_leaking_dir(leak, host_dir.path(), "ll-leak-base");
-  ASSERT_EQ(base.out, "HOST\nrc=0\nok\nrc=0\n") << base.err << " : the escape route does not exist here";
+  auto base = run_leaking_dir(leak, host_dir, "ll-leak-base");
+  ASSERT_EQ(base.out, LeakedHostDir::kOpen) << base.err << " : the escape route does not exist here";
 
   write_policy("plain.yaml", policy_yaml("plain", "  selector:\n    containers: [\"plain-*\"]\n", false));
   ASSERT_TRUE(capsad_with_policy("ll", secret_rule("    landlock: true\n")));
@@ -276,7 +274,7 @@ TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerN
   EXPECT_EQ(status()["tiers"]["files"].get<std::string>().rfind("landlock (every governed", 0), 0u)
       << status()["tiers"].dump(2);
   // Landlock refuses the host file; the socket is killed at sk_data_ready.
-  auto r = run_leaking_dir(leak, host_dir.path(), "ll-leak");
+  auto r = run_leaking_dir(leak, host_dir, "ll-leak");
   EXPECT_EQ(r.out, "rc=1\nrc=137\n") << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   ASSERT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
@@ -288,7 +286,7 @@ TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerN
 
   // A container whose policy did not opt in is decided on the exits again:
   // the leaked fd's read is killed.
-  r = run_leaking_dir(leak, host_dir.path(), "plain-leak");
+  r = run_leaking_dir(leak, host_dir, "plain-leak");
   EXPECT_EQ(r.out, "rc=137\nrc=137\n") << r.err;
   ASSERT_TRUE(eventually([&] { return !exits_attached(); }, 5000)) << "gone with it";
 
@@ -316,7 +314,7 @@ TEST_F(LandlockTier, RootConfinementByLandlockLetsTheOpenExitsGoUntilAContainerN
   // know what the processes hold: it attaches the exits as it binds them.
   capsad_->kill_hard();
   EXPECT_FALSE(exits_attached());
-  EXPECT_EQ(run_leaking_dir(leak, host_dir.path(), "ll-leak-nocapsad").out, "HOST\nrc=0\nok\nrc=0\n")
+  EXPECT_EQ(run_leaking_dir(leak, host_dir, "ll-leak-nocapsad").out, LeakedHostDir::kOpen)
       << "a container created while no capsad runs gets no ruleset (and no policy)";
   EXPECT_EQ(exec_in(id, "cat /secret/deep/token; echo rc=$?").out, "rc=1\n");
   start_capsad();

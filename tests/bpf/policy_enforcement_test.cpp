@@ -182,43 +182,6 @@ TEST_F(PolicyEnforcement, FileReadRuleStopsTheReaderWhateverPathItTakes) {
 // namespace with CAP_SYS_PTRACE can reach the host's files through
 // /proc/<host pid>/root. The same read succeeds while capsad is not running (the hole
 // is real) and kills the reader once capsad has bound the container.
-// A container with a writable cgroup2 mount (as systemd in a container
-// wants) makes a cgroup beneath its own and moves into it: the task is still
-// governed as the container, from its first call there, and so is a child
-// cloned straight into another one.
-TEST_F(PolicyEnforcement, ACgroupTheContainerMakesBeneathItsOwnIsGovernedAsIt) {
-  write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
-                                                  "        paths: [/secret/]\n        access: [read]\n"
-                                                  "        action: deny\n"));
-  start_capsad();
-  Bundle b({"/bin/sleep", "600"});
-  b.config()["root"]["readonly"] = false;
-  for (auto& m : b.config()["mounts"])
-    if (m["destination"] == "/sys/fs/cgroup") {
-      nlohmann::json opts = nlohmann::json::array();
-      for (const auto& o : m["options"])
-        if (o != "ro") opts.push_back(o);
-      m["options"] = opts;
-    }
-  ASSERT_EQ(run_command({"/bin/sh", "-c", "mkdir -p " + b.rootfs() + "/secret && echo TOKEN > " + b.rootfs() +
-                                              "/secret/token"})
-                .exit_code,
-            0);
-  std::string id = start_container(b, "subcg");
-  ASSERT_TRUE(bound(id)) << status().dump(2);
-  const std::string cg2 = "d=/sys/fs/cgroup/unified; [ -e $d/cgroup.procs ] || d=/sys/fs/cgroup; ";
-  auto base = exec_in(id, cg2 + "mkdir $d/sub && echo $$ > $d/sub/cgroup.procs && grep -c sub /proc/self/cgroup");
-  ASSERT_EQ(base.out, "1\n") << base.err << " : the container cannot make a cgroup of its own here";
-  EXPECT_EQ(exec_in(id, cg2 + "echo $$ > $d/sub/cgroup.procs && cat /secret/token; echo rc=$?").out, "rc=137\n");
-  EXPECT_EQ(exec_in(id, cg2 + "echo $$ > $d/sub/cgroup.procs && cat /etc/passwd >/dev/null; echo rc=$?").out,
-            "rc=0\n");
-  // Deeper, made and entered in one go, before capsad has looked.
-  EXPECT_EQ(exec_in(id, cg2 + "mkdir -p $d/a/b/c && echo $$ > $d/a/b/c/cgroup.procs && cat /secret/token; "
-                              "echo rc=$?")
-                .out,
-            "rc=137\n");
-}
-
 TEST_F(PolicyEnforcement, ReachingTheHostThroughProcRootIsKilledWithoutAnyPolicy) {
   auto [id, host] = beside_a_host_task("escape");
   ASSERT_GT(host, 0);

@@ -69,6 +69,18 @@ private:
   int fd_ = -1;
 };
 
+// A host directory holding a file and a listening unix socket, and a
+// bundle whose program reads the one and connects to the other through fd
+// 3 (run it with PolicyFixture::run_leaking_dir): the leaked-directory-fd
+// route out of a container. Without capsad it prints kOpen.
+struct LeakedHostDir {
+  static constexpr const char* kOpen = "HOST\nrc=0\nok\nrc=0\n";
+  TempDir dir{"capsa-leak"};
+  UnixListener sock{(replace_file(dir.path() + "/host-file", "HOST\n"), dir.path() + "/host.sock")};
+  Bundle bundle{{"/bin/sh", "-c",
+                 "cat /proc/self/fd/3/host-file; echo rc=$?; /bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"}};
+};
+
 class PolicyFixture : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -136,6 +148,21 @@ protected:
   }
 
   std::string events() { return read_file_or_empty(capsad_->events_path()); }
+
+  // Policy "files", the default: reads beneath /secret/ are denied (rule no-secrets).
+  void deny_secret_reads() {
+    write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
+                                                    "        paths: [/secret/]\n        access: [read]\n"
+                                                    "        action: deny\n"));
+  }
+  // /secret/token ("TOKEN") in b's root, which is made writable.
+  static void with_secret_token(Bundle& b) {
+    b.config()["root"]["readonly"] = false;
+    ASSERT_EQ(run_command({"/bin/sh", "-c", "mkdir -p " + b.rootfs() + "/secret && echo TOKEN > " + b.rootfs() +
+                                                "/secret/token"})
+                  .exit_code,
+              0);
+  }
 
   // True once capsad has bound the container (to a policy, or to none for
   // root confinement alone).

@@ -70,16 +70,10 @@ TEST_F(LsmTier, SyscallsAreCountedByCgroupIdWithoutCgroupStorage) {
 }
 
 TEST_F(LsmTier, FileReadIsRefusedWithEpermAndTheProcessLivesOn) {
-  write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
-                                                  "        paths: [/secret/]\n        access: [read]\n"
-                                                  "        action: deny\n"));
+  deny_secret_reads();
   start_capsad();
   Bundle b({"/bin/sleep", "600"});
-  b.config()["root"]["readonly"] = false;
-  ASSERT_EQ(run_command({"/bin/sh", "-c", "mkdir -p " + b.rootfs() + "/secret && echo TOKEN > " + b.rootfs() +
-                                              "/secret/token"})
-                .exit_code,
-            0);
+  with_secret_token(b);
   std::string id = start_container(b, "lsm-files");
   auto r = exec_in(id, "cat /secret/token; echo rc=$?");
   EXPECT_EQ(r.out, "rc=1\n") << r.out;

@@ -24,15 +24,10 @@ protected:
 };
 
 TEST_F(TracepointTier, OpensAndUnixConnectsAreKilledAtTheirSyscallExits) {
-  TempDir host_dir("capsa-tp-host");
-  replace_file(host_dir.path() + "/host-file", "HOST\n");
-  UnixListener outside(host_dir.path() + "/host.sock");
-  ASSERT_TRUE(outside.ok()) << errno_text(errno);
-  Bundle leak({"/bin/sh", "-c",
-               "cat /proc/self/fd/3/host-file; echo rc=$?; /bin/unix_connect /proc/self/fd/3/host.sock; echo rc=$?"});
-  leak.save();
-  auto base = run_leaking_dir(leak, host_dir.path(), "tp-leak-base");
-  ASSERT_EQ(base.out, "HOST\nrc=0\nok\nrc=0\n") << base.err << " : the escape route does not exist here";
+  LeakedHostDir leak;
+  ASSERT_TRUE(leak.sock.ok()) << errno_text(errno);
+  auto base = run_leaking_dir(leak.bundle, leak.dir.path(), "tp-leak-base");
+  ASSERT_EQ(base.out, LeakedHostDir::kOpen) << base.err << " : the escape route does not exist here";
 
   // An earlier capsad on the BPF-LSM tier, killed: its links stay pinned.
   capsad_.emplace(root_.path(), pin_root_, std::vector<std::string>{"--require-lsm"});
@@ -41,9 +36,7 @@ TEST_F(TracepointTier, OpensAndUnixConnectsAreKilledAtTheirSyscallExits) {
   capsad_->kill_hard();
 
   capsad_.emplace(root_.path(), pin_root_, capsad_args());
-  write_policy("files.yaml", policy_yaml("files", "  files:\n    rules:\n      - name: no-secrets\n"
-                                                  "        paths: [/secret/]\n        access: [read]\n"
-                                                  "        action: deny\n"));
+  deny_secret_reads();
   start_capsad();
   auto tiers = status()["tiers"];
   for (const char* kind : {"files", "root-confinement"})
@@ -54,18 +47,14 @@ TEST_F(TracepointTier, OpensAndUnixConnectsAreKilledAtTheirSyscallExits) {
   EXPECT_FALSE(pinned("capsa_unix_datagram"));
 
   Bundle b({"/bin/sleep", "600"});
-  b.config()["root"]["readonly"] = false;
-  ASSERT_EQ(run_command({"/bin/sh", "-c", "mkdir -p " + b.rootfs() + "/secret && echo TOKEN > " + b.rootfs() +
-                                              "/secret/token"})
-                .exit_code,
-            0);
+  with_secret_token(b);
   std::string id = start_container(b, "tp-files");
   ASSERT_TRUE(bound(id)) << status().dump(2);
   EXPECT_TRUE(pinned("capsa_exit_openat")) << "a governed container's files need the open exits";
   EXPECT_EQ(exec_in(id, "cat /secret/token; echo rc=$?").out, "rc=137\n");
   EXPECT_EQ(exec_in(id, "cat /etc/passwd >/dev/null; echo rc=$?").out, "rc=0\n");
 
-  auto r = run_leaking_dir(leak, host_dir.path(), "tp-leak");
+  auto r = run_leaking_dir(leak.bundle, leak.dir.path(), "tp-leak");
   EXPECT_EQ(r.out, "rc=137\nrc=137\n") << r.err;
   ASSERT_TRUE(eventually([&] { return events().find("/proc/self/fd/3/host.sock") != std::string::npos; }, 5000))
       << events();

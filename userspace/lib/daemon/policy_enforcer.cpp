@@ -6,14 +6,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
-#include "bpf/cgroup_id.h"
 #include "bpf/libbpf_util.h"
-#include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "policy/lsm_hooked_syscalls.h"
@@ -160,7 +157,6 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   update_file_hooks_locked(upcoming, /*attach_only=*/true);
 
   std::map<uint64_t, Bound> next_bound;
-  std::map<uint64_t, uint64_t> next_sub;
   std::set<uint32_t> live;
   InodeEntries inode_live;
   std::set<uint32_t> kept;  // versions of containers whose update failed
@@ -172,9 +168,8 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
       // No policy: still bound, so that file-root confinement applies.
       capsa_binding none{CAPSA_POLICY_NONE, 0};
       auto old = bound_.find(c.cgroup_id);
-      bool rewrite = old == bound_.end() || old->second.policy_id != CAPSA_POLICY_NONE || !swept_;
-      if (rewrite) put(progs_.bindings_fd(), c.cgroup_id, none, "pol_bindings");
-      bind_sub_cgroups(c, none, rewrite, next_sub);
+      if (old == bound_.end() || old->second.policy_id != CAPSA_POLICY_NONE || !swept_)
+        put(progs_.bindings_fd(), c.cgroup_id, none, "pol_bindings");
       live.insert(CAPSA_POLICY_NONE);
       next_bound[c.cgroup_id] = Bound{c.id, CAPSA_POLICY_NONE, sel.reason, {}, {}};
       continue;
@@ -193,12 +188,10 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
                        (compiled.file_paths.empty() ? 0u : CAPSA_BIND_HAS_FILES);
       capsa_binding binding{compiled.id, flags};
       auto old = bound_.find(c.cgroup_id);
-      bool rewrite = old == bound_.end() || old->second.policy_id != compiled.id || !swept_;
-      if (rewrite) {
+      if (old == bound_.end() || old->second.policy_id != compiled.id || !swept_) {
         put(progs_.bindings_fd(), c.cgroup_id, binding, "pol_bindings");
         spdlog::info("container {}: policy {} (id {}, {})", c.id, v.policy.name, compiled.id, sel.reason);
       }
-      bind_sub_cgroups(c, binding, rewrite, next_sub);
       live.insert(compiled.id);
       next_bound[c.cgroup_id] = std::move(b);
     } catch (const std::exception& e) {
@@ -208,8 +201,6 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
         live.insert(old->second.policy_id);
         kept.insert(old->second.policy_id);
         next_bound[c.cgroup_id] = old->second;
-        for (const auto& [sub, owner] : sub_bound_)
-          if (owner == c.cgroup_id) next_sub[sub] = owner;
       }
     }
   }
@@ -221,27 +212,6 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
     bool gone = !next_bound.count(it->first) &&
                 (bound_.count(it->first) || now - it->second.at > std::chrono::minutes(1));
     it = gone ? landlock_.erase(it) : std::next(it);
-  }
-  for (const auto& [sub, owner] : sub_bound_)
-    if (!next_sub.count(sub) && !next_bound.count(sub) && bpf_map_delete_elem(progs_.bindings_fd(), &sub) != 0 &&
-        errno != ENOENT)
-      spdlog::warn("unbind cgroup {}: {}", sub, errno_text(errno));
-  sub_bound_ = std::move(next_sub);
-  // A binding the BPF tier copied for a sub-cgroup gone before we saw it:
-  // unknown at two applies in a row, it is no fresh copy.
-  if (swept_) {
-    std::set<uint64_t> unknown;
-    bpf::for_each_key<uint64_t>(progs_.bindings_fd(), [&](uint64_t k) {
-      if (!next_bound.count(k) && !sub_bound_.count(k)) unknown.insert(k);
-    });
-    for (auto it = unknown.begin(); it != unknown.end();)
-      if (unknown_bindings_.count(*it)) {
-        bpf_map_delete_elem(progs_.bindings_fd(), &*it);
-        it = unknown.erase(it);
-      } else {
-        ++it;
-      }
-    unknown_bindings_ = std::move(unknown);
   }
   bool changed = !swept_ || next_bound.size() != bound_.size();
   for (const auto& [cgid, b] : bound_) {
@@ -266,25 +236,6 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   }
   progs_.set_syscall_hooks(bound_need.syscall_rules, bound_need.doomed_kills);
   update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/false);
-}
-
-void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c, const capsa_binding& binding, bool rewrite,
-                                      std::map<uint64_t, uint64_t>& next_sub) {
-  std::optional<std::string> dir = c.cgroup ? c.cgroup->unified_dir() : std::nullopt;
-  if (!dir) return;
-  std::error_code ec;
-  std::filesystem::recursive_directory_iterator it(*dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
-    uint64_t id = 0;
-    try {
-      id = bpf::cgroup_id_of(it->path().string());
-    } catch (const Error&) {
-      continue;  // removed while we looked
-    }
-    if (rewrite || !sub_bound_.count(id)) put(progs_.bindings_fd(), id, binding, "pol_bindings");
-    next_sub[id] = c.cgroup_id;
-  }
 }
 
 std::map<uint64_t, const PolicyEnforcer::Version*> PolicyEnforcer::bound_versions_locked() const {
@@ -394,12 +345,8 @@ void PolicyEnforcer::write_inode_entries(const KnownContainer& c, const policy::
 }
 
 void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live) {
-  // Bindings pinned by an earlier capsad for containers we do not govern
-  // (once: later, a key we do not know may be a sub-cgroup the BPF tier
-  // bound since we looked; the ones we drop are deleted as we drop them).
-  if (!swept_)
-    delete_if<uint64_t>(progs_.bindings_fd(),
-                        [&](uint64_t cgid) { return !bound_.count(cgid) && !sub_bound_.count(cgid); });
+  // Bindings pinned by an earlier capsad for containers we do not govern.
+  delete_if<uint64_t>(progs_.bindings_fd(), [&](uint64_t cgid) { return !bound_.count(cgid); });
   auto dead = [&](uint32_t id) { return !live.count(id); };
   delete_if<capsa_net_key>(progs_.net_fd(), [&](const capsa_net_key& k) { return dead(k.policy_id); });
   delete_if<capsa_sysctl_key>(progs_.sysctl_fd(), [&](const capsa_sysctl_key& k) { return dead(k.policy_id); });
@@ -577,7 +524,6 @@ bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool
 
 void PolicyEnforcer::task_entered(uint64_t cgroup_id, uint32_t pid, const char* comm) {
   std::lock_guard lock(mu_);
-  if (auto sub = sub_bound_.find(cgroup_id); sub != sub_bound_.end()) cgroup_id = sub->second;
   auto it = landlock_.find(cgroup_id);
   if (it == landlock_.end()) return;  // its files are not Landlock's
   auto& rec = it->second;

@@ -167,15 +167,6 @@ private:
   std::vector<KnownContainer> last_containers_;
   bool applied_ = false;  // apply() ran: last_containers_ is the real set
   std::map<uint64_t, Bound> bound_;  // by cgroup id
-  // Cgroups containers made beneath their own, bound as their container
-  // (the BPF tier copies the binding as a task enters one; capsad keeps it
-  // in step): sub-cgroup id -> the container's.
-  std::map<uint64_t, uint64_t> sub_bound_;
-  std::set<uint64_t> unknown_bindings_;  // keys neither bound nor sub-bound at the last apply
-  // Binds c's sub-cgroups as `binding` (rewritten when `rewrite`, else only
-  // the ones not bound yet); adds them to next_sub.
-  void bind_sub_cgroups(const KnownContainer& c, const capsa_binding& binding, bool rewrite,
-                        std::map<uint64_t, uint64_t>& next_sub);
   struct LandlockRecord {
     std::map<uint32_t, std::string> versions;  // policy id -> name, every version handed out
     std::map<uint32_t, std::vector<policy::FilePath>> file_paths;  // policy id -> its file rules
