@@ -1,6 +1,10 @@
 #include "common/mountinfo.h"
 
+#include <sys/sysmacros.h>
+
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace capsa {
@@ -37,10 +41,17 @@ std::vector<MountInfo> parse_mountinfo(const std::string& text) {
         dash = i;
         break;
       }
-    if (dash == 0 || dash + 3 >= fields.size()) continue;
-    out.push_back({unescape(fields[3]), unescape(fields[4]), fields[dash + 1], fields[dash + 3]});
+    unsigned maj = 0, min = 0;
+    if (dash == 0 || dash + 3 >= fields.size() || std::sscanf(fields[2].c_str(), "%u:%u", &maj, &min) != 2) continue;
+    out.push_back({unescape(fields[3]), unescape(fields[4]), fields[dash + 1], fields[dash + 3],
+                   std::strtoull(fields[0].c_str(), nullptr, 10), makedev(maj, min), fields[5]});
   }
   return out;
+}
+
+bool MountInfo::read_only() const {
+  auto ro_in = [](const std::string& opts) { return opts == "ro" || opts.rfind("ro,", 0) == 0; };
+  return ro_in(options) || ro_in(super_options);
 }
 
 }  // namespace capsa

@@ -1,7 +1,11 @@
-// /proc/PID/mountinfo, read by the cgroup layout detection and by
-// --no-pivot's sweep of the host's mounts.
+// /proc/PID/mountinfo, read by the cgroup layout detection, by
+// --no-pivot's sweep of the host's mounts and by the Landlock ruleset's
+// view of the container's mounts.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +16,10 @@ struct MountInfo {
   std::string mount_point;  // unescaped
   std::string fstype;
   std::string super_options;
+  uint64_t id = 0;          // the mount id (statx's STATX_MNT_ID)
+  dev_t dev = 0;            // its super block's device (a file's st_dev may differ: overlayfs, btrfs)
+  std::string options;      // per-mount options (ro, nosuid...)
+  bool read_only() const;   // by the mount's options or its super block's
 };
 
 // Lines that do not parse are skipped.

@@ -7,18 +7,17 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "common/error.h"
+#include "common/file_util.h"
+#include "common/mountinfo.h"
 #include "container/path_resolve.h"
 
 // Rights of later ABIs than the build host's headers may know.
@@ -90,50 +89,15 @@ uint64_t fold_below(Node& n) {
   return n.below;
 }
 
-struct MountSeen {
-  uint64_t id = 0;    // as statx's STATX_MNT_ID gives it
-  std::string point;  // as the caller sees it
-  dev_t dev = 0;      // its super block's (st_dev of a file may differ: overlayfs, btrfs)
-  bool read_only = false;
-};
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // The mounts the caller sees (those beneath its root); nullopt without /proc.
-std::optional<std::vector<MountSeen>> mounts_seen() {
-  std::ifstream in("/proc/self/mountinfo");
-  if (!in) return std::nullopt;
-  std::vector<MountSeen> out;
-  for (std::string line; std::getline(in, line);) {
-    // Split on single spaces: an empty field (a mount source of "") stays one.
-    std::vector<std::string> f;
-    for (size_t i = 0;;) {
-      size_t j = line.find(' ', i);
-      f.push_back(line.substr(i, j == std::string::npos ? std::string::npos : j - i));
-      if (j == std::string::npos) break;
-      i = j + 1;
-    }
-    // id parent maj:min root point options [optional...] - type source super
-    auto sep = std::find(f.begin() + std::min<size_t>(f.size(), 6), f.end(), "-");
-    unsigned maj = 0, min = 0;
-    if (f.size() < 6 || std::sscanf(f[2].c_str(), "%u:%u", &maj, &min) != 2) continue;
-    auto ro_in = [](const std::string& opts) { return opts == "ro" || opts.rfind("ro,", 0) == 0; };
-    bool ro = ro_in(f[5]) || (sep != f.end() && f.end() - sep >= 4 && ro_in(*(sep + 3)));
-    out.push_back({std::strtoull(f[0].c_str(), nullptr, 10), unescape(f[4]), makedev(maj, min), ro});
+std::optional<std::vector<MountInfo>> mounts_seen() {
+  try {
+    auto text = read_file_if_exists("/proc/self/mountinfo");
+    if (!text) return std::nullopt;
+    return parse_mountinfo(*text);
+  } catch (const Error&) {
+    return std::nullopt;
   }
-  return out;
 }
 
 // The mount a directory entry (or the directory itself, name "") is on.
@@ -144,17 +108,17 @@ uint64_t mount_id(int dir_fd, const char* name) {
   return stx.stx_mnt_id;
 }
 
-const MountSeen* mount_by_id(const std::vector<MountSeen>& mounts, uint64_t id) {
-  auto m = std::find_if(mounts.begin(), mounts.end(), [&](const MountSeen& x) { return x.id == id; });
+const MountInfo* mount_by_id(const std::vector<MountInfo>& mounts, uint64_t id) {
+  auto m = std::find_if(mounts.begin(), mounts.end(), [&](const MountInfo& x) { return x.id == id; });
   return id && m != mounts.end() ? &*m : nullptr;
 }
 
 // A mount of a file system the host has mounted, with mounts of its own
 // beneath it (a shared sysfs and its masked paths): what those cover can be
 // read through the host's mount by a host descriptor, under a grant there.
-bool covers_host_mounts(const std::vector<MountSeen>& mounts, const MountSeen& m, const std::set<dev_t>& host) {
-  return host.count(m.dev) && std::any_of(mounts.begin(), mounts.end(), [&](const MountSeen& x) {
-           return x.point.size() > m.point.size() && x.point.rfind(m.point + "/", 0) == 0;
+bool covers_host_mounts(const std::vector<MountInfo>& mounts, const MountInfo& m, const std::set<dev_t>& host) {
+  return host.count(m.dev) && std::any_of(mounts.begin(), mounts.end(), [&](const MountInfo& x) {
+           return x.mount_point.size() > m.mount_point.size() && x.mount_point.rfind(m.mount_point + "/", 0) == 0;
          });
 }
 
@@ -165,7 +129,7 @@ bool read_only_mount(int fd) {
 
 class Builder {
 public:
-  Builder(LandlockRuleset& out, const std::set<dev_t>& host_devices, const std::vector<MountSeen>& mounts)
+  Builder(LandlockRuleset& out, const std::set<dev_t>& host_devices, const std::vector<MountInfo>& mounts)
       : out_(out), host_devices_(host_devices), mounts_(mounts) {}
 
   void grant(int fd, uint64_t rights, bool dir, const std::string& path) {
@@ -213,7 +177,7 @@ public:
       auto kid = node.kids.find(name);
       if (out_.confine_root && here) {
         uint64_t id = mount_id(dir_fd, name.c_str());
-        const MountSeen* m = id == here ? nullptr : mount_by_id(mounts_, id);
+        const MountInfo* m = id == here ? nullptr : mount_by_id(mounts_, id);
         if (id != here && (!m || covers_host_mounts(mounts_, *m, host_devices_)))
           out_.root_gaps.push_back(at + " (a mount of a file system the host has mounted, with mounts beneath it)");
       }
@@ -231,7 +195,7 @@ public:
 private:
   LandlockRuleset& out_;
   const std::set<dev_t>& host_devices_;
-  const std::vector<MountSeen>& mounts_;
+  const std::vector<MountInfo>& mounts_;
 };
 
 }  // namespace
@@ -273,7 +237,7 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   // reached by: a denied file with another name (a hard link, a second
   // mount of its file system) reached by that name is granted by whatever
   // covers it there. The BPF tier keys on the inode and still refuses.
-  std::vector<MountSeen> seen;
+  std::vector<MountInfo> seen;
   std::map<dev_t, int> mounts;
   if (plan.confine_root) {
     if (auto m = mounts_seen())
@@ -301,7 +265,7 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_sys(what + ": stat " + written);
     uint64_t rights = rights_of(d.access, S_ISDIR(st.st_mode), out.abi);
-    const MountSeen* on = plan.confine_root ? mount_by_id(seen, mount_id(fd.get(), "")) : nullptr;
+    const MountInfo* on = plan.confine_root ? mount_by_id(seen, mount_id(fd.get(), "")) : nullptr;
     if (plan.confine_root && ((!S_ISDIR(st.st_mode) && st.st_nlink > 1) || !on || mounts[on->dev] > 1))
       out.root_gaps.push_back(written + " (denied, but reachable by another name: a hard link, or another mount of "
                                         "its file system)");
@@ -336,15 +300,15 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
   // beneath itself, less what the rules deny there.
   if (plan.confine_root)
     for (const auto& m : seen) {
-      if (m.read_only || m.point == "/" || m.point.empty() || m.point[0] != '/') continue;
+      if (m.read_only() || m.mount_point == "/" || m.mount_point.empty() || m.mount_point[0] != '/') continue;
       if (covers_host_mounts(seen, m, plan.host_devices))
-        out.root_gaps.push_back(m.point + " (a mount of a file system the host has mounted, with mounts beneath it)");
+        out.root_gaps.push_back(m.mount_point + " (a mount of a file system the host has mounted, with mounts beneath it)");
       uint64_t denied = tree.deny;
       const Node* n = &tree;
-      for (size_t i = 1; n && i < m.point.size();) {
-        size_t j = m.point.find('/', i);
-        if (j == std::string::npos) j = m.point.size();
-        auto k = n->kids.find(m.point.substr(i, j - i));
+      for (size_t i = 1; n && i < m.mount_point.size();) {
+        size_t j = m.mount_point.find('/', i);
+        if (j == std::string::npos) j = m.mount_point.size();
+        auto k = n->kids.find(m.mount_point.substr(i, j - i));
         n = k == n->kids.end() ? nullptr : &k->second;
         if (n) denied |= n->deny;
         i = j + 1;
@@ -353,11 +317,11 @@ LandlockRuleset build_landlock_ruleset(const LandlockPlan& plan, int grant_write
       open_how how{};
       how.flags = O_PATH | O_CLOEXEC;
       how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-      UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), m.point.c_str() + 1, &how, sizeof how)));
+      UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), m.mount_point.c_str() + 1, &how, sizeof how)));
       if (!fd) continue;  // gone since, or behind a symlink: nothing to grant
       struct stat st {};
       if (::fstat(fd.get(), &st) != 0) continue;
-      b.grant(fd.get(), w, S_ISDIR(st.st_mode), m.point);
+      b.grant(fd.get(), w, S_ISDIR(st.st_mode), m.mount_point);
     }
   if (grant_write_fd >= 0) b.grant(grant_write_fd, LANDLOCK_ACCESS_FS_WRITE_FILE, false, "the exec fifo");
   out.build_us = static_cast<uint64_t>(
