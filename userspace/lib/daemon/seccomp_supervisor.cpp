@@ -38,10 +38,6 @@ constexpr const char* kBuiltinCandidates[] = {
     "personality", "io_uring_setup", "iopl", "ioperm", "lookup_dcookie", "vhangup", "pidfd_getfd",
 };
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
 int seccomp_ioctl(int fd, unsigned long req, void* arg) {
   int rc;
   do rc = ::ioctl(fd, req, arg);
@@ -312,8 +308,7 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
     ev.syscall_nr = nr;
     describe(static_cast<pid_t>(req.pid), ev);
     if (enforce && verdict.action == CAPSA_ACT_KILL) {
-      pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, req.pid, PIDFD_THREAD)));
-      if (!pidfd && errno == EINVAL) pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, req.pid, 0)));
+      pidfd.reset(thread_pidfd(static_cast<pid_t>(req.pid)));
     }
     // What /proc said, and the pidfd, belong to the caller only if the
     // notification is still pending now (seccomp_unotify(2) on pid reuse).

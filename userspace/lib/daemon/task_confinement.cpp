@@ -176,8 +176,7 @@ pid_t tty_foreground_group(pid_t caller, int copy, const struct statx& stx) {
 // not known to be a terminal's.
 void file_owner_aim(Aim& a, pid_t caller, uint64_t fd, bool turning_async_on) {
   a.host_pids = true;
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, caller, kPidfdThread));
-  if (pidfd < 0 && errno == EINVAL) pidfd = static_cast<int>(::syscall(SYS_pidfd_open, thread_group_of(caller), 0));
+  int pidfd = thread_pidfd(caller);
   if (pidfd < 0) {
     a.unknown = true;
     return;
@@ -427,6 +426,12 @@ pid_t thread_group_of(pid_t tid) {
   for (std::string line; std::getline(in, line);)
     if (line.rfind("Tgid:", 0) == 0) return static_cast<pid_t>(std::strtol(line.c_str() + 5, nullptr, 10));
   return tid;
+}
+
+int thread_pidfd(pid_t tid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, tid, kPidfdThread));
+  if (fd < 0 && errno == EINVAL) fd = static_cast<int>(::syscall(SYS_pidfd_open, thread_group_of(tid), 0));
+  return fd;
 }
 
 bool in_our_pid_namespace(pid_t pid) {

@@ -80,6 +80,10 @@ std::optional<pid_t> pidfd_target(pid_t holder, uint64_t fd);
 
 // The process a thread belongs to (events name processes, as BPF-LSM's do).
 pid_t thread_group_of(pid_t tid);
+// A pidfd of thread `tid` (PIDFD_THREAD, Linux 6.9), else of its thread
+// group (older kernels open none for a thread that is not the leader);
+// -1 with errno when neither opens.
+int thread_pidfd(pid_t tid);
 
 // Whether `pid` runs in capsad's own pid namespace (its pid arguments then
 // name the tasks capsad sees under those numbers).
