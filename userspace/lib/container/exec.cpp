@@ -70,13 +70,7 @@ ino_t ns_inode(const std::string& path) {
     // In the container's mount namespace and root: the same ruleset as
     // its init gets, built from the policy in force now.
     std::optional<LandlockRuleset> landlock;
-    if (landlock_plan) {
-      landlock = build_landlock_ruleset(*landlock_plan, -1);
-      if (!sync_send(sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
-        throw Error("runtime gone before the Landlock ruleset was installed");
-      auto ack = sync_recv(sync_fd);
-      if (!ack || *ack != kSyncLandlockAck) throw Error("runtime gone before capsad had the Landlock report");
-    }
+    if (landlock_plan) landlock = reported_landlock_ruleset(sync_fd, *landlock_plan, -1);
     become_process(sync_fd, proc, req.personality ? &*req.personality : nullptr, seccomp, policy,
                    landlock ? &*landlock : nullptr);
     exe = find_executable(proc.args[0], env_path(proc));

@@ -91,13 +91,7 @@ void setup(const InitPlan& plan, nlohmann::json& hook_state, std::string& stub_p
   // Built on the final mounts; the exec fifo, opened for writing once
   // restricted, lies outside the root and needs its own grant.
   std::optional<LandlockRuleset> landlock;
-  if (plan.landlock) {
-    landlock = build_landlock_ruleset(*plan.landlock, plan.fifo_fd);
-    if (!sync_send(plan.sync_fd, std::string(kSyncLandlock) + " " + landlock->summary().dump()))
-      throw Error("runtime gone before the Landlock ruleset was installed");
-    auto ack = sync_recv(plan.sync_fd);
-    if (!ack || *ack != kSyncLandlockAck) throw Error("runtime gone before capsad had the Landlock report");
-  }
+  if (plan.landlock) landlock = reported_landlock_ruleset(plan.sync_fd, *plan.landlock, plan.fifo_fd);
   if (plan.stub_fd >= 0) stub_path = stub_path_if_proc(plan.stub_fd);
   const spec::Personality* personality = spec.linux && spec.linux->personality ? &*spec.linux->personality : nullptr;
   become_process(plan.sync_fd, proc, personality, plan.seccomp, plan.policy_seccomp, landlock ? &*landlock : nullptr);

@@ -234,6 +234,15 @@ void install_policy_filter(int sync_fd, const SeccompFilter& filter) {
 
 }  // namespace
 
+LandlockRuleset reported_landlock_ruleset(int sync_fd, const LandlockPlan& plan, int grant_write_fd) {
+  LandlockRuleset r = build_landlock_ruleset(plan, grant_write_fd);
+  if (!sync_send(sync_fd, std::string(kSyncLandlock) + " " + r.summary().dump()))
+    throw Error("runtime gone before the Landlock ruleset was installed");
+  auto ack = sync_recv(sync_fd);
+  if (!ack || *ack != kSyncLandlockAck) throw Error("runtime gone before capsad had the Landlock report");
+  return r;
+}
+
 void become_process(int sync_fd, const spec::Process& p, const spec::Personality* personality,
                     const SeccompFilter* seccomp, const SeccompFilter* policy, const LandlockRuleset* landlock) {
   apply_rlimits(p);

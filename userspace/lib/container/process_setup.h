@@ -48,6 +48,13 @@ void become_process(int sync_fd, const spec::Process& p, const spec::Personality
                     const SeccompFilter* seccomp, const SeccompFilter* policy = nullptr,
                     const LandlockRuleset* landlock = nullptr);
 
+// Builds the process's Landlock ruleset from `plan` and has the runtime
+// report it to capsad (kSyncLandlock with its summary), returning once the
+// runtime says capsad has it (kSyncLandlockAck): capsad has then attached
+// what the ruleset leaves to the BPF tier. grant_write_fd as for
+// build_landlock_ruleset().
+LandlockRuleset reported_landlock_ruleset(int sync_fd, const LandlockPlan& plan, int grant_write_fd);
+
 // Opens a pty in the container's devpts, makes it the controlling terminal
 // and stdio, optionally binds it over /dev/console, and sends the master to
 // the runtime over sync_fd.
