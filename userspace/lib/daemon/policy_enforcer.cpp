@@ -21,6 +21,10 @@ namespace capsa::daemon {
 
 namespace {
 
+// How long a Landlock hand-out may go unreported (and a reported pid wait
+// for its entry) before the process counts as holding no known ruleset.
+constexpr auto kHandOutLifetime = std::chrono::seconds(30);
+
 template <typename K, typename V>
 void put(int fd, const K& key, const V& value, const char* map) {
   if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0) throw_sys(std::string("write BPF map ") + map);
@@ -138,12 +142,7 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
   }
   progs_.set_syscall_hooks(want.syscall_rules || progs_.syscall_rules_hooked(),
                            want.doomed_kills || progs_.doomed_kills_hooked());
-  std::vector<policy::Policy> policies;
-  std::map<std::string, const Version*> by_file;
-  for (const auto& [file, v] : versions_) {
-    policies.push_back(v.policy);
-    by_file[file] = &v;
-  }
+  auto [policies, by_file] = in_force_locked();
   // The open exits, too, go in before a container they must decide for is
   // bound (or moved to a version Landlock does not decide).
   // Each container's selection, made once for this and the binding below.
@@ -289,16 +288,16 @@ void PolicyEnforcer::update_file_hooks_locked(const std::map<uint64_t, const Ver
                    cgid);
       rec.incomplete = true;
     }
-    std::erase_if(rec.reported, [&](const auto& r) { return now - r.second > std::chrono::seconds(30); });
+    std::erase_if(rec.reported, [&](const auto& r) { return now - r.second > kHandOutLifetime; });
     for (auto p = rec.pending.begin(); p != rec.pending.end();) {
-      bool stale = now - p->second.second > std::chrono::seconds(30);
+      bool stale = now - p->second.second > kHandOutLifetime;
       rec.incomplete |= stale;
       p = stale ? rec.pending.erase(p) : std::next(p);
     }
     // A task moved in that no report named, with no hand-out left to
     // name it (or for longer than one may take): it holds no ruleset.
     for (auto e = rec.entered.begin(); e != rec.entered.end();) {
-      bool stray = rec.pending.empty() || now - e->second > std::chrono::seconds(30);
+      bool stray = rec.pending.empty() || now - e->second > kHandOutLifetime;
       if (stray)
         spdlog::warn("policy: pid {} was moved into a container whose files Landlock decides, and holds no "
                      "ruleset capsa installed: the open exits decide its files",
@@ -317,9 +316,26 @@ void PolicyEnforcer::update_file_hooks_locked(const std::map<uint64_t, const Ver
   }
 }
 
-bool PolicyEnforcer::file_hooks_attached() const {
+bool PolicyEnforcer::files_by_landlock_alone_locked() const {
+  return !progs_.file_hooks_attached() && !progs_.tiers().lsm && !bound_.empty();
+}
+
+bool PolicyEnforcer::files_by_landlock_alone() const {
   std::lock_guard lock(mu_);
-  return progs_.file_hooks_attached();
+  return files_by_landlock_alone_locked();
+}
+
+void PolicyEnforcer::refresh_file_hooks_locked(bool attach_only) {
+  if (applied_) update_file_hooks_locked(bound_versions_locked(), attach_only);
+}
+
+PolicyEnforcer::InForce PolicyEnforcer::in_force_locked() const {
+  InForce out;
+  for (const auto& [file, v] : versions_) {
+    out.policies.push_back(v.policy);
+    out.by_file[file] = &v;
+  }
+  return out;
 }
 
 // Exec and file paths name files inside each container's own root: resolved
@@ -458,12 +474,7 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
     const std::string& container_id, const std::map<std::string, std::string>& annotations, uint64_t cgroup_id,
     bool init, bool reports) {
   std::lock_guard lock(mu_);
-  std::vector<policy::Policy> policies;
-  std::map<std::string, const Version*> by_file;
-  for (const auto& [file, v] : versions_) {
-    policies.push_back(v.policy);
-    by_file[file] = &v;
-  }
+  auto [policies, by_file] = in_force_locked();
   auto sel = policy::explain_selection(policies, container_id, annotations);
   const Version* selected = sel.policy ? by_file.at(sel.policy->source_file) : nullptr;
   if (!selected || !selected->policy.files_landlock) {
@@ -471,7 +482,7 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
     // starts without a ruleset: the open exits first.
     if (auto it = landlock_.find(cgroup_id); it != landlock_.end()) {
       it->second.incomplete = true;
-      if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/true);
+      refresh_file_hooks_locked(/*attach_only=*/true);
     }
     return std::nullopt;
   }
@@ -483,7 +494,7 @@ std::optional<PolicyEnforcer::LandlockGrant> PolicyEnforcer::landlock_for(
   // A runtime that does not report what it installed: never Landlock alone.
   if (!reports) {
     rec.incomplete = true;
-    if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/true);
+    refresh_file_hooks_locked(/*attach_only=*/true);
   }
   rec.versions[v.compiled.id] = v.policy.name;
   rec.file_paths[v.compiled.id] = v.compiled.file_paths;
@@ -518,7 +529,7 @@ bool PolicyEnforcer::landlock_installed(uint64_t cgroup_id, uint64_t token, bool
   else if (std::find(rec.installed.begin(), rec.installed.end(), p->second.first) == rec.installed.end())
     rec.installed.push_back(p->second.first);
   rec.pending.erase(p);
-  if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/false);
+  refresh_file_hooks_locked(/*attach_only=*/false);
   return true;
 }
 
@@ -531,7 +542,7 @@ void PolicyEnforcer::task_entered(uint64_t cgroup_id, uint32_t pid, const char* 
   spdlog::debug("policy: pid {} ({}) entered the cgroup of a container whose files Landlock may decide", pid,
                 std::string(comm, strnlen(comm, 16)));
   rec.entered.emplace(pid, std::chrono::steady_clock::now());
-  if (applied_) update_file_hooks_locked(bound_versions_locked(), /*attach_only=*/rec.pending.empty());
+  refresh_file_hooks_locked(/*attach_only=*/rec.pending.empty());
 }
 
 size_t PolicyEnforcer::landlock_containers() const {
@@ -602,8 +613,7 @@ nlohmann::json PolicyEnforcer::status() const {
                           " container(s) whose policy has files.landlock: true (deny and kill rules: EACCES before "
                           "the operation; the ruleset of a process is fixed when it starts), and " +
                           j["tiers"]["files"].get<std::string>();
-  if (!progs_.file_hooks_attached() && !progs_.tiers().lsm && !bound_.empty()) {
-    // Every governed container's files are Landlock's: nothing hangs on the opens.
+  if (files_by_landlock_alone_locked()) {
     j["tiers"]["files"] = "landlock (every governed container's processes hold the ruleset of its policy, "
                           "files.landlock: true; the open exits are detached, opens cost the host nothing)";
     j["tiers"]["root-confinement"] = std::string(

@@ -94,8 +94,9 @@ public:
   // starting there (a hand-out pending, reported by that pid within the
   // hand-out's 30 s), it holds no ruleset, and the open exits come back.
   void task_entered(uint64_t cgroup_id, uint32_t pid, const char* comm);
-  // Whether the open exits are attached (the tracepoint tier decides files).
-  bool file_hooks_attached() const;
+  // Whether Landlock alone decides every governed container's files (there
+  // is one, and the open exits are detached: nothing hangs on the opens).
+  bool files_by_landlock_alone() const;
   // Containers some process of which was handed a Landlock ruleset.
   size_t landlock_containers() const;
   // The deny or kill file rule behind a Landlock refusal of `access` on
@@ -197,6 +198,16 @@ private:
   // Landlock; `attach_only`: never detaches (before bindings move).
   void update_file_hooks_locked(const std::map<uint64_t, const Version*>& bound, bool attach_only);
   std::map<uint64_t, const Version*> bound_versions_locked() const;
+  bool files_by_landlock_alone_locked() const;
+  // update_file_hooks_locked() for the bindings in force, once apply() has
+  // made them (before, the containers are not known yet).
+  void refresh_file_hooks_locked(bool attach_only);
+  // The policies in force, and the version of each by its source file.
+  struct InForce {
+    std::vector<policy::Policy> policies;
+    std::map<std::string, const Version*> by_file;
+  };
+  InForce in_force_locked() const;
   std::function<std::set<uint32_t>(uint64_t)> seccomp_covered_;
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
 };

@@ -55,7 +55,7 @@ void collect(std::vector<Family>& out, bpf::PolicyProgs& progs, PolicyEnforcer& 
   // Ahead of the BPF tier, in the containers whose policy opted in; alone
   // once the open exits are detached.
   if (enforcer.landlock_containers()) tiers.samples.push_back({{{"kind", "files"}, {"tier", "landlock"}}, 1});
-  if (!enforcer.file_hooks_attached() && !progs.tiers().lsm && !status["containers"].empty()) {
+  if (enforcer.files_by_landlock_alone()) {
     std::erase_if(tiers.samples, [](const metrics::Sample& s) {
       std::string kind, tier;
       for (const auto& [k, v] : s.labels) {
