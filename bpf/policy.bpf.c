@@ -74,29 +74,91 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 	return 0;
 }
 
-/* Tasks that enter a governed container's cgroups from outside (capsa
- * exec's runtime moving the process it starts, or a host tool) are
- * reported: where Landlock alone decides the container's files, a task that
- * never reports a ruleset must bring the open exits back. Two ways in: a
- * move (cgroup.procs; the tracepoint fires once the task is there, so where
- * it came from is gone: a move is the container's own when the moved task's
- * cgroup namespace is rooted in the container, as for its tasks moving
- * between its cgroups) and a birth there from a parent in another cgroup
- * (clone3's CLONE_INTO_CGROUP). A cgroup the container made beneath its own
- * counts as the container's. */
-#define CGROUP_LEVELS_UP 8
+/* ---------------------------------------------------------- sub-cgroups
+ *
+ * A container whose cgroup2 mount is writable (systemd in a container wants
+ * one) can make cgroups beneath its own and move its tasks there. Each such
+ * cgroup gets a copy of the container's binding (CAPSA_BIND_COPY) as it is
+ * made, so every program finds a task there governed as its container, and
+ * loses it as it is removed. A container may hold
+ * CAPSA_POLICY_COPIES_PER_CONTAINER copies, all containers together
+ * CAPSA_POLICY_MAX_COPIES: a cgroup past either stays unbound, and a task
+ * found entering it is killed (cgroup confinement, whatever the policy's
+ * mode). A cgroup made while nothing was bound (the container started
+ * before capsad) gets its copy from capsad as it binds the container, or
+ * here as a task enters it. */
 
-/* The governed container at or above cg: its cgroup id, 0 if none. */
-static __always_inline __u64 governing(struct cgroup *cg)
+/* cgroup id -> copies that container holds; key 0: copies in all. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS + 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __s64);
+} pol_copy_counts SEC(".maps");
+
+static __always_inline __s64 *copy_count(__u64 key)
 {
-	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
-		__u64 id = BPF_CORE_READ(cg, kn, id);
+	__s64 zero = 0, *n = bpf_map_lookup_elem(&pol_copy_counts, &key);
 
-		if (bpf_map_lookup_elem(&pol_bindings, &id))
-			return id;
-		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+	if (n)
+		return n;
+	bpf_map_update_elem(&pol_copy_counts, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&pol_copy_counts, &key);
+}
+
+/* Never below zero: a copy capsad made was never counted here. */
+static __always_inline void uncount(__u64 key)
+{
+	__s64 *n = bpf_map_lookup_elem(&pol_copy_counts, &key);
+
+	if (n && *n > 0)
+		__sync_fetch_and_add(n, -1);
+}
+
+/* Room for one more copy of home's: 0 when it has it, else why not
+ * (CAPSA_CGROUP_QUOTA or CAPSA_CGROUP_FULL). */
+static __always_inline __u8 count_copy(__u64 home)
+{
+	__s64 *mine = copy_count(home), *all = copy_count(0);
+
+	if (!mine || !all)
+		return CAPSA_CGROUP_FULL;
+	if (__sync_fetch_and_add(mine, 1) >= CAPSA_POLICY_COPIES_PER_CONTAINER) {
+		__sync_fetch_and_add(mine, -1);
+		return CAPSA_CGROUP_QUOTA;
+	}
+	if (__sync_fetch_and_add(all, 1) >= CAPSA_POLICY_MAX_COPIES) {
+		__sync_fetch_and_add(all, -1);
+		__sync_fetch_and_add(mine, -1);
+		return CAPSA_CGROUP_FULL;
 	}
 	return 0;
+}
+
+/* Binds cgroup `id` as a cgroup of container `home`: 0 when it is bound
+ * (now or already), else why not. */
+static __always_inline __u8 copy_binding(__u64 id, __u64 home)
+{
+	struct capsa_binding copy = { .flags = CAPSA_BIND_COPY, .home = home };
+	__u8 why = count_copy(home);
+
+	if (why)
+		return bpf_map_lookup_elem(&pol_bindings, &id) ? 0 : why;
+	if (bpf_map_update_elem(&pol_bindings, &id, &copy, BPF_NOEXIST)) {
+		uncount(home);
+		uncount(0);
+		return bpf_map_lookup_elem(&pol_bindings, &id) ? 0 : CAPSA_CGROUP_FULL;
+	}
+	return 0;
+}
+
+/* How far up a cgroup is searched for its container's. */
+#define CGROUP_LEVELS_UP 8
+
+static __always_inline struct cgroup *parent_cgroup(struct cgroup *cg)
+{
+	return (struct cgroup *)BPF_CORE_READ(cg, self.parent);
 }
 
 /* Whether cg is the cgroup with this id or beneath it. */
@@ -105,7 +167,101 @@ static __always_inline int at_or_beneath(struct cgroup *cg, __u64 id)
 	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
 		if (BPF_CORE_READ(cg, kn, id) == id)
 			return 1;
-		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+		cg = parent_cgroup(cg);
+	}
+	return 0;
+}
+
+/* Kills what could not be bound: `current` when it is the container's (it
+ * made or entered the cgroup), and reports `entered` for capsad to kill
+ * when that is another task. */
+static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_struct *entered, const char *path)
+{
+	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_CGROUP_CONFINEMENT };
+	struct capsa_policy_event *ev;
+	struct governed g = { .cgid = home };
+
+	g.bind = bpf_map_lookup_elem(&pol_bindings, &g.cgid);
+	if (!g.bind)
+		return;
+	if (at_or_beneath(BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp), home))
+		bpf_send_signal(SIGKILL);
+	ev = report(&g, &v, CAPSA_KIND_CGROUP_ESCAPE);
+	if (!ev)
+		return;
+	ev->enforced = 1;
+	ev->access = why;
+	ev->limit = why == CAPSA_CGROUP_QUOTA ? CAPSA_POLICY_COPIES_PER_CONTAINER : CAPSA_POLICY_MAX_COPIES;
+	ev->target_pid = entered ? BPF_CORE_READ(entered, tgid) : 0;
+	ev->syscall_nr = -1;
+	if (path)
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
+	submit(ev);
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(capsa_policy_cgroup_made, struct cgroup *cg, const char *path)
+{
+	__u64 home;
+	__u8 why;
+
+	if (BPF_CORE_READ(cg, root, hierarchy_id) != 0)
+		return 0;
+	home = container_cgroup(BPF_CORE_READ(parent_cgroup(cg), kn, id));
+	if (!home)
+		return 0;
+	why = copy_binding(BPF_CORE_READ(cg, kn, id), home);
+	if (why)
+		cgroup_escape(home, why, NULL, path);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(capsa_policy_cgroup_removed, struct cgroup *cg, const char *path)
+{
+	struct capsa_binding *b;
+	__u64 id, home;
+
+	if (BPF_CORE_READ(cg, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cg, kn, id);
+	b = bpf_map_lookup_elem(&pol_bindings, &id);
+	if (!b || !(b->flags & CAPSA_BIND_COPY))
+		return 0;
+	home = b->home;
+	if (bpf_map_delete_elem(&pol_bindings, &id) == 0) {
+		uncount(home);
+		uncount(0);
+	}
+	return 0;
+}
+
+/* Tasks that enter a governed container's cgroups from outside (capsa
+ * exec's runtime moving the process it starts, or a host tool) are
+ * reported: where Landlock alone decides the container's files, a task that
+ * never reports a ruleset must bring the open exits back. Two ways in: a
+ * move (cgroup.procs; the tracepoint fires once the task is there, so where
+ * it came from is gone: a move is the container's own when the moved task's
+ * cgroup namespace is rooted in the container, as for its tasks moving
+ * between its cgroups) and a birth there from a parent in another cgroup
+ * (clone3's CLONE_INTO_CGROUP). */
+/* The governed container at or above cg: its cgroup id, 0 if none. A
+ * cgroup beneath it found unbound (made while nothing was bound) is bound
+ * now; when it cannot be, *why says why. */
+static __always_inline __u64 governing(struct cgroup *cg, __u8 *why)
+{
+	__u64 first = BPF_CORE_READ(cg, kn, id);
+
+	*why = 0;
+	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
+		__u64 id = BPF_CORE_READ(cg, kn, id), home = container_cgroup(id);
+
+		if (home) {
+			if (id != first)
+				*why = copy_binding(first, home);
+			return home;
+		}
+		cg = parent_cgroup(cg);
 	}
 	return 0;
 }
@@ -134,11 +290,16 @@ SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
 {
 	__u64 gov;
+	__u8 why;
 
 	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
 		return 0;
-	gov = governing(dst);
-	if (!gov || at_or_beneath(BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp), gov))
+	gov = governing(dst, &why);
+	if (!gov)
+		return 0;
+	if (why)
+		cgroup_escape(gov, why, task == bpf_get_current_task_btf() ? NULL : task, path);
+	if (at_or_beneath(BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp), gov))
 		return 0;
 	report_entry(gov, task);
 	return 0;
@@ -150,11 +311,16 @@ int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struc
 	struct cgroup *cg = BPF_CORE_READ(child, cgroups, dfl_cgrp);
 	struct cgroup *from = BPF_CORE_READ(parent, cgroups, dfl_cgrp);
 	__u64 gov;
+	__u8 why;
 
 	if (cg == from)
 		return 0;
-	gov = governing(cg);
-	if (!gov || at_or_beneath(from, gov))
+	gov = governing(cg, &why);
+	if (!gov)
+		return 0;
+	if (why)
+		cgroup_escape(gov, why, child, NULL);
+	if (at_or_beneath(from, gov))
 		return 0;
 	report_entry(gov, child);
 	return 0;
@@ -293,7 +459,7 @@ static __always_inline int foreign_proc_mem(const struct governed *g, long nr, s
 	if (!first)
 		return 0;
 	t = (void *)first - bpf_core_field_offset(struct task_struct, pid_links);
-	if (BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) == g->cgid)
+	if (same_container(g, t))
 		return 0;
 	ev = report(g, &v, CAPSA_KIND_TASK_ESCAPE);
 	if (ev) {

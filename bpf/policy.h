@@ -18,6 +18,11 @@
 #endif
 
 #define CAPSA_POLICY_MAX_BINDINGS 16384
+/* Cgroups containers made beneath their own, bound as their container:
+ * at most this many per container and in all (pol_bindings holds both,
+ * so containers' own bindings always find room). */
+#define CAPSA_POLICY_COPIES_PER_CONTAINER 256
+#define CAPSA_POLICY_MAX_COPIES 16384
 #define CAPSA_POLICY_MAX_RULES 262144
 #define CAPSA_POLICY_PATH_LEN 256
 #define CAPSA_POLICY_SYSCTL_LEN 64
@@ -43,11 +48,15 @@ enum capsa_rule_kind {
 				       container (BPF-LSM tier), always on */
 	CAPSA_KIND_ENTRY = 9, /* not a verdict: a task moved into a governed
 				 container's cgroup from outside it (pid) */
+	CAPSA_KIND_CGROUP_ESCAPE = 10, /* a cgroup made beneath a container's
+					  that could not be bound as the
+					  container: its tasks are killed */
 };
 
 /* The rule ids of the confinements no policy file writes. */
 #define CAPSA_RULE_ROOT_CONFINEMENT 0xfffffff0u
 #define CAPSA_RULE_TASK_CONFINEMENT 0xfffffff1u
+#define CAPSA_RULE_CGROUP_CONFINEMENT 0xfffffff2u
 
 /* A section's default action is reported as this rule id plus the kind. */
 #define CAPSA_RULE_DEFAULT_BASE 0xffffff00u
@@ -55,12 +64,19 @@ enum capsa_rule_kind {
 /* `pol_bindings`: cgroup v2 id -> the container's policy. */
 #define CAPSA_BIND_AUDIT_ONLY 1u /* policy mode audit: report, never block */
 #define CAPSA_BIND_HAS_FILES 2u  /* the policy has file rules: look them up */
+/* A cgroup the container made beneath its own (a writable cgroup2 mount, as
+ * systemd in a container wants): its tasks are the container's, `home`
+ * names it, and policy_id/flags are the container's own entry's. Made by
+ * the BPF tier as the cgroup is made, dropped as it is removed; never names
+ * another copy. */
+#define CAPSA_BIND_COPY 4u
 /* Policy id of a container that no policy selects: only file-root
  * confinement applies to it. */
 #define CAPSA_POLICY_NONE 0u
 struct capsa_binding {
 	__u32 policy_id;
 	__u32 flags;
+	__u64 home; /* CAPSA_BIND_COPY: the container's cgroup id */
 };
 
 /* What a matching rule says. */
@@ -224,19 +240,23 @@ struct capsa_policy_event {
 			  FILE, ROOT_ESCAPE: 1 << enum capsa_file_access, or
 			  CAPSA_ACCESS_UNIX_CONNECT; TASK_ESCAPE:
 			  CAPSA_TASK_PTRACE, CAPSA_TASK_SIGNAL,
-			  CAPSA_TASK_OWNER_QUOTA or CAPSA_TASK_OWNERS_FULL */
+			  CAPSA_TASK_OWNER_QUOTA or CAPSA_TASK_OWNERS_FULL;
+			  CGROUP_ESCAPE: CAPSA_CGROUP_* */
 	__u32 major;   /* DEVICE */
 	__u32 minor;
 	__s32 syscall_nr; /* SYSCALL, TASK_ESCAPE (the call that asked, -1 none) */
-	__u32 target_pid; /* TASK_ESCAPE: the task traced or signalled */
+	__u32 target_pid; /* TASK_ESCAPE: the task traced or signalled;
+			     CGROUP_ESCAPE: the task that entered (0: none) */
 	__u64 ino; /* EXEC, FILE, ROOT_ESCAPE */
 	__u8 addr[16]; /* NETWORK (IPv4 mapped) */
 	char comm[16];
 	/* EXEC filename, SYSCTL name, FILE and ROOT_ESCAPE: the path the
-	 * process asked for (or the file's name when it gave none) */
+	 * process asked for (or the file's name when it gave none);
+	 * CGROUP_ESCAPE: the cgroup's path in the hierarchy, when known */
 	char path[CAPSA_POLICY_PATH_LEN];
 	__s32 signal; /* TASK_ESCAPE with CAPSA_TASK_SIGNAL */
-	__u32 limit; /* TASK_ESCAPE with CAPSA_TASK_OWNER_QUOTA: the quota */
+	__u32 limit; /* TASK_ESCAPE with CAPSA_TASK_OWNER_QUOTA, CGROUP_ESCAPE:
+			the quota */
 	/* the executable of the process, as its container sees it */
 	char binary[CAPSA_POLICY_PATH_LEN];
 };
@@ -253,6 +273,10 @@ struct capsa_policy_event {
 /* A descriptor owner that could not be noted or counted (pol_fowners or
  * pol_fowner_counts full): the setter is killed, as its owner would pass. */
 #define CAPSA_TASK_OWNERS_FULL 4u
+/* CGROUP_ESCAPE `access`: past CAPSA_POLICY_COPIES_PER_CONTAINER, or no
+ * room left in pol_bindings's share for copies. `limit` is the quota. */
+#define CAPSA_CGROUP_QUOTA 1u
+#define CAPSA_CGROUP_FULL 2u
 
 /* `pol_config[0]`, written by capsad. */
 #define CAPSA_CFG_LSM_FILES 1u /* BPF-LSM programs decide files, exec and root

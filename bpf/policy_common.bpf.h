@@ -21,7 +21,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
+	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS + CAPSA_POLICY_MAX_COPIES);
 	__type(key, __u64);
 	__type(value, struct capsa_binding);
 } pol_bindings SEC(".maps");
@@ -125,11 +125,39 @@ struct governed {
 	struct capsa_binding *bind;
 };
 
+/* A task in a cgroup its container made beneath its own is governed as the
+ * container: g->cgid is the container's cgroup, whichever it is in. A host
+ * task pays the one lookup that misses. */
 static __always_inline int governed_task(struct governed *g)
 {
 	g->cgid = bpf_get_current_cgroup_id();
 	g->bind = bpf_map_lookup_elem(&pol_bindings, &g->cgid);
+	if (g->bind && (g->bind->flags & CAPSA_BIND_COPY)) {
+		g->cgid = g->bind->home;
+		g->bind = bpf_map_lookup_elem(&pol_bindings, &g->cgid);
+		if (g->bind && (g->bind->flags & CAPSA_BIND_COPY))
+			g->bind = NULL;
+	}
 	return g->bind != NULL;
+}
+
+/* The governed container whose cgroup (or sub-cgroup) has this id: its
+ * cgroup id, 0 if none. */
+static __always_inline __u64 container_cgroup(__u64 id)
+{
+	struct capsa_binding *b = bpf_map_lookup_elem(&pol_bindings, &id);
+
+	if (!b)
+		return 0;
+	return (b->flags & CAPSA_BIND_COPY) ? b->home : id;
+}
+
+/* Whether task p is one of g's container's, in its cgroup or beneath. */
+static __always_inline int same_container(const struct governed *g, struct task_struct *p)
+{
+	__u64 id = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+
+	return id == g->cgid || container_cgroup(id) == g->cgid;
 }
 
 /* One step from (*dp, *vmp) towards the top of the mount tree: to the

@@ -179,16 +179,11 @@ int BPF_PROG(capsa_lsm_unix_send, struct socket *sock, struct socket *other)
 /* ------------------------------------------------------- task confinement
  *
  * A contained process may trace or signal the tasks of its own container
- * (same cgroup) only. The signal hook sees signals a process sends (kill,
+ * (its cgroup and those it made beneath) only. The signal hook sees signals a process sends (kill,
  * tkill, tgkill, sigqueue, pidfd_send_signal); the kernel's own (SIGCHLD to
  * a parent outside, a parent's death signal) do not pass it. */
 
 #define PTRACE_MODE_ATTACH 0x02
-
-static __always_inline int same_container(const struct governed *g, struct task_struct *p)
-{
-	return BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == g->cgid;
-}
 
 static __always_inline long current_syscall(void)
 {

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/inotify.h>
 #include <poll.h>
 
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -191,7 +194,10 @@ int serve(const Options& o) {
     const std::string cgroup2 = layout.unified ? layout.unified->mount_point : "";
     landlock_audit.emplace([&, cgroup2](const daemon::LandlockDenial& d, pid_t creator) {
       auto ev = daemon::landlock_policy_event(d, creator);
-      ev.cgroup_id = creator > 0 && !cgroup2.empty() ? daemon::cgroup2_id_of_pid(creator, cgroup2) : 0;
+      // A creator in a cgroup its container made is the container's.
+      ev.cgroup_id = creator > 0 && !cgroup2.empty()
+                         ? policy_progs.container_cgroup(daemon::cgroup2_id_of_pid(creator, cgroup2))
+                         : 0;
       auto rule = enforcer.landlock_rule(ev.cgroup_id, d.path, d.access);
       if (!rule) return;  // a domain capsa did not install (a host process's, or a pid reused since)
       ev.policy_id = rule->first;
@@ -207,7 +213,9 @@ int serve(const Options& o) {
   // with its fd keeper are taken back before a keeper of ours is started,
   // and their calls (waiting in the kernel since) are answered from here on.
   const bool task_confinement_by_seccomp = !policy_progs.tiers().lsm && layout.unified.has_value();
-  daemon::SeccompSupervisor supervisor(policy_progs, [&](const capsa_policy_event& ev) { write_policy_event(ev); });
+  daemon::SeccompSupervisor supervisor(
+      policy_progs, [&](const capsa_policy_event& ev) { write_policy_event(ev); },
+      layout.unified ? layout.unified->mount_point : "");
   auto previous = daemon::take_previous_listeners(o.root);
   std::mutex keeper_mu;
   std::optional<daemon::FdKeeper> keeper(daemon::FdKeeper::spawn(o.root, o.pin_root));
@@ -264,6 +272,14 @@ int serve(const Options& o) {
         return;
       }
       events_seen.inc();
+      // A task the BPF tier could not kill itself: it entered a cgroup
+      // beneath its container's that could not be bound as the container.
+      if (ev.kind == CAPSA_KIND_CGROUP_ESCAPE && ev.target_pid) {
+        UniqueFd pidfd(daemon::thread_pidfd(static_cast<pid_t>(ev.target_pid)));
+        if (!pidfd || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0)
+          spdlog::error("kill pid {} in an unbound cgroup {}: {}", ev.target_pid,
+                        std::string(ev.path, strnlen(ev.path, sizeof ev.path)), errno_text(errno));
+      }
       write_policy_event(ev);
     });
   });

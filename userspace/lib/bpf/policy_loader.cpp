@@ -420,6 +420,13 @@ int PolicyProgs::syscall_fd() const { return bpf_map__fd(skel_->maps.pol_syscall
 int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
 int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
 int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
+int PolicyProgs::copy_counts_fd() const { return bpf_map__fd(skel_->maps.pol_copy_counts); }
+
+uint64_t PolicyProgs::container_cgroup(uint64_t cgroup_id) const {
+  capsa_binding b{};
+  if (cgroup_id && bpf_map_lookup_elem(bindings_fd(), &cgroup_id, &b) == 0 && (b.flags & CAPSA_BIND_COPY)) return b.home;
+  return cgroup_id;
+}
 int PolicyProgs::fowner_counts_fd() const {
   return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowner_counts) : -1;
 }

@@ -98,6 +98,10 @@ public:
   int seccomp_notify_fd() const;  // pol_sc_notify
   int fowners_fd() const;        // pol_fowners; -1 without BPF-LSM
   int fowner_counts_fd() const;  // pol_fowner_counts; -1 without BPF-LSM
+  int copy_counts_fd() const;    // pol_copy_counts (sub-cgroup bindings per container)
+  // The container cgroup a cgroup made beneath it stands for (its binding's
+  // CAPSA_BIND_COPY home); any other id as it is.
+  uint64_t container_cgroup(uint64_t cgroup_id) const;
 
   // Counts one hit of a rule decided in user space (seccomp, Landlock) in
   // pol_hits_user; read_hits() adds them to the programs' pol_hits.

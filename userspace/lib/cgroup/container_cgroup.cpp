@@ -371,14 +371,31 @@ void read_procs(const std::string& dir, bool with_descendants, std::vector<pid_t
     if (entry.is_directory(ec) && !entry.is_symlink(ec)) read_procs(entry.path().string(), true, out);
 }
 
+// Removes the cgroups beneath dir, deepest first (exiting tasks may hold
+// one a moment longer).
+void remove_beneath(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_directory(ec) || entry.is_symlink(ec)) continue;
+    const std::string sub = entry.path().string();
+    remove_beneath(sub);
+    for (int attempt = 0; ::rmdir(sub.c_str()) != 0 && errno == EBUSY && attempt < 200; ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 }  // namespace
 
-std::vector<pid_t> ContainerCgroup::pids(bool with_descendants) const {
+std::vector<pid_t> procs_of(const std::string& dir, bool with_descendants) {
   std::vector<pid_t> out;
-  if (dirs_.empty()) return out;
-  auto it = dirs_.find(kUnifiedKey);
-  read_procs(it != dirs_.end() ? it->second : dirs_.begin()->second, with_descendants, out);
+  read_procs(dir, with_descendants, out);
   return out;
+}
+
+std::vector<pid_t> ContainerCgroup::pids(bool with_descendants) const {
+  if (dirs_.empty()) return {};
+  auto it = dirs_.find(kUnifiedKey);
+  return procs_of(it != dirs_.end() ? it->second : dirs_.begin()->second, with_descendants);
 }
 
 void ContainerCgroup::destroy() const {
@@ -386,10 +403,12 @@ void ContainerCgroup::destroy() const {
   auto deadline = steady_clock::now() + seconds(5);
   for (const auto& [key, dir] : dirs_) {
     if (!path_exists(dir)) continue;
+    // Cgroups the container made beneath its own (a writable cgroup mount)
+    // hold processes too.
     for (;;) {
-      std::string procs;
+      std::vector<pid_t> procs;
       try {
-        procs = trim(read_file(dir + "/cgroup.procs"));
+        procs = procs_of(dir, /*with_descendants=*/true);
       } catch (const Error&) {
         break;
       }
@@ -397,8 +416,7 @@ void ContainerCgroup::destroy() const {
       if (path_exists(dir + "/cgroup.kill")) {
         write_file(dir + "/cgroup.kill", "1");
       } else {
-        std::istringstream in(procs);
-        for (pid_t p; in >> p;) ::kill(p, SIGKILL);
+        for (pid_t p : procs) ::kill(p, SIGKILL);
       }
       if (steady_clock::now() > deadline) throw Error("cgroup " + dir + ": processes still running after SIGKILL");
       std::this_thread::sleep_for(milliseconds(5));
@@ -410,6 +428,7 @@ void ContainerCgroup::destroy() const {
   for (const auto& [key, dir] : dirs_) order.push_back(dir);
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) order.push_back(*it);
   for (const auto& dir : order) {
+    remove_beneath(dir);
     for (int attempt = 0;; ++attempt) {
       if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
       bool is_leaf = false;

@@ -29,6 +29,10 @@ std::string resolve_cgroup_path(const std::string& cgroups_path, const std::stri
 // cpu.shares (v1, 2..262144) -> cpu.weight (v2, 1..10000), as runc converts.
 uint64_t shares_to_weight(uint64_t shares);
 
+// The processes in the cgroup directory `dir` (and in those beneath it with
+// with_descendants); none once it is gone.
+std::vector<pid_t> procs_of(const std::string& dir, bool with_descendants = false);
+
 class ContainerCgroup {
 public:
   // Creates the directories and applies the resources and device rules; on

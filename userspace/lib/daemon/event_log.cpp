@@ -111,7 +111,7 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
                             const std::string& policy, const std::string& rule, const std::string& enforcer) {
   if (!out_) return;
   static const char* kKinds[] = {"unknown", "exec", "network", "sysctl", "device", "syscall", "file", "root-escape",
-                                 "task-escape"};
+                                 "task-escape", "entry", "cgroup-escape"};
   static const char* kActions[] = {"allow", "audit", "deny", "kill"};
   nlohmann::json j = {
       {"time", rfc3339(static_cast<long long>(ev.ts_ns) + boot_to_realtime_ns_)},
@@ -181,6 +181,12 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       j["syscall_nr"] = ev.syscall_nr;
       break;
     }
+    case CAPSA_KIND_CGROUP_ESCAPE:
+      j["operation"] = ev.access == CAPSA_CGROUP_QUOTA ? "cgroup-quota" : "cgroups-full";
+      j["limit"] = ev.limit;
+      j["cgroup"] = bounded(ev.path, sizeof ev.path);
+      if (ev.target_pid) j["target_pid"] = ev.target_pid;
+      break;
     case CAPSA_KIND_TASK_ESCAPE: {
       if (ev.access == CAPSA_TASK_OWNER_QUOTA) {
         // No target: the container set one descriptor owner more than it may hold.

@@ -3,14 +3,18 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/cgroup_id.h"
 #include "bpf/libbpf_util.h"
+#include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "policy/lsm_hooked_syscalls.h"
@@ -167,6 +171,7 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
       // No policy: still bound, so that file-root confinement applies.
       capsa_binding none{CAPSA_POLICY_NONE, 0};
       auto old = bound_.find(c.cgroup_id);
+      if (old == bound_.end() || !swept_) bind_sub_cgroups(c);
       if (old == bound_.end() || old->second.policy_id != CAPSA_POLICY_NONE || !swept_)
         put(progs_.bindings_fd(), c.cgroup_id, none, "pol_bindings");
       live.insert(CAPSA_POLICY_NONE);
@@ -187,6 +192,7 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
                        (compiled.file_paths.empty() ? 0u : CAPSA_BIND_HAS_FILES);
       capsa_binding binding{compiled.id, flags};
       auto old = bound_.find(c.cgroup_id);
+      if (old == bound_.end() || !swept_) bind_sub_cgroups(c);
       if (old == bound_.end() || old->second.policy_id != compiled.id || !swept_) {
         put(progs_.bindings_fd(), c.cgroup_id, binding, "pol_bindings");
         spdlog::info("container {}: policy {} (id {}, {})", c.id, v.policy.name, compiled.id, sel.reason);
@@ -361,8 +367,7 @@ void PolicyEnforcer::write_inode_entries(const KnownContainer& c, const policy::
 }
 
 void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live) {
-  // Bindings pinned by an earlier capsad for containers we do not govern.
-  delete_if<uint64_t>(progs_.bindings_fd(), [&](uint64_t cgid) { return !bound_.count(cgid); });
+  sweep_copies();
   auto dead = [&](uint32_t id) { return !live.count(id); };
   delete_if<capsa_net_key>(progs_.net_fd(), [&](const capsa_net_key& k) { return dead(k.policy_id); });
   delete_if<capsa_sysctl_key>(progs_.sysctl_fd(), [&](const capsa_sysctl_key& k) { return dead(k.policy_id); });
@@ -381,6 +386,75 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
   for (auto it = written_.begin(); it != written_.end();) it = dead(*it) ? written_.erase(it) : std::next(it);
   inode_written_ = inode_live;
   swept_ = true;
+}
+
+void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
+  std::optional<std::string> dir = c.cgroup ? c.cgroup->unified_dir() : std::nullopt;
+  if (!dir) return;
+  const capsa_binding copy{CAPSA_POLICY_NONE, CAPSA_BIND_COPY, c.cgroup_id};
+  size_t held = 0;
+  std::error_code ec;
+  // A cgroup removed while we look ends nothing but its own branch.
+  std::filesystem::recursive_directory_iterator it(*dir, std::filesystem::directory_options::skip_permission_denied,
+                                                   ec),
+      end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code dir_ec;
+    if (it->is_symlink(dir_ec) || !it->is_directory(dir_ec)) continue;
+    uint64_t id = 0;
+    try {
+      id = bpf::cgroup_id_of(it->path().string());
+    } catch (const Error&) {
+      continue;  // removed since it was listed
+    }
+    capsa_binding b{};
+    if (bpf_map_lookup_elem(progs_.bindings_fd(), &id, &b) == 0) {
+      held += (b.flags & CAPSA_BIND_COPY) && b.home == c.cgroup_id;
+      continue;
+    }
+    if (held < CAPSA_POLICY_COPIES_PER_CONTAINER &&
+        bpf_map_update_elem(progs_.bindings_fd(), &id, &copy, BPF_NOEXIST) == 0) {
+      ++held;
+      continue;
+    }
+    if (errno == EEXIST) continue;  // the BPF tier bound it meanwhile
+    spdlog::error("container {}: cgroup {} beneath its own cannot be bound ({} held, {} allowed): its tasks are "
+                  "killed",
+                  c.id, it->path().string(), held, CAPSA_POLICY_COPIES_PER_CONTAINER);
+    for (pid_t pid : cgroup::procs_of(it->path().string())) ::kill(pid, SIGKILL);
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    spdlog::warn("container {}: list the cgroups beneath {}: {}", c.id, *dir, ec.message());
+}
+
+void PolicyEnforcer::sweep_copies() {
+  int fd = progs_.bindings_fd(), counts_fd = progs_.copy_counts_fd();
+  // Bindings pinned by an earlier capsad for containers we do not govern,
+  // and copies for cgroups beneath them. A copy is read again just before
+  // it goes: its cgroup's id is never reused, so what it names stays.
+  auto unbound = [&](uint64_t cgid) {
+    capsa_binding b{};
+    if (bound_.count(cgid) || bpf_map_lookup_elem(fd, &cgid, &b) != 0) return false;
+    return !(b.flags & CAPSA_BIND_COPY) || !bound_.count(b.home);
+  };
+  std::map<uint64_t, int64_t> held;
+  std::vector<uint64_t> doomed;
+  bpf::for_each_key<uint64_t>(fd, [&](const uint64_t& cgid) {
+    capsa_binding b{};
+    if (bpf_map_lookup_elem(fd, &cgid, &b) != 0 || bound_.count(cgid)) return;
+    if ((b.flags & CAPSA_BIND_COPY) && bound_.count(b.home)) {
+      ++held[b.home];
+      ++held[0];
+    } else {
+      doomed.push_back(cgid);
+    }
+  });
+  for (uint64_t cgid : doomed)
+    if (unbound(cgid)) bpf_map_delete_elem(fd, &cgid);
+  // As for the owners' counts: a copy made between the walk and this write
+  // may be off by one until the next sweep.
+  delete_if<uint64_t>(counts_fd, [&](uint64_t cgid) { return !held.count(cgid); });
+  for (const auto& [cgid, n] : held) put(counts_fd, cgid, n, "pol_copy_counts");
 }
 
 void PolicyEnforcer::sweep_fowners() {
@@ -595,6 +669,7 @@ std::optional<PolicyEnforcer::RuleName> PolicyEnforcer::rule_name(uint32_t polic
   if (rule_id == CAPSA_RULE_ROOT_CONFINEMENT)
     return RuleName{policy, "root-confinement", "root-escape", progs_.tiers().lsm ? "deny" : "kill"};
   if (rule_id == CAPSA_RULE_TASK_CONFINEMENT) return RuleName{policy, "task-confinement", "task-escape", "deny"};
+  if (rule_id == CAPSA_RULE_CGROUP_CONFINEMENT) return RuleName{policy, "cgroup-confinement", "cgroup-escape", "kill"};
   if (p == names_.end()) return std::nullopt;
   auto r = p->second.second.find(rule_id);
   if (r == p->second.second.end()) return std::nullopt;

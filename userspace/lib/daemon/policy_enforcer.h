@@ -150,6 +150,13 @@ private:
   // Drops the noted descriptor owners of containers no longer governed and
   // rebuilds each container's count of them (BPF-LSM tier only).
   void sweep_fowners();
+  // Cgroups c made beneath its own before it was bound get the copy of its
+  // binding the BPF tier gives those made since (CAPSA_BIND_COPY); tasks
+  // in those past the quota are killed, as the BPF tier kills its own.
+  void bind_sub_cgroups(const KnownContainer& c);
+  // Copies whose container is no longer bound go; the counts the BPF
+  // tier's quota is checked against are made again from the map.
+  void sweep_copies();
   void collect_garbage(const std::set<uint32_t>& live, const InodeEntries& inode_live);
 
   bpf::PolicyProgs& progs_;

@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/cgroup_id.h"
 #include "common/error.h"
 #include "daemon/task_confinement.h"
 
@@ -103,8 +104,11 @@ std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, b
   return out;
 }
 
-SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report)
-    : progs_(progs), task_syscalls_(task_confinement_judged()), report_(std::move(report)) {
+SeccompSupervisor::SeccompSupervisor(bpf::PolicyProgs& progs, Report report, std::string cgroup2_mount)
+    : progs_(progs),
+      task_syscalls_(task_confinement_judged()),
+      cgroup2_mount_(std::move(cgroup2_mount)),
+      report_(std::move(report)) {
   worker_.start([this] { run(); });
 }
 
@@ -241,7 +245,19 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   uint64_t args[6];
   std::memcpy(args, req.data.args, sizeof args);
   // Pids name capsad's tasks only for a caller in capsad's pid namespace.
-  auto escape = in_our_pid_namespace(caller) ? task_escape(caller, nr, args) : task_escape_elsewhere(caller, nr, args);
+  // Cgroups the container made beneath its own are its (the BPF tier's copies).
+  SameContainer same;
+  if (!cgroup2_mount_.empty())
+    same = [this](const std::string& own, const std::string& theirs) {
+      try {
+        uint64_t a = progs_.container_cgroup(bpf::cgroup_id_of(cgroup2_mount_ + own));
+        return a != 0 && a == progs_.container_cgroup(bpf::cgroup_id_of(cgroup2_mount_ + theirs));
+      } catch (const Error&) {
+        return false;  // one of them was removed: not provably the same
+      }
+    };
+  auto escape = in_our_pid_namespace(caller) ? task_escape(caller, nr, args, same)
+                                             : task_escape_elsewhere(caller, nr, args, same);
   if (!escape) return false;
   capsa_policy_event ev{};
   ev.ts_ns = boot_ns();

@@ -38,7 +38,9 @@ std::set<uint32_t> seccomp_candidates(const std::set<uint32_t>& rule_syscalls, b
 class SeccompSupervisor {
 public:
   using Report = std::function<void(const capsa_policy_event&)>;
-  SeccompSupervisor(bpf::PolicyProgs& progs, Report report);
+  // cgroup2_mount: where capsad sees the cgroup2 hierarchy, so that a task
+  // in a cgroup its container made counts as the container's ("": none).
+  SeccompSupervisor(bpf::PolicyProgs& progs, Report report, std::string cgroup2_mount = "");
   ~SeccompSupervisor();
   SeccompSupervisor(const SeccompSupervisor&) = delete;
   SeccompSupervisor& operator=(const SeccompSupervisor&) = delete;
@@ -67,6 +69,7 @@ private:
 
   bpf::PolicyProgs& progs_;
   const std::set<uint32_t> task_syscalls_;
+  const std::string cgroup2_mount_;
   Report report_;
   mutable std::mutex mu_;
   std::map<int, Entry> entries_;  // by fd

@@ -373,7 +373,7 @@ std::set<uint32_t> task_confinement_judged() {
 
 namespace {
 
-std::optional<TaskEscape> escape_by_cgroup(pid_t caller, const std::optional<Aim>& a) {
+std::optional<TaskEscape> escape_by_cgroup(pid_t caller, const std::optional<Aim>& a, const SameContainer& same) {
   if (a->every || a->unknown) return TaskEscape{0, a->op, a->signal};
   std::vector<pid_t> tasks = a->tasks;
   for (pid_t g : a->groups) {
@@ -388,23 +388,24 @@ std::optional<TaskEscape> escape_by_cgroup(pid_t caller, const std::optional<Aim
     if (t <= 0 || t == caller || same_thread_group(caller, t)) continue;
     if (!own) own = cgroup2_path(caller);
     std::string theirs = cgroup2_path(t);
-    if (!theirs.empty() && theirs != *own) return TaskEscape{t, a->op, a->signal};
+    if (!theirs.empty() && theirs != *own && !(same && same(*own, theirs))) return TaskEscape{t, a->op, a->signal};
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]) {
+std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6], const SameContainer& same) {
   auto a = aim_of(caller, nr, args);
   if (!a) return std::nullopt;
-  return escape_by_cgroup(caller, a);
+  return escape_by_cgroup(caller, a, same);
 }
 
-std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]) {
+std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6],
+                                                const SameContainer& same) {
   auto a = aim_of(caller, nr, args);
   if (!a) return std::nullopt;
-  if (a->host_pids) return escape_by_cgroup(caller, a);
+  if (a->host_pids) return escape_by_cgroup(caller, a, same);
   pid_t own_tid = status_last(caller, "NSpid"), own_tgid = status_last(caller, "NStgid");
   bool only_self = !a->every && !a->unknown && a->groups.empty();
   if (nr == SYS_pidfd_send_signal || nr == SYS_pidfd_getfd) only_self = false;  // fdinfo's pid is ours, not theirs

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,15 +61,21 @@ struct TaskEscape {
   int signal = 0;    // SIGIO for an owner (F_SETSIG may pick another later)
 };
 
-// The first task outside the caller's cgroup that the call `nr` of thread
-// `caller`, with these arguments, would signal or trace; nullopt when it
-// reaches none (or is not one of task_confinement_syscalls()).
-std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6]);
+// Whether two tasks' cgroup2 paths (as /proc/PID/cgroup gives them) are one
+// container's; unset: the same path only.
+using SameContainer = std::function<bool(const std::string& own, const std::string& theirs)>;
+
+// The first task outside the caller's container that the call `nr` of
+// thread `caller`, with these arguments, would signal or trace; nullopt
+// when it reaches none (or is not one of task_confinement_syscalls()).
+std::optional<TaskEscape> task_escape(pid_t caller, int nr, const uint64_t (&args)[6],
+                                      const SameContainer& same = {});
 
 // The same for a caller in another pid namespace (one that joined it with
 // setns), whose pid arguments capsad cannot map: only calls aimed at the
 // caller's own process pass.
-std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6]);
+std::optional<TaskEscape> task_escape_elsewhere(pid_t caller, int nr, const uint64_t (&args)[6],
+                                                const SameContainer& same = {});
 
 // The task's cgroup v2 path as capsad sees it ("" once it has exited).
 std::string cgroup2_path(pid_t pid);
