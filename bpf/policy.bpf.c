@@ -172,6 +172,36 @@ static __always_inline int at_or_beneath(struct cgroup *cg, __u64 id)
 	return 0;
 }
 
+/* Deeper cgroups than this are judged by their ancestors down to it. */
+#define CGROUP_MAX_LEVELS 32
+
+/* The governed container at or above cg, found from the top down (through
+ * cgroup->ancestors[], so no depth of cgroups made beneath a container hides
+ * it): its cgroup id, 0 if none. *at: the nearest bound cgroup, cg's own id
+ * when cg is bound. */
+static __always_inline __u64 governing_at(struct cgroup *cg, __u64 *at)
+{
+	void *ancestors = (void *)cg + bpf_core_field_offset(struct cgroup, ancestors);
+	int level = BPF_CORE_READ(cg, level);
+	__u64 home = 0;
+
+	*at = 0;
+	for (int i = 1; i < CGROUP_MAX_LEVELS && i <= level; i++) {
+		struct cgroup *a = NULL;
+		__u64 id, h;
+
+		if (bpf_probe_read_kernel(&a, sizeof(a), ancestors + i * sizeof(a)) || !a)
+			break;
+		id = BPF_CORE_READ(a, kn, id);
+		h = container_cgroup(id);
+		if (h) {
+			home = h;
+			*at = id;
+		}
+	}
+	return home;
+}
+
 /* Kills what could not be bound: `current` when it is the container's (it
  * made or entered the cgroup), and reports `entered` for capsad to kill
  * when that is another task. */
@@ -184,7 +214,9 @@ static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_stru
 	g.bind = bpf_map_lookup_elem(&pol_bindings, &g.cgid);
 	if (!g.bind)
 		return;
-	if (at_or_beneath(BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp), home))
+	__u64 at;
+
+	if (governing_at(BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp), &at) == home)
 		bpf_send_signal(SIGKILL);
 	ev = report(&g, &v, CAPSA_KIND_CGROUP_ESCAPE);
 	if (!ev)
@@ -199,6 +231,20 @@ static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_stru
 	submit(ev);
 }
 
+/* A cgroup made beneath a container's is governed as it however deep: bind
+ * it now if it is not (it was made while nothing was bound, or past the
+ * quota); *why says why it could not be. Returns the container's cgroup id,
+ * 0 if none is above. */
+static __always_inline __u64 governing(struct cgroup *cg, __u8 *why)
+{
+	__u64 at, id = BPF_CORE_READ(cg, kn, id), home = governing_at(cg, &at);
+
+	*why = 0;
+	if (home && at != id)
+		*why = copy_binding(id, home);
+	return home;
+}
+
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(capsa_policy_cgroup_made, struct cgroup *cg, const char *path)
 {
@@ -207,10 +253,7 @@ int BPF_PROG(capsa_policy_cgroup_made, struct cgroup *cg, const char *path)
 
 	if (BPF_CORE_READ(cg, root, hierarchy_id) != 0)
 		return 0;
-	home = container_cgroup(BPF_CORE_READ(parent_cgroup(cg), kn, id));
-	if (!home)
-		return 0;
-	why = copy_binding(BPF_CORE_READ(cg, kn, id), home);
+	home = governing(cg, &why);
 	if (why)
 		cgroup_escape(home, why, NULL, path);
 	return 0;
@@ -245,27 +288,6 @@ int BPF_PROG(capsa_policy_cgroup_removed, struct cgroup *cg, const char *path)
  * cgroup namespace is rooted in the container, as for its tasks moving
  * between its cgroups) and a birth there from a parent in another cgroup
  * (clone3's CLONE_INTO_CGROUP). */
-/* The governed container at or above cg: its cgroup id, 0 if none. A
- * cgroup beneath it found unbound (made while nothing was bound) is bound
- * now; when it cannot be, *why says why. */
-static __always_inline __u64 governing(struct cgroup *cg, __u8 *why)
-{
-	__u64 first = BPF_CORE_READ(cg, kn, id);
-
-	*why = 0;
-	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
-		__u64 id = BPF_CORE_READ(cg, kn, id), home = container_cgroup(id);
-
-		if (home) {
-			if (id != first)
-				*why = copy_binding(first, home);
-			return home;
-		}
-		cg = parent_cgroup(cg);
-	}
-	return 0;
-}
-
 static __always_inline void report_entry(__u64 cgid, struct task_struct *task)
 {
 	struct capsa_policy_event *ev;

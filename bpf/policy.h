@@ -22,7 +22,7 @@
  * at most this many per container and in all (pol_bindings holds both,
  * so containers' own bindings always find room). */
 #define CAPSA_POLICY_COPIES_PER_CONTAINER 256
-#define CAPSA_POLICY_MAX_COPIES 16384
+#define CAPSA_POLICY_MAX_COPIES 65536
 #define CAPSA_POLICY_MAX_RULES 262144
 #define CAPSA_POLICY_PATH_LEN 256
 #define CAPSA_POLICY_SYSCTL_LEN 64
@@ -66,9 +66,9 @@ enum capsa_rule_kind {
 #define CAPSA_BIND_HAS_FILES 2u  /* the policy has file rules: look them up */
 /* A cgroup the container made beneath its own (a writable cgroup2 mount, as
  * systemd in a container wants): its tasks are the container's, `home`
- * names it, and policy_id/flags are the container's own entry's. Made by
- * the BPF tier as the cgroup is made, dropped as it is removed; never names
- * another copy. */
+ * names it, and its policy is read from the container's own entry (a copy
+ * holds CAPSA_POLICY_NONE and this flag only). Made by the BPF tier as the
+ * cgroup is made, dropped as it is removed; never names another copy. */
 #define CAPSA_BIND_COPY 4u
 /* Policy id of a container that no policy selects: only file-root
  * confinement applies to it. */

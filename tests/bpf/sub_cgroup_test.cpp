@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -27,11 +30,12 @@ const std::string kCg2 = "d=/sys/fs/cgroup/unified; [ -e $d/cgroup.procs ] || d=
 
 class SubCgroups : public PolicyFixture {
 protected:
-  // A container of `sleep 600` whose /secret/token is denied to readers and
-  // whose cgroup2 mount is writable.
-  std::string writable_cgroup_container(const std::string& prefix) {
+  // A container of `sleep 600` with /secret/token in its root and a
+  // writable cgroup2 mount; `adjust` changes its bundle further.
+  std::string writable_cgroup_container(const std::string& prefix, const std::function<void(Bundle&)>& adjust = {}) {
     Bundle& b = kept_bundles_.emplace_back(std::vector<std::string>{"/bin/sleep", "600"});
     with_secret_token(b);
+    if (adjust) adjust(b);
     for (auto& m : b.config()["mounts"])
       if (m["destination"] == "/sys/fs/cgroup") {
         nlohmann::json opts = nlohmann::json::array();
@@ -75,19 +79,52 @@ TEST_F(SubCgroups, ATaskMovedIntoACgroupTheContainerMadeIsGovernedAsTheContainer
   EXPECT_EQ(exec_in(id, kCg2 + "mkdir -p $d/a/b/c && echo $$ > $d/a/b/c/cgroup.procs && cat /secret/token; echo rc=$?")
                 .out,
             denied());
-  // Its tasks are the container's for task confinement too: a signal from
-  // there to the container's init passes.
-  EXPECT_EQ(exec_in(id, kCg2 + "echo $$ > $d/sub/cgroup.procs && kill -CONT 1; echo rc=$?").out, "rc=0\n");
   // The events name the container, not the sub-cgroup.
   EXPECT_TRUE(eventually([&] { return events().find("\"container_id\":\"" + id + "\",\"enforced\"") != std::string::npos; }, 3000))
       << events();
-  // capsa delete removes the cgroups the container made.
-  std::string dir = host_cgroup_dir(id);
-  ASSERT_FALSE(dir.empty());
-  ASSERT_TRUE(std::filesystem::exists(dir + "/a/b/c"));
+}
+
+TEST_F(SubCgroups, DeleteRemovesTheCgroupsTheContainerMadeAndNoOneElses) {
+  start_capsad();
+  // Sharing the host's pid namespace: its processes outlive its init.
+  std::string id = writable_cgroup_container("gone", share_host_pids);
+  std::string sibling = writable_cgroup_container("kept");
+  ASSERT_TRUE(bound(id) && bound(sibling)) << status().dump(2);
+  skip_without_writable_cgroups(id);
+  ASSERT_EQ(exec_in(sibling, kCg2 + "mkdir $d/mine && echo ok").out, "ok\n");
+  // A process in a nested one, and a threaded one (whose cgroup.procs
+  // cannot be read).
+  ASSERT_EQ(exec_in(id, kCg2 + "mkdir -p $d/a/b/c && sh -c 'echo $$ > '$d'/a/b/c/cgroup.procs; exec sleep 600' "
+                               ">/dev/null 2>&1 & echo ok").out,
+            "ok\n");
+  auto threaded = exec_in(id, kCg2 + "mkdir -p $d/tp/t && echo threaded > $d/tp/t/cgroup.type && cat $d/tp/t/cgroup.type");
+  std::string dir = host_cgroup_dir(id), kept = host_cgroup_dir(sibling);
+  ASSERT_FALSE(dir.empty() || kept.empty());
+  ASSERT_TRUE(eventually([&] { return !read_file_or_empty(dir + "/a/b/c/cgroup.procs").empty(); }, 3000));
+  EXPECT_EQ(threaded.out, "threaded\n") << threaded.err;
   auto del = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_TRUE(std::filesystem::exists(kept + "/mine")) << "delete removed another container's cgroup";
+}
+
+// Task confinement judges by container: from a cgroup it made, a container
+// that shares the host's pid namespace signals its own init (in its own
+// cgroup) but not a host task.
+TEST_F(SubCgroups, ASignalFromACgroupTheContainerMadeReachesItsOwnTasksOnly) {
+  start_capsad();
+  std::string id = writable_cgroup_container("sig", [](Bundle& b) {
+    share_host_pids(b);
+    add_caps(b, {"CAP_KILL"});
+  });
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  skip_without_writable_cgroups(id);
+  pid_t init = nlohmann::json::parse(capsa(root_.path(), {"state", id}).out).value("pid", 0);
+  pid_t host = host_sleeper();
+  ASSERT_GT(init, 0);
+  const std::string in_sub = kCg2 + "mkdir -p $d/sub && echo $$ > $d/sub/cgroup.procs && ";
+  EXPECT_EQ(exec_in(id, in_sub + "kill -CONT " + std::to_string(init) + "; echo rc=$?").out, "rc=0\n");
+  EXPECT_EQ(exec_in(id, in_sub + "kill -CONT " + std::to_string(host) + " 2>/dev/null; echo rc=$?").out, "rc=1\n");
 }
 
 TEST_F(SubCgroups, ACgroupMadeBeforeCapsadBoundTheContainerIsGovernedFromTheBinding) {
@@ -105,10 +142,13 @@ TEST_F(SubCgroups, ACgroupMadeBeforeCapsadBoundTheContainerIsGovernedFromTheBind
   ASSERT_TRUE(bound(id)) << status().dump(2);
   exec_in(id, "touch /go");
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(exec_in(id, "cat /got 2>/dev/null; echo end").out, "end\n") << "the reader read the secret";
+  // /got is made by the reader's redirection, before its cat is refused.
+  EXPECT_EQ(exec_in(id, "[ -e /got ] && echo made; cat /got; echo end").out, "made\nend\n")
+      << "the reader read the secret, or never got to read";
 }
 
-TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersIt) {
+TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersItHoweverDeep) {
+  deny_secret_reads();
   start_capsad();
   std::string id = writable_cgroup_container("quota");
   ASSERT_TRUE(bound(id)) << status().dump(2);
@@ -124,10 +164,15 @@ TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersIt) {
   auto self = exec_in(id, kCg2 + "echo $$ > $d/" + past + "/cgroup.procs; echo alive");
   EXPECT_EQ(self.out, "");
   EXPECT_EQ(self.exit_code, 137);
-  // A task moved there by another (here the host) is killed by capsad.
-  pid_t victim = host_sleeper();
+  // However deep beneath it (made by the host, which is not killed for it).
   std::string dir = host_cgroup_dir(id);
   ASSERT_FALSE(dir.empty());
+  std::filesystem::create_directories(dir + "/" + past + "/a/b/c/d/e/f/g/h/i/j");
+  auto deep = exec_in(id, kCg2 + "echo $$ > $d/" + past + "/a/b/c/d/e/f/g/h/i/j/cgroup.procs; echo alive");
+  EXPECT_EQ(deep.out, "");
+  EXPECT_EQ(deep.exit_code, 137) << events();
+  // A task moved there by another (here the host) is killed by capsad.
+  pid_t victim = host_sleeper();
   write_file(dir + "/" + past + "/cgroup.procs", std::to_string(victim));
   int ws = 0;
   EXPECT_TRUE(eventually([&] { return ::waitpid(victim, &ws, WNOHANG) == victim; }, 3000));
@@ -136,9 +181,9 @@ TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersIt) {
   // Within the quota, after the others are gone, cgroups are bound again.
   EXPECT_EQ(exec_in(id, kCg2 + "i=1; while [ $i -lt " + std::to_string(quota) +
                              " ]; do rmdir $d/q$i; i=$((i+1)); done; mkdir $d/again && "
-                             "echo $$ > $d/again/cgroup.procs && echo alive")
+                             "echo $$ > $d/again/cgroup.procs && cat /secret/token; echo rc=$?")
                 .out,
-            "alive\n");
+            denied());
 }
 
 }  // namespace

@@ -275,10 +275,17 @@ int serve(const Options& o) {
       // A task the BPF tier could not kill itself: it entered a cgroup
       // beneath its container's that could not be bound as the container.
       if (ev.kind == CAPSA_KIND_CGROUP_ESCAPE && ev.target_pid) {
-        UniqueFd pidfd(daemon::thread_pidfd(static_cast<pid_t>(ev.target_pid)));
-        if (!pidfd || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0)
-          spdlog::error("kill pid {} in an unbound cgroup {}: {}", ev.target_pid,
-                        std::string(ev.path, strnlen(ev.path, sizeof ev.path)), errno_text(errno));
+        const pid_t pid = static_cast<pid_t>(ev.target_pid);
+        const std::string cgroup(ev.path, strnlen(ev.path, sizeof ev.path));
+        UniqueFd pidfd(daemon::thread_pidfd(pid));
+        // Read with the pidfd open: the pid is that task's, and a task moved
+        // on since (or born there: no path) is judged where it is now.
+        if (pidfd && !cgroup.empty() && daemon::cgroup2_path(pid) != cgroup) {
+          spdlog::info("pid {} left the unbound cgroup {} before it could be killed", pid, cgroup);
+        } else if (!pidfd || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) {
+          if (errno != ESRCH)
+            spdlog::error("kill pid {} in an unbound cgroup {}: {}", pid, cgroup, errno_text(errno));
+        }
       }
       write_policy_event(ev);
     });

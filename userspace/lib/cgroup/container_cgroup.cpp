@@ -360,8 +360,9 @@ void read_procs(const std::string& dir, bool with_descendants, std::vector<pid_t
   try {
     text = read_file(dir + "/cgroup.procs");
   } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) return;  // removed while we looked
-    throw;
+    // ENOENT: removed while we looked. EOPNOTSUPP: a threaded cgroup,
+    // whose processes its domain's cgroup.procs lists.
+    if (e.sys_errno() != ENOENT && e.sys_errno() != EOPNOTSUPP) throw;
   }
   std::istringstream in(text);
   for (pid_t p; in >> p;) out.push_back(p);
@@ -427,8 +428,10 @@ void ContainerCgroup::destroy() const {
   std::vector<std::string> order;
   for (const auto& [key, dir] : dirs_) order.push_back(dir);
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) order.push_back(*it);
+  // Cgroups the container made in its own leaves go first; parents we
+  // made are shared with other containers and are never walked.
+  for (const auto& [key, dir] : dirs_) remove_beneath(dir);
   for (const auto& dir : order) {
-    remove_beneath(dir);
     for (int attempt = 0;; ++attempt) {
       if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
       bool is_leaf = false;

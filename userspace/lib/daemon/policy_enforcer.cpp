@@ -16,6 +16,7 @@
 #include "bpf/libbpf_util.h"
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "policy/lsm_hooked_syscalls.h"
 #include "policy/policy_dir.h"
@@ -171,9 +172,9 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
       // No policy: still bound, so that file-root confinement applies.
       capsa_binding none{CAPSA_POLICY_NONE, 0};
       auto old = bound_.find(c.cgroup_id);
-      if (old == bound_.end() || !swept_) bind_sub_cgroups(c);
       if (old == bound_.end() || old->second.policy_id != CAPSA_POLICY_NONE || !swept_)
         put(progs_.bindings_fd(), c.cgroup_id, none, "pol_bindings");
+      bind_sub_cgroups(c);
       live.insert(CAPSA_POLICY_NONE);
       next_bound[c.cgroup_id] = Bound{c.id, CAPSA_POLICY_NONE, sel.reason, {}, {}};
       continue;
@@ -192,11 +193,11 @@ void PolicyEnforcer::apply_locked(const std::vector<KnownContainer>& containers)
                        (compiled.file_paths.empty() ? 0u : CAPSA_BIND_HAS_FILES);
       capsa_binding binding{compiled.id, flags};
       auto old = bound_.find(c.cgroup_id);
-      if (old == bound_.end() || !swept_) bind_sub_cgroups(c);
       if (old == bound_.end() || old->second.policy_id != compiled.id || !swept_) {
         put(progs_.bindings_fd(), c.cgroup_id, binding, "pol_bindings");
         spdlog::info("container {}: policy {} (id {}, {})", c.id, v.policy.name, compiled.id, sel.reason);
       }
+      bind_sub_cgroups(c);
       live.insert(compiled.id);
       next_bound[c.cgroup_id] = std::move(b);
     } catch (const std::exception& e) {
@@ -391,9 +392,13 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
 void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   std::optional<std::string> dir = c.cgroup ? c.cgroup->unified_dir() : std::nullopt;
   if (!dir) return;
+  const int fd = progs_.bindings_fd();
   const capsa_binding copy{CAPSA_POLICY_NONE, CAPSA_BIND_COPY, c.cgroup_id};
-  size_t held = 0;
+  int64_t held = 0, added = 0;
   std::error_code ec;
+  // First every cgroup beneath, and how many copies the container holds:
+  // the quota is on the whole tree, whatever order the walk takes.
+  std::vector<std::pair<std::string, uint64_t>> unbound;
   // A cgroup removed while we look ends nothing but its own branch.
   std::filesystem::recursive_directory_iterator it(*dir, std::filesystem::directory_options::skip_permission_denied,
                                                    ec),
@@ -408,23 +413,51 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
       continue;  // removed since it was listed
     }
     capsa_binding b{};
-    if (bpf_map_lookup_elem(progs_.bindings_fd(), &id, &b) == 0) {
-      held += (b.flags & CAPSA_BIND_COPY) && b.home == c.cgroup_id;
-      continue;
-    }
-    if (held < CAPSA_POLICY_COPIES_PER_CONTAINER &&
-        bpf_map_update_elem(progs_.bindings_fd(), &id, &copy, BPF_NOEXIST) == 0) {
+    bool known = bpf_map_lookup_elem(fd, &id, &b) == 0;
+    if (known && !(b.flags & CAPSA_BIND_COPY))
+      it.disable_recursion_pending();  // a container nested in this one: its own
+    else if (known && b.home == c.cgroup_id)
       ++held;
-      continue;
+    else  // unbound, or copied for a container this one is nested in (before this one was bound)
+      unbound.emplace_back(it->path().string(), id);
+  }
+  for (const auto& [path, id] : unbound) {
+    if (held < CAPSA_POLICY_COPIES_PER_CONTAINER) {
+      capsa_binding b{};
+      int flag = bpf_map_lookup_elem(fd, &id, &b) == 0 ? BPF_EXIST : BPF_NOEXIST;
+      if (flag == BPF_EXIST && (b.flags & CAPSA_BIND_COPY) && b.home == c.cgroup_id) continue;  // the BPF tier's
+      if (bpf_map_update_elem(fd, &id, &copy, flag) == 0) {
+        ++held;
+        ++added;
+        // Removed meanwhile: its rmdir ran before our copy, which would stay.
+        if (!path_exists(path)) bpf_map_delete_elem(fd, &id);
+        continue;
+      }
     }
-    if (errno == EEXIST) continue;  // the BPF tier bound it meanwhile
-    spdlog::error("container {}: cgroup {} beneath its own cannot be bound ({} held, {} allowed): its tasks are "
-                  "killed",
-                  c.id, it->path().string(), held, CAPSA_POLICY_COPIES_PER_CONTAINER);
-    for (pid_t pid : cgroup::procs_of(it->path().string())) ::kill(pid, SIGKILL);
+    std::vector<pid_t> procs;
+    try {
+      procs = cgroup::procs_of(path);
+    } catch (const Error& e) {
+      spdlog::warn("container {}: {}", c.id, e.what());
+    }
+    if (procs.empty()) continue;
+    spdlog::error("container {}: cgroup {} beneath its own cannot be bound ({} held, {} allowed): its {} "
+                  "processes are killed",
+                  c.id, path, held, CAPSA_POLICY_COPIES_PER_CONTAINER, procs.size());
+    for (pid_t pid : procs) ::kill(pid, SIGKILL);
   }
   if (ec && ec != std::errc::no_such_file_or_directory)
     spdlog::warn("container {}: list the cgroups beneath {}: {}", c.id, *dir, ec.message());
+  // Counted as the BPF tier counts its own (the next sweep makes the counts
+  // again from the map).
+  if (added) {
+    for (uint64_t key : {c.cgroup_id, uint64_t{0}}) {
+      int64_t n = 0;
+      bpf_map_lookup_elem(progs_.copy_counts_fd(), &key, &n);
+      n += added;
+      bpf_map_update_elem(progs_.copy_counts_fd(), &key, &n, BPF_ANY);
+    }
+  }
 }
 
 void PolicyEnforcer::sweep_copies() {

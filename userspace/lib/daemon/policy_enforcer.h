@@ -150,9 +150,11 @@ private:
   // Drops the noted descriptor owners of containers no longer governed and
   // rebuilds each container's count of them (BPF-LSM tier only).
   void sweep_fowners();
-  // Cgroups c made beneath its own before it was bound get the copy of its
-  // binding the BPF tier gives those made since (CAPSA_BIND_COPY); tasks
-  // in those past the quota are killed, as the BPF tier kills its own.
+  // On every apply: cgroups c made beneath its own that hold no copy of
+  // its binding (made before it was bound, or while ring events were lost,
+  // or copied for a container c is nested in) get one, as the BPF tier
+  // gives those made since (CAPSA_BIND_COPY); the processes of those past
+  // the quota are killed, as the BPF tier kills what enters them.
   void bind_sub_cgroups(const KnownContainer& c);
   // Copies whose container is no longer bound go; the counts the BPF
   // tier's quota is checked against are made again from the map.
