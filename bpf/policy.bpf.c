@@ -92,7 +92,6 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS + 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, __s64);
 } pol_copy_counts SEC(".maps");
@@ -156,22 +155,6 @@ static __always_inline __u8 copy_binding(__u64 id, __u64 home)
 /* How far up a cgroup is searched for its container's. */
 #define CGROUP_LEVELS_UP 8
 
-static __always_inline struct cgroup *parent_cgroup(struct cgroup *cg)
-{
-	return (struct cgroup *)BPF_CORE_READ(cg, self.parent);
-}
-
-/* Whether cg is the cgroup with this id or beneath it. */
-static __always_inline int at_or_beneath(struct cgroup *cg, __u64 id)
-{
-	for (int i = 0; i < CGROUP_LEVELS_UP && cg; i++) {
-		if (BPF_CORE_READ(cg, kn, id) == id)
-			return 1;
-		cg = parent_cgroup(cg);
-	}
-	return 0;
-}
-
 /* Deeper cgroups than this are judged by their ancestors down to it. */
 #define CGROUP_MAX_LEVELS 32
 
@@ -205,7 +188,8 @@ static __always_inline __u64 governing_at(struct cgroup *cg, __u64 *at)
 /* Kills what could not be bound: `current` when it is the container's (it
  * made or entered the cgroup), and reports `entered` for capsad to kill
  * when that is another task. */
-static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_struct *entered, const char *path)
+static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_struct *entered, __u64 cgid,
+					  const char *path)
 {
 	struct capsa_verdict v = { .action = CAPSA_ACT_KILL, .rule_id = CAPSA_RULE_CGROUP_CONFINEMENT };
 	struct capsa_policy_event *ev;
@@ -216,15 +200,20 @@ static __always_inline void cgroup_escape(__u64 home, __u8 why, struct task_stru
 		return;
 	__u64 at;
 
-	if (governing_at(BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp), &at) == home)
-		bpf_send_signal(SIGKILL);
+	/* The signal can be refused (-EBUSY with interrupts off while this
+	 * CPU's signal work is pending): capsad kills it then. */
+	if (governing_at(BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp), &at) == home &&
+	    bpf_send_signal(SIGKILL) && !entered)
+		entered = bpf_get_current_task_btf();
 	ev = report(&g, &v, CAPSA_KIND_CGROUP_ESCAPE);
 	if (!ev)
 		return;
 	ev->enforced = 1;
 	ev->access = why;
 	ev->limit = why == CAPSA_CGROUP_QUOTA ? CAPSA_POLICY_COPIES_PER_CONTAINER : CAPSA_POLICY_MAX_COPIES;
-	ev->target_pid = entered ? BPF_CORE_READ(entered, tgid) : 0;
+	/* The thread, and the cgroup capsad checks it is still in. */
+	ev->target_pid = entered ? BPF_CORE_READ(entered, pid) : 0;
+	ev->ino = cgid;
 	ev->syscall_nr = -1;
 	if (path)
 		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
@@ -255,7 +244,7 @@ int BPF_PROG(capsa_policy_cgroup_made, struct cgroup *cg, const char *path)
 		return 0;
 	home = governing(cg, &why);
 	if (why)
-		cgroup_escape(home, why, NULL, path);
+		cgroup_escape(home, why, NULL, BPF_CORE_READ(cg, kn, id), path);
 	return 0;
 }
 
@@ -312,6 +301,7 @@ SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
 {
 	__u64 gov;
+	__u64 at;
 	__u8 why;
 
 	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
@@ -320,8 +310,8 @@ int BPF_PROG(capsa_policy_entry, struct cgroup *dst, const char *path, struct ta
 	if (!gov)
 		return 0;
 	if (why)
-		cgroup_escape(gov, why, task == bpf_get_current_task_btf() ? NULL : task, path);
-	if (at_or_beneath(BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp), gov))
+		cgroup_escape(gov, why, task == bpf_get_current_task_btf() ? NULL : task, BPF_CORE_READ(dst, kn, id), path);
+	if (governing_at(BPF_CORE_READ(task, nsproxy, cgroup_ns, root_cset, dfl_cgrp), &at) == gov)
 		return 0;
 	report_entry(gov, task);
 	return 0;
@@ -333,6 +323,7 @@ int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struc
 	struct cgroup *cg = BPF_CORE_READ(child, cgroups, dfl_cgrp);
 	struct cgroup *from = BPF_CORE_READ(parent, cgroups, dfl_cgrp);
 	__u64 gov;
+	__u64 at;
 	__u8 why;
 
 	if (cg == from)
@@ -341,8 +332,8 @@ int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struc
 	if (!gov)
 		return 0;
 	if (why)
-		cgroup_escape(gov, why, child, NULL);
-	if (at_or_beneath(from, gov))
+		cgroup_escape(gov, why, child, BPF_CORE_READ(cg, kn, id), NULL);
+	if (governing_at(from, &at) == gov)
 		return 0;
 	report_entry(gov, child);
 	return 0;

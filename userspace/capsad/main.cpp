@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/bpffs.h"
+#include "bpf/cgroup_id.h"
 #include "bpf/policy_loader.h"
 #include "bpf/telemetry_loader.h"
 #include "cgroup/layout.h"
@@ -275,16 +276,24 @@ int serve(const Options& o) {
       // A task the BPF tier could not kill itself: it entered a cgroup
       // beneath its container's that could not be bound as the container.
       if (ev.kind == CAPSA_KIND_CGROUP_ESCAPE && ev.target_pid) {
-        const pid_t pid = static_cast<pid_t>(ev.target_pid);
-        const std::string cgroup(ev.path, strnlen(ev.path, sizeof ev.path));
-        UniqueFd pidfd(daemon::thread_pidfd(pid));
-        // Read with the pidfd open: the pid is that task's, and a task moved
-        // on since (or born there: no path) is judged where it is now.
-        if (pidfd && !cgroup.empty() && daemon::cgroup2_path(pid) != cgroup) {
-          spdlog::info("pid {} left the unbound cgroup {} before it could be killed", pid, cgroup);
+        const pid_t tid = static_cast<pid_t>(ev.target_pid);
+        UniqueFd pidfd(daemon::thread_pidfd(tid));
+        // Read with the pidfd open: the tid is that task's, and a task moved
+        // on since is judged where it is now (by the cgroup's id: a path in
+        // the event may be cut short).
+        uint64_t now_in = 0;
+        if (pidfd && layout.unified) {
+          std::string path = daemon::cgroup2_path(tid);
+          try {
+            if (!path.empty()) now_in = bpf::cgroup_id_of(layout.unified->mount_point + path);
+          } catch (const std::exception&) {
+          }
+        }
+        if (pidfd && now_in && now_in != ev.ino) {
+          spdlog::info("task {} left the unbound cgroup {} before it could be killed", tid, ev.ino);
         } else if (!pidfd || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) {
           if (errno != ESRCH)
-            spdlog::error("kill pid {} in an unbound cgroup {}: {}", pid, cgroup, errno_text(errno));
+            spdlog::error("kill task {} in the unbound cgroup {}: {}", tid, ev.ino, errno_text(errno));
         }
       }
       write_policy_event(ev);

@@ -2,11 +2,13 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <sstream>
 #include <filesystem>
 #include <cstring>
 
@@ -392,8 +394,14 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
 void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   std::optional<std::string> dir = c.cgroup ? c.cgroup->unified_dir() : std::nullopt;
   if (!dir) return;
+  // kernfs counts a directory's subdirectories in its links: none, no walk.
+  struct stat st {};
+  if (::stat(dir->c_str(), &st) != 0 || st.st_nlink <= 2) return;
   const int fd = progs_.bindings_fd();
   const capsa_binding copy{CAPSA_POLICY_NONE, CAPSA_BIND_COPY, c.cgroup_id};
+  int64_t all = 0;
+  const uint64_t all_key = 0;
+  bpf_map_lookup_elem(progs_.copy_counts_fd(), &all_key, &all);
   int64_t held = 0, added = 0;
   std::error_code ec;
   // First every cgroup beneath, and how many copies the container holds:
@@ -422,27 +430,43 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
       unbound.emplace_back(it->path().string(), id);
   }
   for (const auto& [path, id] : unbound) {
-    if (held < CAPSA_POLICY_COPIES_PER_CONTAINER) {
+    if (held < CAPSA_POLICY_COPIES_PER_CONTAINER && all + added < CAPSA_POLICY_MAX_COPIES) {
       capsa_binding b{};
       int flag = bpf_map_lookup_elem(fd, &id, &b) == 0 ? BPF_EXIST : BPF_NOEXIST;
-      if (flag == BPF_EXIST && (b.flags & CAPSA_BIND_COPY) && b.home == c.cgroup_id) continue;  // the BPF tier's
+      if (flag == BPF_EXIST && (b.flags & CAPSA_BIND_COPY) && b.home == c.cgroup_id) {
+        ++held;  // the BPF tier's, made meanwhile
+        continue;
+      }
       if (bpf_map_update_elem(fd, &id, &copy, flag) == 0) {
+        // Removed meanwhile: its rmdir ran before our copy, which would stay.
+        uint64_t still = 0;
+        try {
+          still = bpf::cgroup_id_of(path);
+        } catch (const Error&) {
+        }
+        if (still != id) {
+          bpf_map_delete_elem(fd, &id);
+          continue;
+        }
         ++held;
         ++added;
-        // Removed meanwhile: its rmdir ran before our copy, which would stay.
-        if (!path_exists(path)) bpf_map_delete_elem(fd, &id);
         continue;
       }
     }
+    // Its threads, not its processes: a threaded cgroup lists no processes.
     std::vector<pid_t> procs;
-    try {
-      procs = cgroup::procs_of(path);
-    } catch (const Error& e) {
-      spdlog::warn("container {}: {}", c.id, e.what());
+    {
+      std::string threads;
+      try {
+        threads = read_file_if_exists(path + "/cgroup.threads").value_or("");
+      } catch (const Error&) {
+      }
+      std::istringstream in(threads);
+      for (pid_t t; in >> t;) procs.push_back(t);
     }
     if (procs.empty()) continue;
     spdlog::error("container {}: cgroup {} beneath its own cannot be bound ({} held, {} allowed): its {} "
-                  "processes are killed",
+                  "tasks' processes are killed",
                   c.id, path, held, CAPSA_POLICY_COPIES_PER_CONTAINER, procs.size());
     for (pid_t pid : procs) ::kill(pid, SIGKILL);
   }
@@ -472,8 +496,11 @@ void PolicyEnforcer::sweep_copies() {
   };
   std::map<uint64_t, int64_t> held;
   std::vector<uint64_t> doomed;
+  // A key deleted meanwhile restarts the walk: each is counted once.
+  std::set<uint64_t> seen;
   bpf::for_each_key<uint64_t>(fd, [&](const uint64_t& cgid) {
     capsa_binding b{};
+    if (!seen.insert(cgid).second) return;
     if (bpf_map_lookup_elem(fd, &cgid, &b) != 0 || bound_.count(cgid)) return;
     if ((b.flags & CAPSA_BIND_COPY) && bound_.count(b.home)) {
       ++held[b.home];
