@@ -85,8 +85,8 @@ int BPF_PROG(capsa_policy_exec, struct task_struct *p, pid_t old_pid, struct lin
  * CAPSA_POLICY_MAX_COPIES: a cgroup past either stays unbound, and a task
  * found entering it is killed (cgroup confinement, whatever the policy's
  * mode). A cgroup made while nothing was bound (the container started
- * before capsad) gets its copy from capsad as it binds the container, or
- * here as a task enters it. */
+ * before capsad) gets its copy here as a task enters it, or from capsad's
+ * walk of each bound container's cgroups on every sync. */
 
 /* cgroup id -> copies that container holds; key 0: copies in all. */
 struct {
@@ -151,9 +151,6 @@ static __always_inline __u8 copy_binding(__u64 id, __u64 home)
 	}
 	return 0;
 }
-
-/* How far up a cgroup is searched for its container's. */
-#define CGROUP_LEVELS_UP 8
 
 /* Deeper cgroups than this are judged by their ancestors down to it. */
 #define CGROUP_MAX_LEVELS 32

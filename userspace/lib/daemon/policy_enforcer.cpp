@@ -407,7 +407,8 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   // First every cgroup beneath, and how many copies the container holds:
   // the quota is on the whole tree, whatever order the walk takes.
   std::vector<std::pair<std::string, uint64_t>> unbound;
-  // A cgroup removed while we look ends nothing but its own branch.
+  // A cgroup removed while we look ends this walk (the iterator stops at
+  // ENOENT); the next sync walks again.
   std::filesystem::recursive_directory_iterator it(*dir, std::filesystem::directory_options::skip_permission_denied,
                                                    ec),
       end;
