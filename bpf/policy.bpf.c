@@ -8,6 +8,7 @@
 // not a governed container.
 #include "policy_common.bpf.h"
 #include "file_walk_direct.bpf.h"
+#include "copy_counts.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -96,64 +97,24 @@ struct {
 	__type(value, __s64);
 } pol_copy_counts SEC(".maps");
 
-static __always_inline __s64 *copy_count(__u64 key)
-{
-	__s64 zero = 0, *n = bpf_map_lookup_elem(&pol_copy_counts, &key);
-
-	if (n)
-		return n;
-	bpf_map_update_elem(&pol_copy_counts, &key, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&pol_copy_counts, &key);
-}
-
-/* Never below zero: a copy capsad made was never counted here. */
-static __always_inline void uncount(__u64 key)
-{
-	__s64 *n = bpf_map_lookup_elem(&pol_copy_counts, &key);
-
-	if (n && *n > 0)
-		__sync_fetch_and_add(n, -1);
-}
-
-/* Room for one more copy of home's: 0 when it has it, else why not
- * (CAPSA_CGROUP_QUOTA or CAPSA_CGROUP_FULL). */
-static __always_inline __u8 count_copy(__u64 home)
-{
-	__s64 *mine = copy_count(home), *all = copy_count(0);
-
-	if (!mine || !all)
-		return CAPSA_CGROUP_FULL;
-	if (__sync_fetch_and_add(mine, 1) >= CAPSA_POLICY_COPIES_PER_CONTAINER) {
-		__sync_fetch_and_add(mine, -1);
-		return CAPSA_CGROUP_QUOTA;
-	}
-	if (__sync_fetch_and_add(all, 1) >= CAPSA_POLICY_MAX_COPIES) {
-		__sync_fetch_and_add(all, -1);
-		__sync_fetch_and_add(mine, -1);
-		return CAPSA_CGROUP_FULL;
-	}
-	return 0;
-}
+_Static_assert(CAPSA_CGROUP_QUOTA == CAPSA_COPY_PAST_QUOTA && CAPSA_CGROUP_FULL == CAPSA_COPY_NO_ROOM,
+	       "a cgroup-escape event's `access` is why copy_counted refused");
 
 /* Binds cgroup `id` as a cgroup of container `home`: 0 when it is bound
  * (now or already), else why not. */
 static __always_inline __u8 copy_binding(__u64 id, __u64 home)
 {
 	struct capsa_binding copy = { .flags = CAPSA_BIND_COPY, .home = home };
-	__u8 why = count_copy(home);
+	__u8 why = copy_counted(&pol_copy_counts, home, CAPSA_POLICY_COPIES_PER_CONTAINER, CAPSA_POLICY_MAX_COPIES);
 
 	if (why)
 		return bpf_map_lookup_elem(&pol_bindings, &id) ? 0 : why;
 	if (bpf_map_update_elem(&pol_bindings, &id, &copy, BPF_NOEXIST)) {
-		uncount(home);
-		uncount(0);
+		copy_given_back(&pol_copy_counts, home);
 		return bpf_map_lookup_elem(&pol_bindings, &id) ? 0 : CAPSA_CGROUP_FULL;
 	}
 	return 0;
 }
-
-/* Deeper cgroups than this are judged by their ancestors down to it. */
-#define CGROUP_MAX_LEVELS 32
 
 /* The governed container at or above cg, found from the top down (through
  * cgroup->ancestors[], so no depth of cgroups made beneath a container hides
@@ -161,16 +122,15 @@ static __always_inline __u8 copy_binding(__u64 id, __u64 home)
  * when cg is bound. */
 static __always_inline __u64 governing_at(struct cgroup *cg, __u64 *at)
 {
-	void *ancestors = (void *)cg + bpf_core_field_offset(struct cgroup, ancestors);
 	int level = BPF_CORE_READ(cg, level);
 	__u64 home = 0;
 
 	*at = 0;
 	for (int i = 1; i < CGROUP_MAX_LEVELS && i <= level; i++) {
-		struct cgroup *a = NULL;
+		struct cgroup *a = cgroup_ancestor_at(cg, i);
 		__u64 id, h;
 
-		if (bpf_probe_read_kernel(&a, sizeof(a), ancestors + i * sizeof(a)) || !a)
+		if (!a)
 			break;
 		id = BPF_CORE_READ(a, kn, id);
 		h = container_cgroup(id);
@@ -258,10 +218,8 @@ int BPF_PROG(capsa_policy_cgroup_removed, struct cgroup *cg, const char *path)
 	if (!b || !(b->flags & CAPSA_BIND_COPY))
 		return 0;
 	home = b->home;
-	if (bpf_map_delete_elem(&pol_bindings, &id) == 0) {
-		uncount(home);
-		uncount(0);
-	}
+	if (bpf_map_delete_elem(&pol_bindings, &id) == 0)
+		copy_given_back(&pol_copy_counts, home);
 	return 0;
 }
 

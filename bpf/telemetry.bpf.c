@@ -1,7 +1,9 @@
 // Per-container telemetry, counted in the kernel. Every program first asks
 // whether the current task's cgroup is a container's (the per-syscall one by
 // its cgroup storage, the others by one hash lookup) and returns at once for
-// everything else on the host.
+// everything else on the host. A cgroup a container made beneath its own
+// counts as the container (see telemetry.h): that costs a host task one more
+// look only once some container has made one.
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -9,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "telemetry.h"
+#include "copy_counts.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,6 +28,40 @@ struct {
 	__type(key, int);
 	__type(value, struct capsa_container_mark);
 } container_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_MAX_COPIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct capsa_container_copy);
+} container_copies SEC(".maps");
+
+/* 6.2 and later: the copy again, on the cgroup, for the per-syscall program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct capsa_container_copy);
+} copy_cgroups SEC(".maps");
+
+/* The copies each container holds, key 0: in all (copy_counts.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPSA_MAX_CONTAINERS + 1);
+	__type(key, __u64);
+	__type(value, __s64);
+} copy_counts SEC(".maps");
+
+/* Set when the first copy is made (by the kernel or capsad), never cleared
+ * while the maps live: until then, a task whose cgroup is no container's is
+ * not looked up again as a copy's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} copies_made SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -65,18 +102,47 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-static __always_inline struct capsa_counters *container_counters(__u64 cgid)
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym __weak;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym __weak;
+
+static __always_inline bool copies_exist(void)
+{
+	__u32 zero = 0, *made = bpf_map_lookup_elem(&copies_made, &zero);
+
+	return made && *made;
+}
+
+/* The container whose cgroup, or a cgroup beneath, has id cgid: its cgroup
+ * id, 0 if none. */
+static __always_inline __u64 owning_container(__u64 cgid)
+{
+	struct capsa_container_copy *copy;
+
+	if (bpf_map_lookup_elem(&containers, &cgid))
+		return cgid;
+	if (!copies_exist())
+		return 0;
+	copy = bpf_map_lookup_elem(&container_copies, &cgid);
+	if (!copy || !bpf_map_lookup_elem(&containers, &copy->home))
+		return 0;
+	return copy->home;
+}
+
+/* The counters of the current task's container; *cgid: its cgroup id. */
+static __always_inline struct capsa_counters *container_counters(__u64 *cgid)
 {
 	struct capsa_counters *c;
+	__u64 id = owning_container(bpf_get_current_cgroup_id());
 
-	if (!bpf_map_lookup_elem(&containers, &cgid))
+	*cgid = id;
+	if (!id)
 		return NULL;
-	c = bpf_map_lookup_elem(&counters, &cgid);
+	c = bpf_map_lookup_elem(&counters, &id);
 	if (c)
 		return c;
 	struct capsa_counters zero = {};
-	bpf_map_update_elem(&counters, &cgid, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&counters, &cgid);
+	bpf_map_update_elem(&counters, &id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&counters, &id);
 }
 
 static __always_inline void stat_inc(__u32 idx)
@@ -141,6 +207,30 @@ static __always_inline void count_syscall(__u64 cgid, long id)
 	c->n[syscall_slot(id)]++;
 }
 
+/* The mark of the container that made cg beneath its own, if any. */
+static __always_inline struct capsa_container_mark *home_mark(struct cgroup *cg)
+{
+	struct capsa_container_copy *copy;
+	struct capsa_container_mark *mark;
+	struct cgroup *home;
+
+	if (!copies_exist())
+		return NULL;
+	copy = bpf_cgrp_storage_get(&copy_cgroups, cg, 0, 0);
+	if (!copy)
+		return NULL;
+	home = bpf_cgroup_ancestor(cg, copy->level);
+	if (!home)
+		return NULL;
+	mark = bpf_cgrp_storage_get(&container_cgroups, home, 0, 0);
+	bpf_cgroup_release(home);
+	/* A copy outlives its container's mark: a cgroup at that level since
+	 * marked is another container. */
+	if (mark && mark->cgroup_id != copy->home)
+		return NULL;
+	return mark;
+}
+
 /* Runs on every system call of every task on the host: one look at its
  * cgroup's storage (measured at ~5 ns against ~100 ns for a lookup of the
  * cgroup id in `containers`), which for a host task finds nothing; for a
@@ -151,9 +241,12 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup *cg = task->cgroups->dfl_cgrp;
 	struct capsa_container_mark *mark;
 
-	mark = bpf_cgrp_storage_get(&container_cgroups, task->cgroups->dfl_cgrp, 0, 0);
+	mark = bpf_cgrp_storage_get(&container_cgroups, cg, 0, 0);
+	if (!mark)
+		mark = home_mark(cg);
 	if (mark)
 		__sync_fetch_and_add(&mark->syscalls.n[syscall_slot(id)], 1);
 	return 0;
@@ -164,9 +257,9 @@ int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(capsa_sys_enter_by_id, struct pt_regs *regs, long id)
 {
-	__u64 cgid = bpf_get_current_cgroup_id();
+	__u64 cgid = owning_container(bpf_get_current_cgroup_id());
 
-	if (bpf_map_lookup_elem(&containers, &cgid))
+	if (cgid)
 		count_syscall(cgid, id);
 	return 0;
 }
@@ -175,8 +268,8 @@ int BPF_PROG(capsa_sys_enter_by_id, struct pt_regs *regs, long id)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(capsa_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u64 cgid = bpf_get_current_cgroup_id();
-	struct capsa_counters *c = container_counters(cgid);
+	__u64 cgid;
+	struct capsa_counters *c = container_counters(&cgid);
 	struct capsa_event *ev;
 
 	if (!c)
@@ -194,7 +287,8 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(capsa_fork, struct task_struct *parent, struct task_struct *child)
 {
 	/* Runs in the parent; the child starts in the parent's cgroup. */
-	struct capsa_counters *c = container_counters(bpf_get_current_cgroup_id());
+	__u64 cgid;
+	struct capsa_counters *c = container_counters(&cgid);
 
 	if (c)
 		c->forks++;
@@ -212,8 +306,7 @@ int BPF_PROG(capsa_exit, struct task_struct *p)
 	/* One exit per process: threads other than the leader are not counted. */
 	if ((__u32)pid_tgid != (__u32)(pid_tgid >> 32))
 		return 0;
-	cgid = bpf_get_current_cgroup_id();
-	c = container_counters(cgid);
+	c = container_counters(&cgid);
 	if (!c)
 		return 0;
 	c->exits++;
@@ -222,5 +315,81 @@ int BPF_PROG(capsa_exit, struct task_struct *p)
 		return 0;
 	ev->exit_code = BPF_CORE_READ(p, exit_code);
 	event_submit(ev);
+	return 0;
+}
+
+/* A cgroup made beneath a container's, or beneath one of its copies, gets a
+ * copy: in the hash, and on the cgroup where there is cgroup storage. */
+static __always_inline void copy_made(struct cgroup *cg, bool storage)
+{
+	struct capsa_container_copy copy = {}, *above;
+	struct cgroup *parent;
+	__u64 id, parent_id;
+	__u32 one = 1, zero = 0;
+	int level;
+
+	if (BPF_CORE_READ(cg, root, hierarchy_id) != 0)
+		return;
+	level = BPF_CORE_READ(cg, level);
+	if (level < 2 || !(parent = cgroup_ancestor_at(cg, level - 1)))
+		return;
+	parent_id = BPF_CORE_READ(parent, kn, id);
+	if (bpf_map_lookup_elem(&containers, &parent_id)) {
+		copy.home = parent_id;
+		copy.level = level - 1;
+	} else if (copies_exist() && (above = bpf_map_lookup_elem(&container_copies, &parent_id))) {
+		copy.home = above->home;
+		copy.level = above->level;
+	} else {
+		return;
+	}
+	id = BPF_CORE_READ(cg, kn, id);
+	if (copy_counted(&copy_counts, copy.home, CAPSA_COPIES_PER_CONTAINER, CAPSA_MAX_COPIES))
+		goto refused;
+	if (bpf_map_update_elem(&container_copies, &id, &copy, BPF_NOEXIST))
+		goto given_back;
+	if (storage && !bpf_cgrp_storage_get(&copy_cgroups, cg, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE)) {
+		bpf_map_delete_elem(&container_copies, &id);
+		goto given_back;
+	}
+	bpf_map_update_elem(&copies_made, &zero, &one, BPF_ANY);
+	return;
+given_back:
+	copy_given_back(&copy_counts, copy.home);
+refused:
+	stat_inc(CAPSA_STAT_COPIES_REFUSED);
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(capsa_cgroup_made, struct cgroup *cg, const char *path)
+{
+	copy_made(cg, true);
+	return 0;
+}
+
+/* Before 6.2 (no cgroup storage): the hash alone. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(capsa_cgroup_made_by_id, struct cgroup *cg, const char *path)
+{
+	copy_made(cg, false);
+	return 0;
+}
+
+/* The cgroup's storage goes with it; its entry in the hash goes here. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(capsa_cgroup_removed, struct cgroup *cg, const char *path)
+{
+	struct capsa_container_copy *copy;
+	__u64 id, home;
+
+	if (!copies_exist() || BPF_CORE_READ(cg, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cg, kn, id);
+	copy = bpf_map_lookup_elem(&container_copies, &id);
+	if (!copy)
+		return 0;
+	home = copy->home;
+	if (bpf_map_delete_elem(&container_copies, &id) == 0)
+		copy_given_back(&copy_counts, home);
 	return 0;
 }

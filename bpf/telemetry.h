@@ -45,6 +45,24 @@ struct capsa_container_mark {
 	struct capsa_syscall_counts syscalls;
 };
 
+/* Cgroups a container makes beneath its own (a writable cgroup2 mount, as
+ * systemd in a container wants) are counted as the container: each carries
+ * a copy naming the container's cgroup, in the `container_copies` hash
+ * (keyed by its cgroup id) and, where there is cgroup storage, in its
+ * `copy_cgroups` storage. The kernel makes one as such a cgroup is made
+ * beneath a container's or one of its copies, and drops the hash's as it is
+ * removed; capsad makes the ones for cgroups made before it registered the
+ * container, and drops the ones whose container is gone. At most
+ * CAPSA_COPIES_PER_CONTAINER per container and CAPSA_MAX_COPIES in all: a
+ * cgroup past either is not counted (CAPSA_STAT_COPIES_REFUSED). */
+#define CAPSA_COPIES_PER_CONTAINER 256
+#define CAPSA_MAX_COPIES 65536
+struct capsa_container_copy {
+	__u64 home;  /* the container's cgroup v2 id */
+	__u32 level; /* the container's cgroup's level (the v2 root is 0) */
+	__u32 reserved;
+};
+
 /* Value of the per-CPU `counters` hash map, keyed by cgroup v2 id. The
  * kernel does not count `syscalls` here: user space fills it in with the sum
  * of the container's syscall counts (its mark's, or its `syscall_counts`
@@ -77,7 +95,8 @@ struct capsa_event {
 enum capsa_stat {
 	CAPSA_STAT_EVENTS_SENT = 0,
 	CAPSA_STAT_EVENTS_LOST = 1,
-	CAPSA_STAT_MAX = 2,
+	CAPSA_STAT_COPIES_REFUSED = 2, /* cgroups beneath a container's left uncounted */
+	CAPSA_STAT_MAX = 3,
 };
 
 /* Pin layout below the pin root (default /sys/fs/bpf/capsa). */

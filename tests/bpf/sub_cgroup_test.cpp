@@ -1,8 +1,9 @@
 // Cgroups a container makes beneath its own. With a writable cgroup2 mount
 // (as systemd in a container wants) a container can make them and move its
-// tasks there; each is governed as the container, whether it was made while
-// capsad watched or before, and one past the quota is no way out: what
-// enters it is killed. `capsa delete` removes them with the container.
+// tasks there; each is governed as the container, and counted as it in the
+// metrics, whether it was made while capsad watched or before, and one past
+// the quota is no way out: what enters it is killed. `capsa delete` removes
+// them with the container.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "capsad_process.h"
 #include "cgroup/layout.h"
 #include "common/file_util.h"
 #include "policy.h"
@@ -58,6 +60,10 @@ protected:
   // the open, the tracepoint tier kills the reader.
   std::string denied() {
     return status()["tiers"]["files"].get<std::string>().rfind("bpf-lsm", 0) == 0 ? "rc=1\n" : "rc=137\n";
+  }
+  // The container's count in capsad's metrics, -1 while it has none.
+  double metric(const std::string& family, const std::string& id) {
+    return sample_value(capsad_->metrics(), family, "container_id=\"" + id + "\"").value_or(-1);
   }
   void skip_without_writable_cgroups(const std::string& id) {
     auto made = exec_in(id, kCg2 + "mkdir $d/probe && echo $$ > $d/probe/cgroup.procs && grep -c probe /proc/self/cgroup");
@@ -184,6 +190,49 @@ TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersItHoweverDeep) {
                              "echo $$ > $d/again/cgroup.procs && cat /secret/token; echo rc=$?")
                 .out,
             denied());
+}
+
+// What tasks in the cgroups it made do is the container's in the metrics:
+// their system calls, execs and forks.
+TEST_F(SubCgroups, WhatATaskDoesInACgroupTheContainerMadeIsCountedAsTheContainer) {
+  constexpr long kCalls = 100000;
+  constexpr int kExecs = 50;
+  start_capsad();
+  std::string id = writable_cgroup_container("tally");
+  skip_without_writable_cgroups(id);
+  ASSERT_TRUE(eventually([&] { return metric("capsa_container_execs_total", id) >= 0; }, 5000)) << capsad_->metrics();
+  double syscalls = metric("capsa_container_syscalls_total", id), execs = metric("capsa_container_execs_total", id);
+  // Made, entered and worked in, two levels down.
+  auto r = exec_in(id, kCg2 + "mkdir -p $d/a/b && echo $$ > $d/a/b/cgroup.procs && i=0; while [ $i -lt " +
+                           std::to_string(kExecs) + " ]; do /bin/true; i=$((i+1)); done; /bin/syscall_loop " +
+                           std::to_string(kCalls) + " && grep -c a/b /proc/self/cgroup");
+  ASSERT_EQ(r.out, "done " + std::to_string(kCalls) + "\n1\n") << r.err;
+  double now = 0;
+  EXPECT_TRUE(eventually([&] { return (now = metric("capsa_container_syscalls_total", id)) - syscalls >= kCalls; }, 5000))
+      << "syscalls counted: " << now - syscalls;
+  EXPECT_GE(metric("capsa_container_execs_total", id) - execs, kExecs + 1);
+}
+
+// A cgroup made before capsad registered the container counts from capsad's
+// first pass: the one that shows the container in the metrics.
+TEST_F(SubCgroups, ACgroupMadeBeforeCapsadIsCountedFromItsFirstPass) {
+  constexpr long kCalls = 100000;
+  std::string id = writable_cgroup_container("tallyearly");
+  skip_without_writable_cgroups(id);
+  auto bg = exec_in(id, kCg2 + "mkdir $d/early && sh -c 'echo $$ > '$d'/early/cgroup.procs; "
+                               "while [ ! -e /go ]; do sleep 0.1; done; /bin/syscall_loop " +
+                               std::to_string(kCalls) + " > /done' >/dev/null 2>&1 & sleep 0.3; "
+                               "grep -l early /proc/[0-9]*/cgroup >/dev/null && echo started");
+  ASSERT_EQ(bg.out, "started\n") << bg.err;
+  start_capsad();
+  double syscalls = -1;
+  ASSERT_TRUE(eventually([&] { return (syscalls = metric("capsa_container_syscalls_total", id)) >= 0; }, 5000))
+      << capsad_->metrics();
+  exec_in(id, "touch /go");
+  ASSERT_TRUE(eventually([&] { return exec_in(id, "cat /done").out == "done " + std::to_string(kCalls) + "\n"; }, 10000));
+  double now = 0;
+  EXPECT_TRUE(eventually([&] { return (now = metric("capsa_container_syscalls_total", id)) - syscalls >= kCalls; }, 5000))
+      << "syscalls counted: " << now - syscalls;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "bpf/container_map.h"
 #include "bpf/libbpf_util.h"
+#include "cgroup/layout.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "telemetry.skel.h"
@@ -57,6 +58,7 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
     // host without one (pure v1) can only count by id.
     try {
       t.cgroup2_ = open_cgroup2_mount();
+      t.cgroup2_root_ = cgroup::detect_layout().unified->mount_point;
     } catch (const Error& e) {
       spdlog::info("telemetry: {}; containers' syscalls are counted by cgroup id", e.what());
     }
@@ -65,11 +67,14 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
   if (t.cgroup_marks_) {
     // The marks hold the syscall counts: the by-id hash is not needed.
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
+    bpf_program__set_autoload(t.skel_->progs.capsa_cgroup_made_by_id, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts_zero, false);
   } else {
     bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
+    bpf_program__set_autoload(t.skel_->progs.capsa_cgroup_made, false);
     bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
+    bpf_map__set_autocreate(t.skel_->maps.copy_cgroups, false);
   }
   t.count_syscalls_ = count_syscalls;
   if (!count_syscalls) {
@@ -104,7 +109,9 @@ Telemetry::Telemetry(Telemetry&& o) noexcept
       links_(std::move(o.links_)),
       cgroup_marks_(o.cgroup_marks_),
       count_syscalls_(o.count_syscalls_),
-      cgroup2_(std::move(o.cgroup2_)) {}
+      cgroup2_(std::move(o.cgroup2_)),
+      cgroup2_root_(std::move(o.cgroup2_root_)),
+      quota_told_(std::move(o.quota_told_)) {}
 
 Telemetry::~Telemetry() {
   ring_.reset();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,16 @@ public:
   // too): for containers a runtime registered without it.
   void mark_container(uint64_t cgroup_id);
 
+  // Cgroups beneath a container's (telemetry.h): copies for the ones under
+  // dir, the container's cgroup v2 directory, that have none (made before
+  // the container was registered, or while no capsad was loaded), within
+  // the quotas. True when a copy for an outer container moved to this one
+  // (its count is put right by the next sweep). See telemetry_copies.cpp.
+  bool copy_cgroups_beneath(uint64_t container, const std::string& dir);
+  // Drops the copies whose container is no longer registered, and makes the
+  // counts the quotas are checked against again from the copies.
+  void sweep_copies();
+
   // Waits up to timeout_ms for events and hands each to fn; returns how many.
   int poll_events(int timeout_ms, const std::function<void(const capsa_event&)>& fn);
 
@@ -68,6 +79,8 @@ private:
   bool cgroup_marks_ = false;  // the kernel has cgroup storage: containers carry a mark
   bool count_syscalls_ = true;
   UniqueFd cgroup2_;           // with marks: the cgroup v2 mount, to open containers' cgroups by id
+  std::string cgroup2_root_;   // with marks: where it is mounted (a cgroup's level is its depth below)
+  std::set<uint64_t> quota_told_;  // containers whose cgroups past the quota were logged
 };
 
 }  // namespace capsa::bpf

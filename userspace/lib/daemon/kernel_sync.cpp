@@ -1,6 +1,8 @@
 #include "daemon/kernel_sync.h"
 
+#include <optional>
 #include <set>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -37,12 +39,34 @@ SyncResult KernelSync::sync() {
     }
   }
   std::erase_if(marked_, [&](uint64_t id) { return !wanted.count(id); });
+  bool removed = false;
   for (uint64_t id : have) {
     if (wanted.count(id)) continue;
     try {
       telemetry_.remove_container(id);
+      removed = true;
     } catch (const std::exception& e) {
       spdlog::warn("unregister cgroup {}: {}", id, e.what());
+    }
+  }
+  // Cgroups the registered containers made beneath their own count as them:
+  // the kernel copies the ones made from now on, this the ones from before.
+  bool moved = false;
+  for (const auto& c : *containers) {
+    std::optional<std::string> dir = c.cgroup && marked_.count(c.cgroup_id) ? c.cgroup->unified_dir() : std::nullopt;
+    if (!dir) continue;
+    try {
+      moved = telemetry_.copy_cgroups_beneath(c.cgroup_id, *dir) || moved;
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: count the cgroups beneath its own: {}", c.id, e.what());
+    }
+  }
+  if (removed || moved || !swept_) {
+    try {
+      telemetry_.sweep_copies();
+      swept_ = true;
+    } catch (const std::exception& e) {
+      spdlog::warn("sweep the telemetry's copies of cgroups: {}", e.what());
     }
   }
   for (auto it = counted.begin(); it != counted.end();) {

@@ -1,6 +1,7 @@
 // Keeps the kernel's `containers` map equal to the containers in the state
 // directory: adds the ones started while capsad was down, drops the ones
-// deleted meanwhile (and their counters).
+// deleted meanwhile (and their counters), and copies the cgroups they made
+// beneath their own.
 #pragma once
 
 #include <map>
@@ -42,6 +43,9 @@ private:
   ContainerList last_ = std::make_shared<const std::vector<KnownContainer>>();
   // Containers whose `container_cgroups` mark this capsad has set.
   std::set<uint64_t> marked_;
+  // The telemetry's copies were swept once since capsad started (an earlier
+  // capsad's may name containers gone since).
+  bool swept_ = false;
 };
 
 }  // namespace capsa::daemon

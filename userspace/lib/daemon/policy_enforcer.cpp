@@ -16,6 +16,7 @@
 
 #include "bpf/cgroup_id.h"
 #include "bpf/libbpf_util.h"
+#include "cgroup/cgroups_beneath.h"
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -394,42 +395,26 @@ void PolicyEnforcer::collect_garbage(const std::set<uint32_t>& live, const Inode
 void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   std::optional<std::string> dir = c.cgroup ? c.cgroup->unified_dir() : std::nullopt;
   if (!dir) return;
-  // kernfs counts a directory's subdirectories in its links: none, no walk.
-  struct stat st {};
-  if (::stat(dir->c_str(), &st) != 0 || st.st_nlink <= 2) return;
+  if (!cgroup::has_cgroups_beneath(*dir)) return;
   const int fd = progs_.bindings_fd();
   const capsa_binding copy{CAPSA_POLICY_NONE, CAPSA_BIND_COPY, c.cgroup_id};
   int64_t all = 0;
   const uint64_t all_key = 0;
   bpf_map_lookup_elem(progs_.copy_counts_fd(), &all_key, &all);
   int64_t held = 0, added = 0;
-  std::error_code ec;
   // First every cgroup beneath, and how many copies the container holds:
   // the quota is on the whole tree, whatever order the walk takes.
   std::vector<std::pair<std::string, uint64_t>> unbound;
-  // A cgroup removed while we look ends this walk (the iterator stops at
-  // ENOENT); the next sync walks again.
-  std::filesystem::recursive_directory_iterator it(*dir, std::filesystem::directory_options::skip_permission_denied,
-                                                   ec),
-      end;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code dir_ec;
-    if (it->is_symlink(dir_ec) || !it->is_directory(dir_ec)) continue;
-    uint64_t id = 0;
-    try {
-      id = bpf::cgroup_id_of(it->path().string());
-    } catch (const Error&) {
-      continue;  // removed since it was listed
-    }
+  cgroup::for_each_cgroup_beneath(*dir, "container " + c.id, [&](const std::string& path, uint64_t id) {
     capsa_binding b{};
     bool known = bpf_map_lookup_elem(fd, &id, &b) == 0;
-    if (known && !(b.flags & CAPSA_BIND_COPY))
-      it.disable_recursion_pending();  // a container nested in this one: its own
-    else if (known && b.home == c.cgroup_id)
+    if (known && !(b.flags & CAPSA_BIND_COPY)) return false;  // a container nested in this one: its own
+    if (known && b.home == c.cgroup_id)
       ++held;
     else  // unbound, or copied for a container this one is nested in (before this one was bound)
-      unbound.emplace_back(it->path().string(), id);
-  }
+      unbound.emplace_back(path, id);
+    return true;
+  });
   for (const auto& [path, id] : unbound) {
     if (held < CAPSA_POLICY_COPIES_PER_CONTAINER && all + added < CAPSA_POLICY_MAX_COPIES) {
       capsa_binding b{};
@@ -471,8 +456,6 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
                   c.id, path, held, CAPSA_POLICY_COPIES_PER_CONTAINER, procs.size());
     for (pid_t pid : procs) ::kill(pid, SIGKILL);
   }
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    spdlog::warn("container {}: list the cgroups beneath {}: {}", c.id, *dir, ec.message());
   // Counted as the BPF tier counts its own (the next sweep makes the counts
   // again from the map).
   if (added) {

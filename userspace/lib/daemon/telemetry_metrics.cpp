@@ -79,6 +79,10 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
                  MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_EVENTS_SENT])}}});
   out.push_back({"capsa_bpf_events_lost_total", "Events dropped because the ring buffer was full.",
                  MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_EVENTS_LOST])}}});
+  out.push_back({"capsa_bpf_cgroups_uncounted_total",
+                 "Cgroups containers made beneath their own that the kernel could not count as theirs (past the "
+                 "quota of copies); capsad counts those it can on its next pass.",
+                 MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_COPIES_REFUSED])}}});
 }
 
 }  // namespace

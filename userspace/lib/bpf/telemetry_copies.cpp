@@ -1,0 +1,164 @@
+// The telemetry's copies for cgroups beneath containers' (telemetry.h): the
+// ones the kernel did not make, and the sweep of the ones left behind.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "bpf/cgroup_id.h"
+#include "bpf/libbpf_util.h"
+#include "bpf/telemetry_loader.h"
+#include "cgroup/cgroups_beneath.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "telemetry.skel.h"
+
+namespace capsa::bpf {
+
+namespace {
+
+// dir's level in the cgroup v2 hierarchy mounted at root (the root's is 0).
+uint32_t level_below(const std::string& root, const std::string& dir) {
+  if (dir.size() <= root.size() || dir.compare(0, root.size(), root) != 0 || dir[root.size()] != '/')
+    throw Error("cgroup " + dir + " is not beneath the cgroup v2 mount " + root);
+  uint32_t level = 0;
+  for (size_t i = root.size(); i < dir.size(); ++i)
+    if (dir[i] == '/' && i + 1 < dir.size() && dir[i + 1] != '/') ++level;
+  return level;
+}
+
+int64_t count_of(int fd, uint64_t key) {
+  int64_t n = 0;
+  bpf_map_lookup_elem(fd, &key, &n);
+  return n;
+}
+
+}  // namespace
+
+bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir) {
+  if (!cgroup::has_cgroups_beneath(dir)) return false;
+  const int copies = bpf_map__fd(skel_->maps.container_copies);
+  const int containers = bpf_map__fd(skel_->maps.containers);
+  const int counts = bpf_map__fd(skel_->maps.copy_counts);
+  capsa_container_copy copy{container, cgroup_marks_ ? level_below(cgroup2_root_, dir) : 0, 0};
+  int64_t held = 0;
+  // The copies the container holds first: the quota is on the whole tree.
+  std::vector<std::pair<std::string, uint64_t>> uncopied;
+  cgroup::for_each_cgroup_beneath(dir, "telemetry of cgroup " + std::to_string(container),
+                                  [&](const std::string& path, uint64_t id) {
+                                    capsa_container registered{};
+                                    // A container nested in this one: its own.
+                                    if (bpf_map_lookup_elem(containers, &id, &registered) == 0) return false;
+                                    capsa_container_copy have{};
+                                    if (bpf_map_lookup_elem(copies, &id, &have) == 0 && have.home == container)
+                                      ++held;
+                                    else
+                                      uncopied.emplace_back(path, id);
+                                    return true;
+                                  });
+  if (uncopied.empty()) return false;
+  // Before any copy: a task in one must not be filtered out as the host's.
+  const uint32_t zero = 0, one = 1;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.copies_made), &zero, &one, BPF_ANY) != 0)
+    throw_sys("write BPF map copies_made");
+  const int64_t all = count_of(counts, 0);
+  int64_t added = 0, refused = 0;
+  bool moved = false;
+  for (const auto& [path, id] : uncopied) {
+    if (held >= CAPSA_COPIES_PER_CONTAINER || all + added >= CAPSA_MAX_COPIES) {
+      ++refused;
+      continue;
+    }
+    if (cgroup_marks_) {
+      UniqueFd cg(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!cg) continue;  // removed since it was listed
+      int key = cg.get();
+      if (bpf_map_update_elem(bpf_map__fd(skel_->maps.copy_cgroups), &key, &copy, BPF_ANY) != 0) {
+        spdlog::warn("telemetry: copy cgroup {} as container cgroup {}'s: {}", path, container, errno_text(errno));
+        continue;
+      }
+    }
+    capsa_container_copy before{};
+    const bool outer = bpf_map_lookup_elem(copies, &id, &before) == 0;
+    if (bpf_map_update_elem(copies, &id, &copy, BPF_ANY) != 0) {
+      spdlog::warn("telemetry: copy cgroup {} as container cgroup {}'s: {}", path, container, errno_text(errno));
+      continue;
+    }
+    // Removed meanwhile: its rmdir ran before our copy, which would stay.
+    uint64_t still = 0;
+    try {
+      still = cgroup_id_of(path);
+    } catch (const Error&) {
+    }
+    if (still != id) {
+      bpf_map_delete_elem(copies, &id);
+      continue;
+    }
+    moved = moved || outer;
+    ++held;
+    ++added;
+  }
+  // Counted as the kernel counts its own; the sweep makes them again.
+  if (added) {
+    for (uint64_t key : {container, uint64_t{0}}) {
+      int64_t n = count_of(counts, key) + added;
+      if (bpf_map_update_elem(counts, &key, &n, BPF_ANY) != 0) throw_sys("write BPF map copy_counts");
+    }
+  }
+  if (refused && quota_told_.insert(container).second)
+    spdlog::warn("telemetry: {} cgroups beneath {} are not counted as its container's: it holds {} of {} allowed "
+                 "({} in all of {})",
+                 refused, dir, held, CAPSA_COPIES_PER_CONTAINER, all + added, CAPSA_MAX_COPIES);
+  return moved;
+}
+
+void Telemetry::sweep_copies() {
+  const int copies = bpf_map__fd(skel_->maps.container_copies);
+  const int containers = bpf_map__fd(skel_->maps.containers);
+  const int counts = bpf_map__fd(skel_->maps.copy_counts);
+  auto registered = [&](uint64_t id) {
+    capsa_container c{};
+    return bpf_map_lookup_elem(containers, &id, &c) == 0;
+  };
+  std::map<uint64_t, int64_t> held;
+  std::vector<uint64_t> doomed;
+  for_each_entry(copies, sizeof(uint64_t), sizeof(capsa_container_copy),
+                 [&](const void* key, const void* value) {
+                   uint64_t id;
+                   capsa_container_copy c;
+                   std::memcpy(&id, key, sizeof id);
+                   std::memcpy(&c, value, sizeof c);
+                   if (registered(c.home)) {
+                     ++held[c.home];
+                     ++held[0];
+                   } else {
+                     doomed.push_back(id);
+                   }
+                 },
+                 "container_copies");
+  // Read again just before it goes: the walk may have moved it to a
+  // container registered since. Its cgroup storage, where there is one, is
+  // left to go with the cgroup: the per-syscall program checks its
+  // container's mark is still there.
+  for (uint64_t id : doomed) {
+    capsa_container_copy c{};
+    if (bpf_map_lookup_elem(copies, &id, &c) == 0 && !registered(c.home)) bpf_map_delete_elem(copies, &id);
+  }
+  // A copy made between the walk and these writes may be off by one until
+  // the next sweep.
+  std::vector<uint64_t> stale;
+  for_each_key<uint64_t>(counts, [&](const uint64_t& k) {
+    if (!held.count(k)) stale.push_back(k);
+  });
+  for (uint64_t k : stale) bpf_map_delete_elem(counts, &k);
+  for (const auto& [k, n] : held)
+    if (bpf_map_update_elem(counts, &k, &n, BPF_ANY) != 0) throw_sys("write BPF map copy_counts");
+  std::erase_if(quota_told_, [&](uint64_t id) { return !registered(id); });
+}
+
+}  // namespace capsa::bpf
