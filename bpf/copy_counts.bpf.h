@@ -3,7 +3,8 @@
  * against a quota per container and one for all: `counts` is a hash of
  * __u64 -> __s64, the container's cgroup id -> the copies it holds, key 0 ->
  * the copies in all. capsad makes the counts again from the copies on its
- * sweeps, so a count here is never let below zero. */
+ * sweeps (after containers go, and after it made copies itself), so a count
+ * here is never let below zero. */
 #ifndef CAPSA_BPF_COPY_COUNTS_BPF_H
 #define CAPSA_BPF_COPY_COUNTS_BPF_H
 

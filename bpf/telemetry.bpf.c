@@ -53,6 +53,14 @@ struct {
 	__type(value, __s64);
 } copy_counts SEC(".maps");
 
+/* Cgroups beneath containers' left without a copy (past the quotas). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} copies_refused SEC(".maps");
+
 /* Set when the first copy is made (by the kernel or capsad), never cleared
  * while the maps live: until then, a task whose cgroup is no container's is
  * not looked up again as a copy's. */
@@ -219,13 +227,31 @@ static __always_inline struct capsa_container_mark *home_mark(struct cgroup *cg)
 	copy = bpf_cgrp_storage_get(&copy_cgroups, cg, 0, 0);
 	if (!copy)
 		return NULL;
+	/* capsad's copies leave the level to the kernel (user space in a
+	 * cgroup namespace cannot tell it): found once, by id, and kept. */
+	if (!copy->level) {
+		int level = BPF_CORE_READ(cg, level);
+
+		for (int i = 1; i < CGROUP_MAX_LEVELS && i < level; i++) {
+			struct cgroup *a = cgroup_ancestor_at(cg, i);
+
+			if (!a)
+				break;
+			if (BPF_CORE_READ(a, kn, id) == copy->home) {
+				copy->level = i;
+				break;
+			}
+		}
+		if (!copy->level)
+			return NULL;
+	}
 	home = bpf_cgroup_ancestor(cg, copy->level);
 	if (!home)
 		return NULL;
 	mark = bpf_cgrp_storage_get(&container_cgroups, home, 0, 0);
 	bpf_cgroup_release(home);
-	/* A copy outlives its container's mark: a cgroup at that level since
-	 * marked is another container. */
+	/* The container's cgroup is no longer marked (its mark went, or an
+	 * earlier capsad left a wrong level): nothing to count. */
 	if (mark && mark->cgroup_id != copy->home)
 		return NULL;
 	return mark;
@@ -247,6 +273,22 @@ int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 	mark = bpf_cgrp_storage_get(&container_cgroups, cg, 0, 0);
 	if (!mark)
 		mark = home_mark(cg);
+	if (mark)
+		__sync_fetch_and_add(&mark->syscalls.n[syscall_slot(id)], 1);
+	return 0;
+}
+
+/* The same without the look-up of copies, for 6.2 and 6.3: their verifier
+ * does not take the task's cgroup as the trusted pointer
+ * bpf_cgroup_ancestor() wants, and refuses the program above. The system
+ * calls of tasks in cgroups beneath a container's go uncounted there. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(capsa_sys_enter_own_marks, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct capsa_container_mark *mark;
+
+	mark = bpf_cgrp_storage_get(&container_cgroups, task->cgroups->dfl_cgrp, 0, 0);
 	if (mark)
 		__sync_fetch_and_add(&mark->syscalls.n[syscall_slot(id)], 1);
 	return 0;
@@ -326,6 +368,7 @@ static __always_inline void copy_made(struct cgroup *cg, bool storage)
 	struct cgroup *parent;
 	__u64 id, parent_id;
 	__u32 one = 1, zero = 0;
+	__u64 *refused;
 	int level;
 
 	if (BPF_CORE_READ(cg, root, hierarchy_id) != 0)
@@ -357,7 +400,9 @@ static __always_inline void copy_made(struct cgroup *cg, bool storage)
 given_back:
 	copy_given_back(&copy_counts, copy.home);
 refused:
-	stat_inc(CAPSA_STAT_COPIES_REFUSED);
+	refused = bpf_map_lookup_elem(&copies_refused, &zero);
+	if (refused)
+		__sync_fetch_and_add(refused, 1);
 }
 
 SEC("tp_btf/cgroup_mkdir")

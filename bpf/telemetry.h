@@ -54,12 +54,13 @@ struct capsa_container_mark {
  * removed; capsad makes the ones for cgroups made before it registered the
  * container, and drops the ones whose container is gone. At most
  * CAPSA_COPIES_PER_CONTAINER per container and CAPSA_MAX_COPIES in all: a
- * cgroup past either is not counted (CAPSA_STAT_COPIES_REFUSED). */
+ * cgroup past either is not counted (`copies_refused` counts them). */
 #define CAPSA_COPIES_PER_CONTAINER 256
 #define CAPSA_MAX_COPIES 65536
 struct capsa_container_copy {
 	__u64 home;  /* the container's cgroup v2 id */
-	__u32 level; /* the container's cgroup's level (the v2 root is 0) */
+	__u32 level; /* the container's cgroup's level (the v2 root's is 0);
+			0 from capsad: the kernel finds it on first use */
 	__u32 reserved;
 };
 
@@ -95,8 +96,7 @@ struct capsa_event {
 enum capsa_stat {
 	CAPSA_STAT_EVENTS_SENT = 0,
 	CAPSA_STAT_EVENTS_LOST = 1,
-	CAPSA_STAT_COPIES_REFUSED = 2, /* cgroups beneath a container's left uncounted */
-	CAPSA_STAT_MAX = 3,
+	CAPSA_STAT_MAX = 2,
 };
 
 /* Pin layout below the pin root (default /sys/fs/bpf/capsa). */

@@ -254,8 +254,9 @@ TEST_F(CapsadMetrics, WithoutBpfStatsNoRunTimeIsCountedOrExported) {
 TEST_F(CapsadMetrics, NoSyscallCountsLeavesEverySyscallUnhooked) {
   std::string links = pin_root_ + "/" CAPSA_PIN_LINKS_DIR;
   auto hooked = [&] {
-    return ::access((links + "/capsa_sys_enter").c_str(), F_OK) == 0 ||
-           ::access((links + "/capsa_sys_enter_by_id").c_str(), F_OK) == 0;
+    for (const char* name : {"capsa_sys_enter", "capsa_sys_enter_own_marks", "capsa_sys_enter_by_id"})
+      if (::access((links + "/" + name).c_str(), F_OK) == 0) return true;
+    return false;
   };
   start_capsad();
   ASSERT_TRUE(hooked());

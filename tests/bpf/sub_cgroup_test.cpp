@@ -4,6 +4,7 @@
 // metrics, whether it was made while capsad watched or before, and one past
 // the quota is no way out: what enters it is killed. `capsa delete` removes
 // them with the container.
+#include <bpf/bpf.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +19,10 @@
 #include <gtest/gtest.h>
 
 #include "capsad_process.h"
+#include "bpf/cgroup_id.h"
 #include "cgroup/layout.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "policy.h"
 #include "policy_fixture.h"
 #include "test_env.h"
@@ -108,10 +111,20 @@ TEST_F(SubCgroups, DeleteRemovesTheCgroupsTheContainerMadeAndNoOneElses) {
   ASSERT_FALSE(dir.empty() || kept.empty());
   ASSERT_TRUE(eventually([&] { return !read_file_or_empty(dir + "/a/b/c/cgroup.procs").empty(); }, 3000));
   EXPECT_EQ(threaded.out, "threaded\n") << threaded.err;
+  // The telemetry counts the copies the container holds.
+  const uint64_t cgid = bpf::cgroup_id_of(dir);
+  UniqueFd counts(bpf_obj_get((pin_root_ + "/maps/copy_counts").c_str()));
+  ASSERT_TRUE(counts) << "no pinned copy_counts map under " << pin_root_;
+  int64_t held = 0;
+  EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(counts.get(), &cgid, &held) == 0 && held >= 5; }, 3000))
+      << "copies counted: " << held;
   auto del = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_TRUE(std::filesystem::exists(kept + "/mine")) << "delete removed another container's cgroup";
+  // capsad's sweep drops the deleted container's count.
+  EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(counts.get(), &cgid, &held) != 0 && errno == ENOENT; }, 5000))
+      << "count left behind: " << held;
 }
 
 // Task confinement judges by container: from a cgroup it made, a container
@@ -141,7 +154,7 @@ TEST_F(SubCgroups, ACgroupMadeBeforeCapsadBoundTheContainerIsGovernedFromTheBind
   // reads once it is told to.
   auto bg = exec_in(id, kCg2 + "mkdir $d/early && sh -c 'echo $$ > '$d'/early/cgroup.procs; "
                                "while [ ! -e /go ]; do sleep 0.1; done; cat /secret/token > /got' "
-                               ">/dev/null 2>&1 & sleep 0.3; grep -l early /proc/[0-9]*/cgroup >/dev/null && "
+                               ">/dev/null 2>&1 & sleep 0.3; grep -qs early /proc/[0-9]*/cgroup && "
                                "echo started");
   ASSERT_EQ(bg.out, "started\n") << bg.err;
   start_capsad();
@@ -165,6 +178,8 @@ TEST_F(SubCgroups, ACgroupPastTheQuotaKillsWhatEntersItHoweverDeep) {
                               " ]; do i=$((i+1)); mkdir $d/q$i || break; done; echo made=$i");
   // The mkdir past the quota made its cgroup but was killed doing so.
   EXPECT_EQ(made.out, "made=" + std::to_string(quota) + "\n") << made.err;
+  // Nor does the telemetry count it as the container's.
+  EXPECT_GE(sample_value(capsad_->metrics(), "capsa_bpf_cgroups_uncounted_total", "").value_or(0), 1);
   const std::string past = "q" + std::to_string(quota);
   // A container task that moves itself there dies before its next call.
   auto self = exec_in(id, kCg2 + "echo $$ > $d/" + past + "/cgroup.procs; echo alive");
@@ -222,7 +237,7 @@ TEST_F(SubCgroups, ACgroupMadeBeforeCapsadIsCountedFromItsFirstPass) {
   auto bg = exec_in(id, kCg2 + "mkdir $d/early && sh -c 'echo $$ > '$d'/early/cgroup.procs; "
                                "while [ ! -e /go ]; do sleep 0.1; done; /bin/syscall_loop " +
                                std::to_string(kCalls) + " > /done' >/dev/null 2>&1 & sleep 0.3; "
-                               "grep -l early /proc/[0-9]*/cgroup >/dev/null && echo started");
+                               "grep -qs early /proc/[0-9]*/cgroup && echo started");
   ASSERT_EQ(bg.out, "started\n") << bg.err;
   start_capsad();
   double syscalls = -1;

@@ -4,6 +4,8 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <utility>
 #include <vector>
@@ -22,16 +24,6 @@ namespace capsa::bpf {
 
 namespace {
 
-// dir's level in the cgroup v2 hierarchy mounted at root (the root's is 0).
-uint32_t level_below(const std::string& root, const std::string& dir) {
-  if (dir.size() <= root.size() || dir.compare(0, root.size(), root) != 0 || dir[root.size()] != '/')
-    throw Error("cgroup " + dir + " is not beneath the cgroup v2 mount " + root);
-  uint32_t level = 0;
-  for (size_t i = root.size(); i < dir.size(); ++i)
-    if (dir[i] == '/' && i + 1 < dir.size() && dir[i + 1] != '/') ++level;
-  return level;
-}
-
 int64_t count_of(int fd, uint64_t key) {
   int64_t n = 0;
   bpf_map_lookup_elem(fd, &key, &n);
@@ -45,7 +37,9 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
   const int copies = bpf_map__fd(skel_->maps.container_copies);
   const int containers = bpf_map__fd(skel_->maps.containers);
   const int counts = bpf_map__fd(skel_->maps.copy_counts);
-  capsa_container_copy copy{container, cgroup_marks_ ? level_below(cgroup2_root_, dir) : 0, 0};
+  // Its level is left to the kernel (telemetry.h): in a cgroup namespace
+  // the path here does not tell it.
+  const capsa_container_copy copy{container, 0, 0};
   int64_t held = 0;
   // The copies the container holds first: the quota is on the whole tree.
   std::vector<std::pair<std::string, uint64_t>> uncopied;
@@ -62,13 +56,14 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
                                     return true;
                                   });
   if (uncopied.empty()) return false;
+  // A walk a removed cgroup cut short saw fewer than the kernel counts.
+  held = std::max(held, count_of(counts, container));
   // Before any copy: a task in one must not be filtered out as the host's.
   const uint32_t zero = 0, one = 1;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.copies_made), &zero, &one, BPF_ANY) != 0)
     throw_sys("write BPF map copies_made");
   const int64_t all = count_of(counts, 0);
   int64_t added = 0, refused = 0;
-  bool moved = false;
   for (const auto& [path, id] : uncopied) {
     if (held >= CAPSA_COPIES_PER_CONTAINER || all + added >= CAPSA_MAX_COPIES) {
       ++refused;
@@ -83,8 +78,8 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
         continue;
       }
     }
-    capsa_container_copy before{};
-    const bool outer = bpf_map_lookup_elem(copies, &id, &before) == 0;
+    // BPF_ANY: a copy for a container this one is nested in, made before
+    // this one was registered, moves to this one.
     if (bpf_map_update_elem(copies, &id, &copy, BPF_ANY) != 0) {
       spdlog::warn("telemetry: copy cgroup {} as container cgroup {}'s: {}", path, container, errno_text(errno));
       continue;
@@ -99,11 +94,11 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
       bpf_map_delete_elem(copies, &id);
       continue;
     }
-    moved = moved || outer;
     ++held;
     ++added;
   }
-  // Counted as the kernel counts its own; the sweep makes them again.
+  // Counted as the kernel counts its own, but not atomically with it: the
+  // caller sweeps, which makes the counts again from the copies.
   if (added) {
     for (uint64_t key : {container, uint64_t{0}}) {
       int64_t n = count_of(counts, key) + added;
@@ -114,7 +109,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
     spdlog::warn("telemetry: {} cgroups beneath {} are not counted as its container's: it holds {} of {} allowed "
                  "({} in all of {})",
                  refused, dir, held, CAPSA_COPIES_PER_CONTAINER, all + added, CAPSA_MAX_COPIES);
-  return moved;
+  return added > 0;
 }
 
 void Telemetry::sweep_copies() {

@@ -13,7 +13,6 @@
 
 #include "bpf/container_map.h"
 #include "bpf/libbpf_util.h"
-#include "cgroup/layout.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "telemetry.skel.h"
@@ -42,6 +41,20 @@ bool kernel_has_cgroup_storage() {
 }  // namespace
 
 Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscalls) {
+  try {
+    return load_and_pin(pin_root, count_syscalls, /*copies_in_sys_enter=*/true);
+  } catch (const Error& e) {
+    if (!count_syscalls || !kernel_has_cgroup_storage()) throw;
+    // Refused for another reason (a pinned map of another version), the
+    // second load fails the same way and says so.
+    spdlog::warn("telemetry: {}; loading sys_enter without the look-up of cgroups containers made beneath their "
+                 "own (the verifier of Linux 6.2 and 6.3 refuses it): their tasks' system calls go uncounted",
+                 e.what());
+    return load_and_pin(pin_root, count_syscalls, /*copies_in_sys_enter=*/false);
+  }
+}
+
+Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscalls, bool copies_in_sys_enter) {
   route_libbpf_log();
   auto dirs = prepare_pin_dirs(pin_root);
 
@@ -58,29 +71,30 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
     // host without one (pure v1) can only count by id.
     try {
       t.cgroup2_ = open_cgroup2_mount();
-      t.cgroup2_root_ = cgroup::detect_layout().unified->mount_point;
     } catch (const Error& e) {
       spdlog::info("telemetry: {}; containers' syscalls are counted by cgroup id", e.what());
     }
   }
   t.cgroup_marks_ = static_cast<bool>(t.cgroup2_);
+  auto* progs = &t.skel_->progs;
   if (t.cgroup_marks_) {
     // The marks hold the syscall counts: the by-id hash is not needed.
-    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
-    bpf_program__set_autoload(t.skel_->progs.capsa_cgroup_made_by_id, false);
+    bpf_program__set_autoload(progs->capsa_sys_enter_by_id, false);
+    bpf_program__set_autoload(progs->capsa_cgroup_made_by_id, false);
+    bpf_program__set_autoload(copies_in_sys_enter ? progs->capsa_sys_enter_own_marks : progs->capsa_sys_enter, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts, false);
     bpf_map__set_autocreate(t.skel_->maps.syscall_counts_zero, false);
   } else {
-    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
-    bpf_program__set_autoload(t.skel_->progs.capsa_cgroup_made, false);
+    bpf_program__set_autoload(progs->capsa_sys_enter, false);
+    bpf_program__set_autoload(progs->capsa_sys_enter_own_marks, false);
+    bpf_program__set_autoload(progs->capsa_cgroup_made, false);
     bpf_map__set_autocreate(t.skel_->maps.container_cgroups, false);
     bpf_map__set_autocreate(t.skel_->maps.copy_cgroups, false);
   }
   t.count_syscalls_ = count_syscalls;
   if (!count_syscalls) {
-    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter, false);
-    bpf_program__set_autoload(t.skel_->progs.capsa_sys_enter_by_id, false);
-    for (const char* name : {"capsa_sys_enter", "capsa_sys_enter_by_id"}) ::unlink((dirs.links + "/" + name).c_str());
+    for (auto* prog : {progs->capsa_sys_enter, progs->capsa_sys_enter_own_marks, progs->capsa_sys_enter_by_id})
+      bpf_program__set_autoload(prog, false);
     spdlog::info("telemetry: system calls are not counted (--no-syscall-counts)");
   }
   if (int err = telemetry_bpf__load(t.skel_))
@@ -97,6 +111,11 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
     t.links_.push_back(link);
     pin_link(link, dirs.links, name);
   }
+  // An earlier capsad's link of a program this one left out (another
+  // variant, or syscalls no longer counted) would go on counting.
+  bpf_object__for_each_program(prog, t.skel_->obj) {
+    if (!bpf_program__autoload(prog)) ::unlink((dirs.links + "/" + bpf_program__name(prog)).c_str());
+  }
   t.ring_ = std::make_unique<EventRing<capsa_event>>(bpf_map__fd(t.skel_->maps.events), "the events ring buffer");
   return t;
 }
@@ -110,7 +129,6 @@ Telemetry::Telemetry(Telemetry&& o) noexcept
       cgroup_marks_(o.cgroup_marks_),
       count_syscalls_(o.count_syscalls_),
       cgroup2_(std::move(o.cgroup2_)),
-      cgroup2_root_(std::move(o.cgroup2_root_)),
       quota_told_(std::move(o.quota_told_)) {}
 
 Telemetry::~Telemetry() {
@@ -168,6 +186,14 @@ std::map<uint64_t, capsa_counters> Telemetry::read_counters(std::map<uint64_t, S
                  },
                  "syscall_counts");
   return out;
+}
+
+uint64_t Telemetry::copies_refused() const {
+  const uint32_t zero = 0;
+  uint64_t n = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.copies_refused), &zero, &n) != 0)
+    throw_sys("read BPF map copies_refused");
+  return n;
 }
 
 std::array<uint64_t, CAPSA_STAT_MAX> Telemetry::read_stats() const {

@@ -48,6 +48,8 @@ public:
   // entry's before 6.2), which by_nr receives when given.
   std::map<uint64_t, capsa_counters> read_counters(std::map<uint64_t, SyscallCounts>* by_nr = nullptr) const;
   std::array<uint64_t, CAPSA_STAT_MAX> read_stats() const;
+  // Cgroups beneath containers' the kernel left uncopied (past the quotas).
+  uint64_t copies_refused() const;
   bool counts_syscalls() const { return count_syscalls_; }
   void forget_cgroup(uint64_t cgroup_id);
 
@@ -61,8 +63,8 @@ public:
   // Cgroups beneath a container's (telemetry.h): copies for the ones under
   // dir, the container's cgroup v2 directory, that have none (made before
   // the container was registered, or while no capsad was loaded), within
-  // the quotas. True when a copy for an outer container moved to this one
-  // (its count is put right by the next sweep). See telemetry_copies.cpp.
+  // the quotas. True when it made any: their counts are not exact until
+  // the caller sweeps. See telemetry_copies.cpp.
   bool copy_cgroups_beneath(uint64_t container, const std::string& dir);
   // Drops the copies whose container is no longer registered, and makes the
   // counts the quotas are checked against again from the copies.
@@ -73,13 +75,15 @@ public:
 
 private:
   Telemetry() = default;
+  // copies_in_sys_enter=false: the sys_enter variant that counts containers'
+  // own cgroups only (telemetry.bpf.c says for which kernels).
+  static Telemetry load_and_pin(const std::string& pin_root, bool count_syscalls, bool copies_in_sys_enter);
   telemetry_bpf* skel_ = nullptr;
   std::unique_ptr<EventRing<capsa_event>> ring_;
   std::vector<bpf_link*> links_;
   bool cgroup_marks_ = false;  // the kernel has cgroup storage: containers carry a mark
   bool count_syscalls_ = true;
   UniqueFd cgroup2_;           // with marks: the cgroup v2 mount, to open containers' cgroups by id
-  std::string cgroup2_root_;   // with marks: where it is mounted (a cgroup's level is its depth below)
   std::set<uint64_t> quota_told_;  // containers whose cgroups past the quota were logged
 };
 

@@ -38,8 +38,9 @@ SyncResult KernelSync::sync() {
       spdlog::warn("register cgroup {}: {}", id, e.what());
     }
   }
-  std::erase_if(marked_, [&](uint64_t id) { return !wanted.count(id); });
-  bool removed = false;
+  // A container deleted (the runtime unregisters it itself) leaves copies
+  // and counts behind for the sweep.
+  bool removed = std::erase_if(marked_, [&](uint64_t id) { return !wanted.count(id); }) > 0;
   for (uint64_t id : have) {
     if (wanted.count(id)) continue;
     try {
@@ -51,17 +52,17 @@ SyncResult KernelSync::sync() {
   }
   // Cgroups the registered containers made beneath their own count as them:
   // the kernel copies the ones made from now on, this the ones from before.
-  bool moved = false;
+  bool copied = false;
   for (const auto& c : *containers) {
     std::optional<std::string> dir = c.cgroup && marked_.count(c.cgroup_id) ? c.cgroup->unified_dir() : std::nullopt;
     if (!dir) continue;
     try {
-      moved = telemetry_.copy_cgroups_beneath(c.cgroup_id, *dir) || moved;
+      copied = telemetry_.copy_cgroups_beneath(c.cgroup_id, *dir) || copied;
     } catch (const std::exception& e) {
       spdlog::warn("container {}: count the cgroups beneath its own: {}", c.id, e.what());
     }
   }
-  if (removed || moved || !swept_) {
+  if (removed || copied || !swept_) {
     try {
       telemetry_.sweep_copies();
       swept_ = true;

@@ -82,7 +82,7 @@ void collect(std::vector<Family>& out, bpf::Telemetry& telemetry, KernelSync& sy
   out.push_back({"capsa_bpf_cgroups_uncounted_total",
                  "Cgroups containers made beneath their own that the kernel could not count as theirs (past the "
                  "quota of copies); capsad counts those it can on its next pass.",
-                 MetricType::Counter, {{{}, static_cast<double>(stats[CAPSA_STAT_COPIES_REFUSED])}}});
+                 MetricType::Counter, {{{}, static_cast<double>(telemetry.copies_refused())}}});
 }
 
 }  // namespace
