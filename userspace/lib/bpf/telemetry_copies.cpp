@@ -12,7 +12,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "bpf/cgroup_id.h"
 #include "bpf/libbpf_util.h"
 #include "bpf/telemetry_loader.h"
 #include "cgroup/cgroups_beneath.h"
@@ -84,13 +83,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
       spdlog::warn("telemetry: copy cgroup {} as container cgroup {}'s: {}", path, container, errno_text(errno));
       continue;
     }
-    // Removed meanwhile: its rmdir ran before our copy, which would stay.
-    uint64_t still = 0;
-    try {
-      still = cgroup_id_of(path);
-    } catch (const Error&) {
-    }
-    if (still != id) {
+    if (!cgroup::still_there(path, id)) {
       bpf_map_delete_elem(copies, &id);
       continue;
     }

@@ -38,4 +38,12 @@ void for_each_cgroup_beneath(const std::string& dir, const std::string& whose,
     spdlog::warn("{}: list the cgroups beneath {}: {}", whose, dir, ec.message());
 }
 
+bool still_there(const std::string& path, uint64_t id) {
+  try {
+    return bpf::cgroup_id_of(path) == id;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 }  // namespace capsa::cgroup

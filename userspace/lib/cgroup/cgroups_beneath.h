@@ -21,4 +21,9 @@ bool has_cgroups_beneath(const std::string& dir);
 void for_each_cgroup_beneath(const std::string& dir, const std::string& whose,
                              const std::function<bool(const std::string& path, uint64_t id)>& visit);
 
+// Whether the cgroup at path is still the one with this id (ids are never
+// reused): a copy written for one removed meanwhile, whose rmdir ran before
+// the write, would stay behind.
+bool still_there(const std::string& path, uint64_t id);
+
 }  // namespace capsa::cgroup

@@ -424,13 +424,7 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
         continue;
       }
       if (bpf_map_update_elem(fd, &id, &copy, flag) == 0) {
-        // Removed meanwhile: its rmdir ran before our copy, which would stay.
-        uint64_t still = 0;
-        try {
-          still = bpf::cgroup_id_of(path);
-        } catch (const Error&) {
-        }
-        if (still != id) {
+        if (!cgroup::still_there(path, id)) {
           bpf_map_delete_elem(fd, &id);
           continue;
         }
