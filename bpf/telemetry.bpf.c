@@ -215,6 +215,8 @@ static __always_inline void count_syscall(__u64 cgid, long id)
 	c->n[syscall_slot(id)]++;
 }
 
+#define COPY_LEVEL_NONE 0xffffffffu
+
 /* The mark of the container that made cg beneath its own, if any. */
 static __always_inline struct capsa_container_mark *home_mark(struct cgroup *cg)
 {
@@ -228,10 +230,12 @@ static __always_inline struct capsa_container_mark *home_mark(struct cgroup *cg)
 	if (!copy)
 		return NULL;
 	/* capsad's copies leave the level to the kernel (user space in a
-	 * cgroup namespace cannot tell it): found once, by id, and kept. */
+	 * cgroup namespace cannot tell it): found once, by id, and kept; a
+	 * home that is no ancestor (a cgroup's never change) is kept as none. */
 	if (!copy->level) {
 		int level = BPF_CORE_READ(cg, level);
 
+		copy->level = COPY_LEVEL_NONE;
 		for (int i = 1; i < CGROUP_MAX_LEVELS && i < level; i++) {
 			struct cgroup *a = cgroup_ancestor_at(cg, i);
 
@@ -242,9 +246,9 @@ static __always_inline struct capsa_container_mark *home_mark(struct cgroup *cg)
 				break;
 			}
 		}
-		if (!copy->level)
-			return NULL;
 	}
+	if (copy->level == COPY_LEVEL_NONE)
+		return NULL;
 	home = bpf_cgroup_ancestor(cg, copy->level);
 	if (!home)
 		return NULL;
@@ -389,8 +393,13 @@ static __always_inline void copy_made(struct cgroup *cg, bool storage)
 	id = BPF_CORE_READ(cg, kn, id);
 	if (copy_counted(&copy_counts, copy.home, CAPSA_COPIES_PER_CONTAINER, CAPSA_MAX_COPIES))
 		goto refused;
-	if (bpf_map_update_elem(&container_copies, &id, &copy, BPF_NOEXIST))
-		goto given_back;
+	if (bpf_map_update_elem(&container_copies, &id, &copy, BPF_NOEXIST)) {
+		copy_given_back(&copy_counts, copy.home);
+		/* capsad's walk copied it first: it counts. */
+		if (bpf_map_lookup_elem(&container_copies, &id))
+			return;
+		goto refused;
+	}
 	if (storage && !bpf_cgrp_storage_get(&copy_cgroups, cg, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE)) {
 		bpf_map_delete_elem(&container_copies, &id);
 		goto given_back;

@@ -54,9 +54,13 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
                                       uncopied.emplace_back(path, id);
                                     return true;
                                   });
-  if (uncopied.empty()) return false;
-  // A walk a removed cgroup cut short saw fewer than the kernel counts.
-  held = std::max(held, count_of(counts, container));
+  // More counted than the walk saw: a walk a removed cgroup cut short, or
+  // a count off since the last sweep. The quota goes by the higher, and
+  // the caller sweeps, which puts the count right.
+  const int64_t counted = count_of(counts, container);
+  const bool drifted = counted > held;
+  if (uncopied.empty()) return drifted;
+  held = std::max(held, counted);
   // Before any copy: a task in one must not be filtered out as the host's.
   const uint32_t zero = 0, one = 1;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.copies_made), &zero, &one, BPF_ANY) != 0)
@@ -102,7 +106,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
     spdlog::warn("telemetry: {} cgroups beneath {} are not counted as its container's: it holds {} of {} allowed "
                  "({} in all of {})",
                  refused, dir, held, CAPSA_COPIES_PER_CONTAINER, all + added, CAPSA_MAX_COPIES);
-  return added > 0;
+  return added > 0 || drifted;
 }
 
 void Telemetry::sweep_copies() {
@@ -113,6 +117,20 @@ void Telemetry::sweep_copies() {
     capsa_container c{};
     return bpf_map_lookup_elem(containers, &id, &c) == 0;
   };
+  auto read_counts = [&] {
+    std::map<uint64_t, int64_t> out;
+    for_each_entry(counts, sizeof(uint64_t), sizeof(int64_t),
+                   [&](const void* key, const void* value) {
+                     uint64_t k;
+                     int64_t n;
+                     std::memcpy(&k, key, sizeof k);
+                     std::memcpy(&n, value, sizeof n);
+                     out[k] = n;
+                   },
+                   "copy_counts");
+    return out;
+  };
+  const auto before = read_counts();
   std::map<uint64_t, int64_t> held;
   std::vector<uint64_t> doomed;
   for_each_entry(copies, sizeof(uint64_t), sizeof(capsa_container_copy),
@@ -137,15 +155,30 @@ void Telemetry::sweep_copies() {
     capsa_container_copy c{};
     if (bpf_map_lookup_elem(copies, &id, &c) == 0 && !registered(c.home)) bpf_map_delete_elem(copies, &id);
   }
-  // A copy made between the walk and these writes may be off by one until
-  // the next sweep.
-  std::vector<uint64_t> stale;
-  for_each_key<uint64_t>(counts, [&](const uint64_t& k) {
-    if (!held.count(k)) stale.push_back(k);
-  });
-  for (uint64_t k : stale) bpf_map_delete_elem(counts, &k);
-  for (const auto& [k, n] : held)
-    if (bpf_map_update_elem(counts, &k, &n, BPF_ANY) != 0) throw_sys("write BPF map copy_counts");
+  // The kernel changes the counts atomically as cgroups come and go: one
+  // is put right only where it did not change while the copies were
+  // counted, as a write over such a change would lose it (a change between
+  // the last read and the write may leave it off by one until the next
+  // sweep). A container's that is gone goes.
+  const auto after = read_counts();
+  for (const auto& [k, n] : after) {
+    if (k != 0 && !registered(k)) {
+      bpf_map_delete_elem(counts, &k);
+      continue;
+    }
+    auto b = before.find(k);
+    auto h = held.find(k);
+    const int64_t want = h == held.end() ? 0 : h->second;
+    if (b != before.end() && b->second == n && n != want && bpf_map_update_elem(counts, &k, &want, BPF_EXIST) != 0 &&
+        errno != ENOENT)
+      throw_sys("write BPF map copy_counts");
+  }
+  // Copies capsad made for a container the kernel never counted for.
+  for (const auto& [k, n] : held) {
+    if (after.count(k) || before.count(k)) continue;
+    if (bpf_map_update_elem(counts, &k, &n, BPF_NOEXIST) != 0 && errno != EEXIST)
+      throw_sys("write BPF map copy_counts");
+  }
   std::erase_if(quota_told_, [&](uint64_t id) { return !registered(id); });
 }
 

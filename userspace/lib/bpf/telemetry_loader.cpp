@@ -40,11 +40,19 @@ bool kernel_has_cgroup_storage() {
 
 }  // namespace
 
+namespace {
+
+// The kernel refused the programs with the copy look-up in sys_enter.
+struct CopiesInSysEnterRefused : Error {
+  using Error::Error;
+};
+
+}  // namespace
+
 Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscalls) {
   try {
     return load_and_pin(pin_root, count_syscalls, /*copies_in_sys_enter=*/true);
-  } catch (const Error& e) {
-    if (!count_syscalls || !kernel_has_cgroup_storage()) throw;
+  } catch (const CopiesInSysEnterRefused& e) {
     // Refused for another reason (a pinned map of another version), the
     // second load fails the same way and says so.
     spdlog::warn("telemetry: {}; loading sys_enter without the look-up of cgroups containers made beneath their "
@@ -97,10 +105,12 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
       bpf_program__set_autoload(prog, false);
     spdlog::info("telemetry: system calls are not counted (--no-syscall-counts)");
   }
-  if (int err = telemetry_bpf__load(t.skel_))
-    throw Error("load BPF programs (telemetry): " + errno_text(-err) +
-                " (a map pinned by another capsad version under " + dirs.maps +
-                " may be incompatible: `capsad --unpin` removes it)", -err);
+  if (int err = telemetry_bpf__load(t.skel_)) {
+    std::string what = "load BPF programs (telemetry): " + errno_text(-err) + " (a map pinned by another capsad version under " +
+                       dirs.maps + " may be incompatible: `capsad --unpin` removes it)";
+    if (bpf_program__autoload(progs->capsa_sys_enter)) throw CopiesInSysEnterRefused(what, -err);
+    throw Error(what, -err);
+  }
 
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, t.skel_->obj) {

@@ -63,8 +63,9 @@ public:
   // Cgroups beneath a container's (telemetry.h): copies for the ones under
   // dir, the container's cgroup v2 directory, that have none (made before
   // the container was registered, or while no capsad was loaded), within
-  // the quotas. True when it made any: their counts are not exact until
-  // the caller sweeps. See telemetry_copies.cpp.
+  // the quotas. True when the counts need a sweep (it made copies, whose
+  // counts are not exact until then, or found the count above what it saw).
+  // See telemetry_copies.cpp.
   bool copy_cgroups_beneath(uint64_t container, const std::string& dir);
   // Drops the copies whose container is no longer registered, and makes the
   // counts the quotas are checked against again from the copies.

@@ -62,10 +62,13 @@ SyncResult KernelSync::sync() {
       spdlog::warn("container {}: count the cgroups beneath its own: {}", c.id, e.what());
     }
   }
-  if (removed || copied || !swept_) {
+  // Now and then regardless: a container registered and deleted between
+  // two passes was never seen, and left its count behind.
+  sweep_due_ = sweep_due_ || removed || copied || ++passes_ % kSweepEvery == 0;
+  if (sweep_due_) {
     try {
       telemetry_.sweep_copies();
-      swept_ = true;
+      sweep_due_ = false;
     } catch (const std::exception& e) {
       spdlog::warn("sweep the telemetry's copies of cgroups: {}", e.what());
     }

@@ -43,9 +43,11 @@ private:
   ContainerList last_ = std::make_shared<const std::vector<KnownContainer>>();
   // Containers whose `container_cgroups` mark this capsad has set.
   std::set<uint64_t> marked_;
-  // The telemetry's copies were swept once since capsad started (an earlier
-  // capsad's may name containers gone since).
-  bool swept_ = false;
+  // The telemetry's copies want a sweep: at start (an earlier capsad's may
+  // name containers gone since), after changes, until one succeeds.
+  bool sweep_due_ = true;
+  uint64_t passes_ = 0;
+  static constexpr uint64_t kSweepEvery = 60;
 };
 
 }  // namespace capsa::daemon
