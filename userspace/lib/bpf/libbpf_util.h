@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -62,5 +63,20 @@ void for_each_key(int fd, F&& fn) {
 // Walks the keys instead on kernels without batch lookups. Errors name `what`.
 void for_each_entry(int fd, size_t key_size, size_t value_stride,
                     const std::function<void(const void* key, const void* value)>& fn, const std::string& what);
+
+// The same for a map of K -> V (not per-CPU), handing out typed copies.
+template <typename K, typename V, typename F>
+void for_each_entry_as(int fd, F&& fn, const std::string& what) {
+  for_each_entry(
+      fd, sizeof(K), sizeof(V),
+      [&](const void* key, const void* value) {
+        K k;
+        V v;
+        std::memcpy(&k, key, sizeof k);
+        std::memcpy(&v, value, sizeof v);
+        fn(k, v);
+      },
+      what);
+}
 
 }  // namespace capsa::bpf

@@ -119,34 +119,23 @@ void Telemetry::sweep_copies() {
   };
   auto read_counts = [&] {
     std::map<uint64_t, int64_t> out;
-    for_each_entry(counts, sizeof(uint64_t), sizeof(int64_t),
-                   [&](const void* key, const void* value) {
-                     uint64_t k;
-                     int64_t n;
-                     std::memcpy(&k, key, sizeof k);
-                     std::memcpy(&n, value, sizeof n);
-                     out[k] = n;
-                   },
-                   "copy_counts");
+    for_each_entry_as<uint64_t, int64_t>(counts, [&](uint64_t k, int64_t n) { out[k] = n; }, "copy_counts");
     return out;
   };
   const auto before = read_counts();
   std::map<uint64_t, int64_t> held;
   std::vector<uint64_t> doomed;
-  for_each_entry(copies, sizeof(uint64_t), sizeof(capsa_container_copy),
-                 [&](const void* key, const void* value) {
-                   uint64_t id;
-                   capsa_container_copy c;
-                   std::memcpy(&id, key, sizeof id);
-                   std::memcpy(&c, value, sizeof c);
-                   if (registered(c.home)) {
-                     ++held[c.home];
-                     ++held[0];
-                   } else {
-                     doomed.push_back(id);
-                   }
-                 },
-                 "container_copies");
+  for_each_entry_as<uint64_t, capsa_container_copy>(
+      copies,
+      [&](uint64_t id, const capsa_container_copy& c) {
+        if (registered(c.home)) {
+          ++held[c.home];
+          ++held[0];
+        } else {
+          doomed.push_back(id);
+        }
+      },
+      "container_copies");
   // Read again just before it goes: the walk may have moved it to a
   // container registered since. Its cgroup storage, where there is one, is
   // left to go with the cgroup: the per-syscall program checks its
