@@ -282,10 +282,11 @@ int BPF_PROG(capsa_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* The same without the look-up of copies, for 6.2 and 6.3: their verifier
- * does not take the task's cgroup as the trusted pointer
- * bpf_cgroup_ancestor() wants, and refuses the program above. The system
- * calls of tasks in cgroups beneath a container's go uncounted there. */
+/* The same without the look-up of copies, loaded when the kernel refused
+ * the program above: a verifier that does not take the task's cgroup as
+ * the trusted pointer bpf_cgroup_ancestor() wants (6.2 and 6.3, we expect;
+ * not run here). The system calls of tasks in cgroups beneath a
+ * container's go uncounted there. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(capsa_sys_enter_own_marks, struct pt_regs *regs, long id)
 {
