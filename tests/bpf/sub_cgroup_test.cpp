@@ -15,6 +15,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -116,20 +118,25 @@ TEST_F(SubCgroups, DeleteRemovesTheCgroupsTheContainerMadeAndNoOneElses) {
   ASSERT_FALSE(dir.empty() || kept.empty());
   ASSERT_TRUE(eventually([&] { return !read_file_or_empty(dir + "/a/b/c/cgroup.procs").empty(); }, 3000));
   EXPECT_EQ(threaded.out, "threaded\n") << threaded.err;
-  // The telemetry counts the copies the container holds.
+  // The telemetry and the policy count the copies the container holds.
   const uint64_t cgid = bpf::cgroup_id_of(dir);
-  UniqueFd counts(bpf_obj_get((pin_root_ + "/maps/copy_counts").c_str()));
-  ASSERT_TRUE(counts) << "no pinned copy_counts map under " << pin_root_;
+  std::vector<std::pair<std::string, UniqueFd>> counts;
+  for (const char* name : {"copy_counts", "pol_copy_counts"}) {
+    counts.emplace_back(name, UniqueFd(bpf_obj_get((pin_root_ + "/maps/" + name).c_str())));
+    ASSERT_TRUE(counts.back().second) << "no pinned " << name << " map under " << pin_root_;
+  }
   int64_t held = 0;
-  EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(counts.get(), &cgid, &held) == 0 && held >= 5; }, 3000))
-      << "copies counted: " << held;
+  for (const auto& [name, fd] : counts)
+    EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(fd.get(), &cgid, &held) == 0 && held >= 5; }, 3000))
+        << name << ": copies counted: " << held;
   auto del = capsa(root_.path(), {"--bpf-pin-root", pin_root_, "delete", "--force", id});
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_TRUE(std::filesystem::exists(kept + "/mine")) << "delete removed another container's cgroup";
-  // capsad's sweep drops the deleted container's count.
-  EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(counts.get(), &cgid, &held) != 0 && errno == ENOENT; }, 5000))
-      << "count left behind: " << held;
+  // capsad's sweeps drop the deleted container's counts.
+  for (const auto& [name, fd] : counts)
+    EXPECT_TRUE(eventually([&] { return bpf_map_lookup_elem(fd.get(), &cgid, &held) != 0 && errno == ENOENT; }, 5000))
+        << name << ": count left behind: " << held;
 }
 
 // Task confinement judges by container: from a cgroup it made, a container

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bpf/copy_counts.h"
 #include "bpf/libbpf_util.h"
 #include "bpf/telemetry_loader.h"
 #include "cgroup/cgroups_beneath.h"
@@ -117,13 +118,8 @@ void Telemetry::sweep_copies() {
     capsa_container c{};
     return bpf_map_lookup_elem(containers, &id, &c) == 0;
   };
-  auto read_counts = [&] {
-    std::map<uint64_t, int64_t> out;
-    for_each_entry_as<uint64_t, int64_t>(counts, [&](uint64_t k, int64_t n) { out[k] = n; }, "copy_counts");
-    return out;
-  };
-  const auto before = read_counts();
-  std::map<uint64_t, int64_t> held;
+  const CopyCounts before = read_copy_counts(counts, "copy_counts");
+  CopyCounts held;
   std::vector<uint64_t> doomed;
   for_each_entry_as<uint64_t, capsa_container_copy>(
       copies,
@@ -144,30 +140,7 @@ void Telemetry::sweep_copies() {
     capsa_container_copy c{};
     if (bpf_map_lookup_elem(copies, &id, &c) == 0 && !registered(c.home)) bpf_map_delete_elem(copies, &id);
   }
-  // The kernel changes the counts atomically as cgroups come and go: one
-  // is put right only where it did not change while the copies were
-  // counted, as a write over such a change would lose it (a change between
-  // the last read and the write may leave it off by one until the next
-  // sweep). A container's that is gone goes.
-  const auto after = read_counts();
-  for (const auto& [k, n] : after) {
-    if (k != 0 && !registered(k)) {
-      bpf_map_delete_elem(counts, &k);
-      continue;
-    }
-    auto b = before.find(k);
-    auto h = held.find(k);
-    const int64_t want = h == held.end() ? 0 : h->second;
-    if (b != before.end() && b->second == n && n != want && bpf_map_update_elem(counts, &k, &want, BPF_EXIST) != 0 &&
-        errno != ENOENT)
-      throw_sys("write BPF map copy_counts");
-  }
-  // Copies capsad made for a container the kernel never counted for.
-  for (const auto& [k, n] : held) {
-    if (after.count(k) || before.count(k)) continue;
-    if (bpf_map_update_elem(counts, &k, &n, BPF_NOEXIST) != 0 && errno != EEXIST)
-      throw_sys("write BPF map copy_counts");
-  }
+  settle_copy_counts(counts, before, held, registered, "copy_counts");
   std::erase_if(quota_told_, [&](uint64_t id) { return !registered(id); });
 }
 

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/cgroup_id.h"
+#include "bpf/copy_counts.h"
 #include "bpf/libbpf_util.h"
 #include "cgroup/cgroups_beneath.h"
 #include "cgroup/container_cgroup.h"
@@ -472,7 +473,8 @@ void PolicyEnforcer::sweep_copies() {
     if (bound_.count(cgid) || bpf_map_lookup_elem(fd, &cgid, &b) != 0) return false;
     return !(b.flags & CAPSA_BIND_COPY) || !bound_.count(b.home);
   };
-  std::map<uint64_t, int64_t> held;
+  const bpf::CopyCounts before = bpf::read_copy_counts(counts_fd, "pol_copy_counts");
+  bpf::CopyCounts held;
   std::vector<uint64_t> doomed;
   // A key deleted meanwhile restarts the walk: each is counted once.
   std::set<uint64_t> seen;
@@ -489,10 +491,8 @@ void PolicyEnforcer::sweep_copies() {
   });
   for (uint64_t cgid : doomed)
     if (unbound(cgid)) bpf_map_delete_elem(fd, &cgid);
-  // As for the owners' counts: a copy made between the walk and this write
-  // may be off by one until the next sweep.
-  delete_if<uint64_t>(counts_fd, [&](uint64_t cgid) { return !held.count(cgid); });
-  for (const auto& [cgid, n] : held) put(counts_fd, cgid, n, "pol_copy_counts");
+  bpf::settle_copy_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
+                          "pol_copy_counts");
 }
 
 void PolicyEnforcer::sweep_fowners() {

@@ -1,0 +1,41 @@
+#include "bpf/copy_counts.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+
+#include "bpf/libbpf_util.h"
+#include "common/error.h"
+
+namespace capsa::bpf {
+
+CopyCounts read_copy_counts(int fd, const std::string& map_name) {
+  CopyCounts out;
+  for_each_entry_as<uint64_t, int64_t>(fd, [&](uint64_t k, int64_t n) { out[k] = n; }, map_name);
+  return out;
+}
+
+void settle_copy_counts(int fd, const CopyCounts& before, const CopyCounts& held,
+                        const std::function<bool(uint64_t container)>& live, const std::string& map_name) {
+  const CopyCounts after = read_copy_counts(fd, map_name);
+  for (const auto& [k, n] : after) {
+    if (k != 0 && !live(k)) {
+      bpf_map_delete_elem(fd, &k);
+      continue;
+    }
+    auto b = before.find(k);
+    auto h = held.find(k);
+    const int64_t want = h == held.end() ? 0 : h->second;
+    if (b != before.end() && b->second == n && n != want && bpf_map_update_elem(fd, &k, &want, BPF_EXIST) != 0 &&
+        errno != ENOENT)
+      throw_sys("write BPF map " + map_name);
+  }
+  // Copies counted for a container the map has no count for (capsad's own,
+  // or an earlier program's).
+  for (const auto& [k, n] : held) {
+    if (after.count(k) || before.count(k)) continue;
+    if (bpf_map_update_elem(fd, &k, &n, BPF_NOEXIST) != 0 && errno != EEXIST) throw_sys("write BPF map " + map_name);
+  }
+}
+
+}  // namespace capsa::bpf

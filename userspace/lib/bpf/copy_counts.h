@@ -1,0 +1,27 @@
+// User space's side of the counts of copies (bpf/copy_counts.bpf.h): the
+// policy enforcer's and the telemetry's sweeps read them and put them right
+// from the copies their maps hold.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace capsa::bpf {
+
+// Container's cgroup id -> copies it holds; key 0: copies in all.
+using CopyCounts = std::map<uint64_t, int64_t>;
+
+CopyCounts read_copy_counts(int fd, const std::string& map_name);
+
+// Puts the counts behind fd right from `held`, the copies each live
+// container holds as counted since `before` was read. The kernel changes
+// the counts atomically as cgroups come and go: a count is rewritten only
+// where it did not change meanwhile, as a write over such a change would
+// lose it (one between the last read and the write may leave it off by one
+// until the next sweep). The count of a container that is not live goes.
+void settle_copy_counts(int fd, const CopyCounts& before, const CopyCounts& held,
+                        const std::function<bool(uint64_t container)>& live, const std::string& map_name);
+
+}  // namespace capsa::bpf
