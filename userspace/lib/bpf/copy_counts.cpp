@@ -15,6 +15,20 @@ CopyCounts read_copy_counts(int fd, const std::string& map_name) {
   return out;
 }
 
+int64_t copy_count_of(int fd, uint64_t container) {
+  int64_t n = 0;
+  bpf_map_lookup_elem(fd, &container, &n);
+  return n;
+}
+
+bool count_copies_added(int fd, uint64_t container, int64_t added) {
+  for (uint64_t key : {container, uint64_t{0}}) {
+    const int64_t n = copy_count_of(fd, key) + added;
+    if (bpf_map_update_elem(fd, &key, &n, BPF_ANY) != 0) return false;
+  }
+  return true;
+}
+
 void settle_copy_counts(int fd, const CopyCounts& before, const CopyCounts& held,
                         const std::function<bool(uint64_t container)>& live, const std::string& map_name) {
   const CopyCounts after = read_copy_counts(fd, map_name);

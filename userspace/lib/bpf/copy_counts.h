@@ -14,6 +14,12 @@ namespace capsa::bpf {
 using CopyCounts = std::map<uint64_t, int64_t>;
 
 CopyCounts read_copy_counts(int fd, const std::string& map_name);
+// One count, 0 when the map has none.
+int64_t copy_count_of(int fd, uint64_t container);
+// Adds copies user space made to the container's count and to the total,
+// not atomically with the kernel's own changes (a sweep puts that right).
+// False, with errno, when a count could not be written.
+bool count_copies_added(int fd, uint64_t container, int64_t added);
 
 // Puts the counts behind fd right from `held`, the copies each live
 // container holds as counted since `before` was read. The kernel changes

@@ -22,16 +22,6 @@
 
 namespace capsa::bpf {
 
-namespace {
-
-int64_t count_of(int fd, uint64_t key) {
-  int64_t n = 0;
-  bpf_map_lookup_elem(fd, &key, &n);
-  return n;
-}
-
-}  // namespace
-
 bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir) {
   if (!cgroup::has_cgroups_beneath(dir)) return false;
   const int copies = bpf_map__fd(skel_->maps.container_copies);
@@ -58,7 +48,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
   // More counted than the walk saw: a walk a removed cgroup cut short, or
   // a count off since the last sweep. The quota goes by the higher, and
   // the caller sweeps, which puts the count right.
-  const int64_t counted = count_of(counts, container);
+  const int64_t counted = copy_count_of(counts, container);
   const bool drifted = counted > held;
   if (uncopied.empty()) return drifted;
   held = std::max(held, counted);
@@ -66,7 +56,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
   const uint32_t zero = 0, one = 1;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.copies_made), &zero, &one, BPF_ANY) != 0)
     throw_sys("write BPF map copies_made");
-  const int64_t all = count_of(counts, 0);
+  const int64_t all = copy_count_of(counts, 0);
   int64_t added = 0, refused = 0;
   for (const auto& [path, id] : uncopied) {
     if (held >= CAPSA_COPIES_PER_CONTAINER || all + added >= CAPSA_MAX_COPIES) {
@@ -97,12 +87,7 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
   }
   // Counted as the kernel counts its own, but not atomically with it: the
   // caller sweeps, which makes the counts again from the copies.
-  if (added) {
-    for (uint64_t key : {container, uint64_t{0}}) {
-      int64_t n = count_of(counts, key) + added;
-      if (bpf_map_update_elem(counts, &key, &n, BPF_ANY) != 0) throw_sys("write BPF map copy_counts");
-    }
-  }
+  if (added && !count_copies_added(counts, container, added)) throw_sys("write BPF map copy_counts");
   if (refused && quota_told_.insert(container).second)
     spdlog::warn("telemetry: {} cgroups beneath {} are not counted as its container's: it holds {} of {} allowed "
                  "({} in all of {})",

@@ -2,19 +2,16 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <sstream>
-#include <filesystem>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
-#include "bpf/cgroup_id.h"
 #include "bpf/copy_counts.h"
 #include "bpf/libbpf_util.h"
 #include "cgroup/cgroups_beneath.h"
@@ -399,9 +396,7 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   if (!cgroup::has_cgroups_beneath(*dir)) return;
   const int fd = progs_.bindings_fd();
   const capsa_binding copy{CAPSA_POLICY_NONE, CAPSA_BIND_COPY, c.cgroup_id};
-  int64_t all = 0;
-  const uint64_t all_key = 0;
-  bpf_map_lookup_elem(progs_.copy_counts_fd(), &all_key, &all);
+  const int64_t all = bpf::copy_count_of(progs_.copy_counts_fd(), 0);
   int64_t held = 0, added = 0;
   // First every cgroup beneath, and how many copies the container holds:
   // the quota is on the whole tree, whatever order the walk takes.
@@ -453,14 +448,7 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
   }
   // Counted as the BPF tier counts its own (the next sweep makes the counts
   // again from the map).
-  if (added) {
-    for (uint64_t key : {c.cgroup_id, uint64_t{0}}) {
-      int64_t n = 0;
-      bpf_map_lookup_elem(progs_.copy_counts_fd(), &key, &n);
-      n += added;
-      bpf_map_update_elem(progs_.copy_counts_fd(), &key, &n, BPF_ANY);
-    }
-  }
+  if (added) bpf::count_copies_added(progs_.copy_counts_fd(), c.cgroup_id, added);
 }
 
 void PolicyEnforcer::sweep_copies() {
