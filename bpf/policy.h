@@ -9,7 +9,12 @@
  * with 10 rules or 10,000. Policy ids are never reused while a container may
  * still be bound to them: a new version of a policy is written under a fresh
  * id, then each container's binding is flipped in one map update (atomic for
- * the container), then the old id's entries are removed. */
+ * the container), then the old id's entries are removed.
+ *
+ * The maps are pinned and outlive capsad: a struct held in one only grows
+ * at its end, with fields whose zero keeps the old meaning, so an upgraded
+ * capsad carries an earlier one's entries over zero-filled
+ * (userspace/lib/bpf/pinned_map_upgrade). */
 #ifndef CAPSA_BPF_POLICY_H
 #define CAPSA_BPF_POLICY_H
 

@@ -1,5 +1,8 @@
 /* Types shared by telemetry.bpf.c and user space. Fixed-width types only:
- * the same layout is read by the kernel program and by capsad/capsa. */
+ * the same layout is read by the kernel program and by capsad/capsa. A
+ * struct held in a pinned map only grows at its end, with fields whose zero
+ * keeps the old meaning (userspace/lib/bpf/pinned_map_upgrade carries an
+ * earlier capsad's entries over zero-filled). */
 #ifndef CAPSA_BPF_TELEMETRY_H
 #define CAPSA_BPF_TELEMETRY_H
 

@@ -46,17 +46,6 @@ PinDirs prepare_pin_dirs(const std::string& pin_root) {
   return dirs;
 }
 
-void set_map_pins(bpf_object* obj, const std::string& maps_dir) {
-  struct bpf_map* map;
-  bpf_object__for_each_map(map, obj) {
-    // .rodata and kin hold what this load was configured with: never an
-    // earlier capsad's (and a frozen .rodata cannot be reused anyway).
-    if (bpf_map__is_internal(map)) continue;
-    std::string path = maps_dir + "/" + bpf_map__name(map);
-    if (int err = bpf_map__set_pin_path(map, path.c_str())) throw_bpf("set pin path of BPF map " + path, err);
-  }
-}
-
 void pin_link(bpf_link* link, const std::string& links_dir, const std::string& name) {
   std::string path = links_dir + "/" + name;
   ::unlink(path.c_str());
@@ -81,12 +70,13 @@ void for_each_entry(int fd, size_t key_size, size_t value_stride,
                     const std::function<void(const void* key, const void* value)>& fn, const std::string& what) {
   __u32 chunk = 256;
   std::vector<char> keys(chunk * key_size), values(chunk * value_stride);
-  // Hash maps take a bucket index as the batch position; 8 bytes hold any.
-  uint64_t in = 0, out = 0;
+  // The batch position: a bucket index for hash maps, the last key for the
+  // generic batch ops of arrays and LPM tries (key_size bytes).
+  std::vector<char> in(std::max<size_t>(key_size, 8)), out(in.size());
   bool first = true;
   for (;;) {
     __u32 n = chunk;
-    int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in, &out, keys.data(), values.data(), &n, nullptr);
+    int rc = bpf_map_lookup_batch(fd, first ? nullptr : in.data(), out.data(), keys.data(), values.data(), &n, nullptr);
     int err = rc ? errno : 0;
     if (err == ENOSPC && n == 0) {
       // One bucket holds more entries than fit: ask again with more room.
@@ -96,12 +86,13 @@ void for_each_entry(int fd, size_t key_size, size_t value_stride,
       continue;
     }
     if (err && err != ENOENT) {
-      if (first && (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS)) break;
+      // The kernel's ENOTSUPP (524, no libc name): a map type without batch ops.
+      if (first && (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS || err == 524)) break;
       throw_sys("read BPF map " + what, err);
     }
     for (__u32 i = 0; i < n; ++i) fn(keys.data() + i * key_size, values.data() + i * value_stride);
     if (err == ENOENT) return;  // that was the last batch
-    in = out;
+    in.swap(out);
     first = false;
   }
   // No batch lookups here: a key walk, one lookup per key.

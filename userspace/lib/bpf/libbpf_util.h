@@ -28,11 +28,6 @@ struct PinDirs {
 };
 PinDirs prepare_pin_dirs(const std::string& pin_root);
 
-// Before load: every map of obj is pinned at <maps_dir>/<name>, reusing a
-// compatible map already pinned there (so its content survives a restart).
-// Internal maps (.rodata, .bss) are not pinned.
-void set_map_pins(bpf_object* obj, const std::string& maps_dir);
-
 // Pins a freshly attached link at <links_dir>/<name>, replacing the old pin
 // only after the new link is attached: no window without the program.
 void pin_link(bpf_link* link, const std::string& links_dir, const std::string& name);

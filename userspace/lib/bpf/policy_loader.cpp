@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bpf/libbpf_util.h"
+#include "bpf/pinned_map_upgrade.h"
 #include "bpf/tracefs.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -259,8 +260,9 @@ void PolicyProgs::load_lsm(const std::string& maps_dir, const std::string& links
   lsm_skel_->rodata->fowners_per_container = fowners_per_container;
   if (!kernel_btf_has("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC))
     bpf_program__set_autoload(lsm_skel_->progs.capsa_lsm_file_ioctl_compat, false);
-  set_map_pins(lsm_skel_->obj, maps_dir);
+  auto pins = PinnedMapUpgrade::set_map_pins(lsm_skel_->obj, maps_dir);
   if (int err = policy_lsm_bpf__load(lsm_skel_)) throw_bpf("load the BPF-LSM programs", err);
+  pins.carry_over_and_pin();
   std::vector<std::pair<bpf_link*, std::string>> attached;
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, lsm_skel_->obj) {
@@ -304,7 +306,8 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   PolicyProgs p;
   p.skel_ = policy_bpf__open();
   if (!p.skel_) throw_bpf("open BPF object policy", -errno);
-  set_map_pins(p.skel_->obj, dirs.maps);
+  // The maps policy_lsm.bpf.c shares are pinned anew before it loads.
+  auto pins = PinnedMapUpgrade::set_map_pins(p.skel_->obj, dirs.maps);
   choose_open_exits(p.skel_->obj);
   if (!kernel_has_sk_data_ready()) {
     bpf_program__set_autoload(p.skel_->progs.capsa_unix_datagram, false);
@@ -314,10 +317,8 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     // Connects are judged where datagrams are (capsa_unix_datagram).
     bpf_program__set_autoload(p.skel_->progs.capsa_exit_connect, false);
   }
-  if (int err = policy_bpf__load(p.skel_))
-    throw Error("load BPF programs (policy): " + errno_text(-err) + " (a map pinned by another capsad version under " +
-                    dirs.maps + " may be incompatible: `capsad --unpin` removes it)",
-                -err);
+  if (int err = policy_bpf__load(p.skel_)) throw_bpf("load BPF programs (policy)", err);
+  pins.carry_over_and_pin();
 
   UniqueFd cgroup_root;
   if (cgroup2_root.empty()) {
@@ -354,6 +355,9 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   } else try {
     p.load_lsm(dirs.maps, dirs.links, fowners_per_container);
     p.tiers_.lsm = true;
+  } catch (const MapCarryOverFailed&) {
+    if (p.lsm_skel_) policy_lsm_bpf__destroy(std::exchange(p.lsm_skel_, nullptr));
+    throw;
   } catch (const Error& e) {
     if (p.lsm_skel_) policy_lsm_bpf__destroy(std::exchange(p.lsm_skel_, nullptr));
     if (lsm == LsmUse::kRequire) throw Error(std::string(e.what()) + " (--require-lsm)", e.sys_errno());
@@ -382,8 +386,11 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
     p.hook(p.skel_->progs.capsa_policy_doomed, p.doomed_, p.tiers_.per_syscall_exits);
   p.set_config(p.tiers_.lsm ? CAPSA_CFG_LSM_FILES | CAPSA_CFG_LSM_SYSCALLS : 0u);
   // Only now do our programs stop standing back for the LSM hooks (the
-  // pinned config said an earlier capsad's decide): theirs may go.
-  if (lsm == LsmUse::kNever) unpin_lsm(dirs.links);
+  // pinned config said an earlier capsad's decide): theirs may go. Where
+  // this capsad's failed to load, an earlier one's go too: they may judge
+  // with maps this one no longer writes (replaced on upgrade), and the tier
+  // reported is the one in force.
+  if (!p.tiers_.lsm) unpin_lsm(dirs.links);
   p.ring_ = std::make_unique<EventRing<capsa_policy_event>>(bpf_map__fd(p.skel_->maps.pol_events), "the policy events ring buffer");
   return p;
 }

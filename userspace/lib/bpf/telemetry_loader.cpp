@@ -13,6 +13,7 @@
 
 #include "bpf/container_map.h"
 #include "bpf/libbpf_util.h"
+#include "bpf/pinned_map_upgrade.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "telemetry.skel.h"
@@ -69,7 +70,7 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
   Telemetry t;
   t.skel_ = telemetry_bpf__open();
   if (!t.skel_) throw_bpf("open BPF object telemetry", -errno);
-  set_map_pins(t.skel_->obj, dirs.maps);
+  auto pins = PinnedMapUpgrade::set_map_pins(t.skel_->obj, dirs.maps);
   // Cgroup storage maps came with Linux 6.2; before, containers are told
   // apart by a lookup of the cgroup id (slower for every host syscall).
   if (!kernel_has_cgroup_storage()) {
@@ -106,11 +107,11 @@ Telemetry Telemetry::load_and_pin(const std::string& pin_root, bool count_syscal
     spdlog::info("telemetry: system calls are not counted (--no-syscall-counts)");
   }
   if (int err = telemetry_bpf__load(t.skel_)) {
-    std::string what = "load BPF programs (telemetry): " + errno_text(-err) + " (a map pinned by another capsad version under " +
-                       dirs.maps + " may be incompatible: `capsad --unpin` removes it)";
+    std::string what = "load BPF programs (telemetry): " + errno_text(-err);
     if (bpf_program__autoload(progs->capsa_sys_enter)) throw CopiesInSysEnterRefused(what, -err);
     throw Error(what, -err);
   }
+  pins.carry_over_and_pin();
 
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, t.skel_->obj) {
