@@ -16,8 +16,8 @@ bool has_cgroups_beneath(const std::string& dir);
 // Visits every cgroup beneath dir (not dir itself), parents before their
 // children, with its cgroup id; `visit` returns false to leave out what is
 // beneath that one (a container nested in this one is its own). A cgroup
-// removed while the walk lists it ends the walk: the caller walks again on
-// its next pass. Other errors are logged, naming `whose`.
+// removed while the walk lists it is skipped and the walk goes on; other
+// errors are logged, naming `whose`, and skip that directory only.
 void for_each_cgroup_beneath(const std::string& dir, const std::string& whose,
                              const std::function<bool(const std::string& path, uint64_t id)>& visit);
 
