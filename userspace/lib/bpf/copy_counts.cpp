@@ -9,8 +9,8 @@
 
 namespace capsa::bpf {
 
-CopyCounts read_copy_counts(int fd, const std::string& map_name) {
-  CopyCounts out;
+HeldCounts read_counts(int fd, const std::string& map_name) {
+  HeldCounts out;
   for_each_entry_as<uint64_t, int64_t>(fd, [&](uint64_t k, int64_t n) { out[k] = n; }, map_name);
   return out;
 }
@@ -29,9 +29,9 @@ bool count_copies_added(int fd, uint64_t container, int64_t added) {
   return true;
 }
 
-void settle_copy_counts(int fd, const CopyCounts& before, const CopyCounts& held,
+void settle_counts(int fd, const HeldCounts& before, const HeldCounts& held,
                         const std::function<bool(uint64_t container)>& live, const std::string& map_name) {
-  const CopyCounts after = read_copy_counts(fd, map_name);
+  const HeldCounts after = read_counts(fd, map_name);
   for (const auto& [k, n] : after) {
     if (k != 0 && !live(k)) {
       bpf_map_delete_elem(fd, &k);

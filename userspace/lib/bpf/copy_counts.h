@@ -1,6 +1,8 @@
-// User space's side of the counts of copies (bpf/copy_counts.bpf.h): the
-// policy enforcer's and the telemetry's sweeps read them and put them right
-// from the copies their maps hold.
+// User space's side of the counts the kernel keeps per container against a
+// quota: the copies of cgroups (bpf/copy_counts.bpf.h), which the policy
+// enforcer's and the telemetry's sweeps put right from the copies their maps
+// hold, and the BPF-LSM file owners (pol_fowner_counts), which the policy
+// enforcer's sweep puts right from the owners noted.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +12,10 @@
 
 namespace capsa::bpf {
 
-// Container's cgroup id -> copies it holds; key 0: copies in all.
-using CopyCounts = std::map<uint64_t, int64_t>;
+// Container's cgroup id -> what it holds; key 0 (copies only): in all.
+using HeldCounts = std::map<uint64_t, int64_t>;
 
-CopyCounts read_copy_counts(int fd, const std::string& map_name);
+HeldCounts read_counts(int fd, const std::string& map_name);
 // One count, 0 when the map has none.
 int64_t copy_count_of(int fd, uint64_t container);
 // Adds copies user space made to the container's count and to the total,
@@ -21,13 +23,13 @@ int64_t copy_count_of(int fd, uint64_t container);
 // False, with errno, when a count could not be written.
 bool count_copies_added(int fd, uint64_t container, int64_t added);
 
-// Puts the counts behind fd right from `held`, the copies each live
-// container holds as counted since `before` was read. The kernel changes
+// Puts the counts behind fd right from `held`, what each live container
+// holds as counted since `before` was read. The kernel changes
 // the counts atomically as cgroups come and go: a count is rewritten only
 // where it did not change meanwhile, as a write over such a change would
 // lose it (one between the last read and the write may leave it off by one
 // until the next sweep). The count of a container that is not live goes.
-void settle_copy_counts(int fd, const CopyCounts& before, const CopyCounts& held,
+void settle_counts(int fd, const HeldCounts& before, const HeldCounts& held,
                         const std::function<bool(uint64_t container)>& live, const std::string& map_name);
 
 }  // namespace capsa::bpf

@@ -103,8 +103,8 @@ void Telemetry::sweep_copies() {
     capsa_container c{};
     return bpf_map_lookup_elem(containers, &id, &c) == 0;
   };
-  const CopyCounts before = read_copy_counts(counts, "copy_counts");
-  CopyCounts held;
+  const HeldCounts before = read_counts(counts, "copy_counts");
+  HeldCounts held;
   std::vector<uint64_t> doomed;
   for_each_entry_as<uint64_t, capsa_container_copy>(
       copies,
@@ -125,7 +125,7 @@ void Telemetry::sweep_copies() {
     capsa_container_copy c{};
     if (bpf_map_lookup_elem(copies, &id, &c) == 0 && !registered(c.home)) bpf_map_delete_elem(copies, &id);
   }
-  settle_copy_counts(counts, before, held, registered, "copy_counts");
+  settle_counts(counts, before, held, registered, "copy_counts");
   std::erase_if(quota_told_, [&](uint64_t id) { return !registered(id); });
 }
 

@@ -461,8 +461,8 @@ void PolicyEnforcer::sweep_copies() {
     if (bound_.count(cgid) || bpf_map_lookup_elem(fd, &cgid, &b) != 0) return false;
     return !(b.flags & CAPSA_BIND_COPY) || !bound_.count(b.home);
   };
-  const bpf::CopyCounts before = bpf::read_copy_counts(counts_fd, "pol_copy_counts");
-  bpf::CopyCounts held;
+  const bpf::HeldCounts before = bpf::read_counts(counts_fd, "pol_copy_counts");
+  bpf::HeldCounts held;
   std::vector<uint64_t> doomed;
   // A key deleted meanwhile restarts the walk: each is counted once.
   std::set<uint64_t> seen;
@@ -479,7 +479,7 @@ void PolicyEnforcer::sweep_copies() {
   });
   for (uint64_t cgid : doomed)
     if (unbound(cgid)) bpf_map_delete_elem(fd, &cgid);
-  bpf::settle_copy_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
+  bpf::settle_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
                           "pol_copy_counts");
 }
 
@@ -493,8 +493,9 @@ void PolicyEnforcer::sweep_fowners() {
     capsa_fowner o{};
     return bpf_map_lookup_elem(fd, &key, &o) == 0 && !bound_.count(o.cgroup_id);
   };
+  const auto before = bpf::read_counts(counts_fd, "pol_fowner_counts");
   std::vector<uint64_t> doomed;
-  std::map<uint64_t, int64_t> held;
+  bpf::HeldCounts held;
   bpf::for_each_key<uint64_t>(fd, [&](const uint64_t& key) {
     capsa_fowner o{};
     if (bpf_map_lookup_elem(fd, &key, &o) != 0) return;
@@ -507,10 +508,10 @@ void PolicyEnforcer::sweep_fowners() {
     if (unbound(key)) bpf_map_delete_elem(fd, &key);
   // The counts the quota is checked against, made again from the entries:
   // an earlier capsad's (or a pre-quota program's) entries are counted, and
-  // what two setters racing on one file put off is put right. An owner set
-  // between the walk and this write may be off by one until the next sweep.
-  delete_if<uint64_t>(counts_fd, [&](uint64_t cgid) { return !held.count(cgid); });
-  for (const auto& [cgid, n] : held) put(counts_fd, cgid, n, "pol_fowner_counts");
+  // what two setters racing on one file put off is put right, but a count
+  // the kernel changed while capsad walked is left to the next sweep.
+  bpf::settle_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
+                     "pol_fowner_counts");
 }
 
 std::map<std::string, std::string> PolicyEnforcer::tiers() const {
