@@ -393,6 +393,19 @@ std::vector<pid_t> procs_of(const std::string& dir, bool with_descendants) {
   return out;
 }
 
+std::vector<pid_t> threads_of(const std::string& dir) {
+  std::vector<pid_t> out;
+  std::string text;
+  try {
+    text = read_file(dir + "/cgroup.threads");
+  } catch (const Error& e) {
+    if (e.sys_errno() != ENOENT) throw;  // removed while we looked
+  }
+  std::istringstream in(text);
+  for (pid_t t; in >> t;) out.push_back(t);
+  return out;
+}
+
 std::vector<pid_t> ContainerCgroup::pids(bool with_descendants) const {
   if (dirs_.empty()) return {};
   auto it = dirs_.find(kUnifiedKey);

@@ -32,6 +32,9 @@ uint64_t shares_to_weight(uint64_t shares);
 // The processes in the cgroup directory `dir` (and in those beneath it with
 // with_descendants); none once it is gone.
 std::vector<pid_t> procs_of(const std::string& dir, bool with_descendants = false);
+// The tasks (threads) in the cgroup directory `dir`, which a threaded
+// cgroup lists where its cgroup.procs cannot be read; none once it is gone.
+std::vector<pid_t> threads_of(const std::string& dir);
 
 class ContainerCgroup {
 public:

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <sstream>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -17,7 +16,6 @@
 #include "cgroup/cgroups_beneath.h"
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
-#include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "policy/lsm_hooked_syscalls.h"
 #include "policy/policy_dir.h"
@@ -431,14 +429,10 @@ void PolicyEnforcer::bind_sub_cgroups(const KnownContainer& c) {
     }
     // Its threads, not its processes: a threaded cgroup lists no processes.
     std::vector<pid_t> procs;
-    {
-      std::string threads;
-      try {
-        threads = read_file_if_exists(path + "/cgroup.threads").value_or("");
-      } catch (const Error&) {
-      }
-      std::istringstream in(threads);
-      for (pid_t t; in >> t;) procs.push_back(t);
+    try {
+      procs = cgroup::threads_of(path);
+    } catch (const Error& e) {
+      spdlog::warn("container {}: {}", c.id, e.what());
     }
     if (procs.empty()) continue;
     spdlog::error("container {}: cgroup {} beneath its own cannot be bound ({} held, {} allowed): its {} "
