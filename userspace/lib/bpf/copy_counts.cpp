@@ -30,26 +30,39 @@ bool count_copies_added(int fd, uint64_t container, int64_t added) {
 }
 
 void settle_counts(int fd, const HeldCounts& before, const HeldCounts& held,
-                        const std::function<bool(uint64_t container)>& live, const std::string& map_name) {
+                   const std::function<bool(uint64_t container)>& live, SettleDeferrals& deferrals,
+                   const std::string& map_name) {
   const HeldCounts after = read_counts(fd, map_name);
+  SettleDeferrals still;  // only the counts this sweep deferred stay
+  auto put_right = [&](uint64_t k, int64_t want, bool changed) {
+    auto d = deferrals.find(k);
+    const int times = d == deferrals.end() ? 0 : d->second;
+    if (changed && times + 1 < kMaxSettleDeferrals) {
+      still[k] = times + 1;
+      return;
+    }
+    if (bpf_map_update_elem(fd, &k, &want, BPF_ANY) != 0) throw_sys("write BPF map " + map_name);
+  };
   for (const auto& [k, n] : after) {
     if (k != 0 && !live(k)) {
       bpf_map_delete_elem(fd, &k);
       continue;
     }
-    auto b = before.find(k);
     auto h = held.find(k);
     const int64_t want = h == held.end() ? 0 : h->second;
-    if (b != before.end() && b->second == n && n != want && bpf_map_update_elem(fd, &k, &want, BPF_EXIST) != 0 &&
-        errno != ENOENT)
-      throw_sys("write BPF map " + map_name);
+    if (n == want) continue;
+    auto b = before.find(k);
+    put_right(k, want, b == before.end() || b->second != n);
   }
-  // Copies counted for a container the map has no count for (capsad's own,
-  // or an earlier program's).
+  // Counted for a container the map has no count for (capsad's own, or an
+  // earlier program's); one the kernel made meanwhile is a change.
   for (const auto& [k, n] : held) {
     if (after.count(k) || before.count(k)) continue;
-    if (bpf_map_update_elem(fd, &k, &n, BPF_NOEXIST) != 0 && errno != EEXIST) throw_sys("write BPF map " + map_name);
+    if (bpf_map_update_elem(fd, &k, &n, BPF_NOEXIST) == 0) continue;
+    if (errno != EEXIST) throw_sys("write BPF map " + map_name);
+    put_right(k, n, true);
   }
+  deferrals = std::move(still);
 }
 
 }  // namespace capsa::bpf

@@ -23,13 +23,23 @@ int64_t copy_count_of(int fd, uint64_t container);
 // False, with errno, when a count could not be written.
 bool count_copies_added(int fd, uint64_t container, int64_t added);
 
+// Sweeps in a row that found a container's count changed by the kernel
+// while they counted; the caller keeps it from one sweep to the next.
+using SettleDeferrals = std::map<uint64_t, int>;
+// How many such sweeps leave a count alone before one overwrites it.
+inline constexpr int kMaxSettleDeferrals = 3;
+
 // Puts the counts behind fd right from `held`, what each live container
-// holds as counted since `before` was read. The kernel changes
-// the counts atomically as cgroups come and go: a count is rewritten only
-// where it did not change meanwhile, as a write over such a change would
-// lose it (one between the last read and the write may leave it off by one
-// until the next sweep). The count of a container that is not live goes.
+// holds as counted since `before` was read. The kernel changes the counts
+// atomically as entries come and go: a count is rewritten only where it did
+// not change meanwhile, as a write over such a change would lose it (one
+// between the last read and the write may leave it off by one until the
+// next sweep). A count found changed by kMaxSettleDeferrals sweeps in a row
+// is overwritten all the same: a container that keeps changing its count
+// must not keep a wrong one (say one two racing setters pushed down) for as
+// long as it does. The count of a container that is not live goes.
 void settle_counts(int fd, const HeldCounts& before, const HeldCounts& held,
-                        const std::function<bool(uint64_t container)>& live, const std::string& map_name);
+                   const std::function<bool(uint64_t container)>& live, SettleDeferrals& deferrals,
+                   const std::string& map_name);
 
 }  // namespace capsa::bpf

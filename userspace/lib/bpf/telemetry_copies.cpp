@@ -45,8 +45,8 @@ bool Telemetry::copy_cgroups_beneath(uint64_t container, const std::string& dir)
                                       uncopied.emplace_back(path, id);
                                     return true;
                                   });
-  // More counted than the walk saw: a walk a removed cgroup cut short, or
-  // a count off since the last sweep. The quota goes by the higher, and
+  // More counted than the walk saw: a cgroup removed while it walked, or a
+  // count off since the last sweep. The quota goes by the higher, and
   // the caller sweeps, which puts the count right.
   const int64_t counted = copy_count_of(counts, container);
   const bool drifted = counted > held;
@@ -125,7 +125,7 @@ void Telemetry::sweep_copies() {
     capsa_container_copy c{};
     if (bpf_map_lookup_elem(copies, &id, &c) == 0 && !registered(c.home)) bpf_map_delete_elem(copies, &id);
   }
-  settle_counts(counts, before, held, registered, "copy_counts");
+  settle_counts(counts, before, held, registered, copy_count_deferrals_, "copy_counts");
   std::erase_if(quota_told_, [&](uint64_t id) { return !registered(id); });
 }
 

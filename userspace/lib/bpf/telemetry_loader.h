@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "telemetry.h"
+#include "bpf/copy_counts.h"
 #include "bpf/event_ring.h"
 #include "common/unique_fd.h"
 
@@ -86,6 +87,7 @@ private:
   bool count_syscalls_ = true;
   UniqueFd cgroup2_;           // with marks: the cgroup v2 mount, to open containers' cgroups by id
   std::set<uint64_t> quota_told_;  // containers whose cgroups past the quota were logged
+  SettleDeferrals copy_count_deferrals_;
 };
 
 }  // namespace capsa::bpf

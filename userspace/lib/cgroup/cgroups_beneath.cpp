@@ -31,8 +31,10 @@ std::vector<std::string> subdirs_of(const std::string& dir, const std::string& w
     if (errno != ENOENT) spdlog::warn("{}: list the cgroups beneath {}: {}", whose, dir, errno_text(errno));
     return names;
   }
-  errno = 0;
-  while (dirent* e = ::readdir(d)) {
+  for (;;) {
+    errno = 0;
+    dirent* e = ::readdir(d);
+    if (!e) break;
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
     bool is_dir = e->d_type == DT_DIR;
     if (e->d_type == DT_UNKNOWN) {

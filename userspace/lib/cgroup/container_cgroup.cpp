@@ -399,7 +399,8 @@ std::vector<pid_t> threads_of(const std::string& dir) {
   try {
     text = read_file(dir + "/cgroup.threads");
   } catch (const Error& e) {
-    if (e.sys_errno() != ENOENT) throw;  // removed while we looked
+    // Removed while we looked (a cgroup file read after its rmdir: ENODEV).
+    if (e.sys_errno() != ENOENT && e.sys_errno() != ENODEV && e.sys_errno() != ESRCH) throw;
   }
   std::istringstream in(text);
   for (pid_t t; in >> t;) out.push_back(t);

@@ -474,7 +474,7 @@ void PolicyEnforcer::sweep_copies() {
   for (uint64_t cgid : doomed)
     if (unbound(cgid)) bpf_map_delete_elem(fd, &cgid);
   bpf::settle_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
-                          "pol_copy_counts");
+                     copy_count_deferrals_, "pol_copy_counts");
 }
 
 void PolicyEnforcer::sweep_fowners() {
@@ -505,7 +505,7 @@ void PolicyEnforcer::sweep_fowners() {
   // what two setters racing on one file put off is put right, but a count
   // the kernel changed while capsad walked is left to the next sweep.
   bpf::settle_counts(counts_fd, before, held, [&](uint64_t cgid) { return bound_.count(cgid) > 0; },
-                     "pol_fowner_counts");
+                     fowner_count_deferrals_, "pol_fowner_counts");
 }
 
 std::map<std::string, std::string> PolicyEnforcer::tiers() const {

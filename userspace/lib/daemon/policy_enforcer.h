@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/copy_counts.h"
 #include "bpf/policy_loader.h"
 #include "daemon/container_catalog.h"
 #include "policy/compiler.h"
@@ -173,6 +174,7 @@ private:
   std::set<uint32_t> written_;      // versions whose entries are in the maps
   InodeEntries inode_written_;      // exec and file entries in the maps
   bool swept_ = false;              // pinned leftovers of an earlier capsad removed
+  bpf::SettleDeferrals copy_count_deferrals_, fowner_count_deferrals_;
   std::vector<std::string> last_errors_;
   std::vector<KnownContainer> last_containers_;
   bool applied_ = false;  // apply() ran: last_containers_ is the real set
