@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "bpf/libbpf_util.h"
 #include "common/error.h"
@@ -32,11 +33,9 @@ constexpr const char* kTmpSuffix = "__upgrade";  // bpffs refuses names with a d
 void remove_leftover_tmp_pins(const std::string& maps_dir) {
   DIR* d = ::opendir(maps_dir.c_str());
   if (!d) return;
-  const std::string suffix = kTmpSuffix;
   while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        ::unlinkat(::dirfd(d), e->d_name, 0) == 0)
+    std::string_view name = e->d_name;
+    if (name != kTmpSuffix && name.ends_with(kTmpSuffix) && ::unlinkat(::dirfd(d), e->d_name, 0) == 0)
       spdlog::info("removed {}/{}, left by a capsad killed while it upgraded the maps", maps_dir, name);
   }
   ::closedir(d);
@@ -201,7 +200,6 @@ void PinnedMapUpgrade::carry_over_and_pin() {
     c.tmp.clear();
     spdlog::warn("pinned BPF map {} was made by another capsad version ({}; this one needs {}): {}", c.stale->path,
                  layout_of(c.stale->old_info), layout_of(c.stale->map), c.outcome);
-    replaced_names_.push_back(bpf_map__name(c.stale->map));
   }
   stale_.clear();
 }

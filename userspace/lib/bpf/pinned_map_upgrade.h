@@ -49,9 +49,6 @@ public:
   // with every old pin still in place; the new maps go with the object.
   void carry_over_and_pin();
 
-  // The maps replaced so far, by name (for tests and logs).
-  const std::vector<std::string>& replaced() const { return replaced_names_; }
-
 private:
   struct Stale {
     bpf_map* map;
@@ -60,7 +57,6 @@ private:
     bpf_map_info old_info;
   };
   std::vector<Stale> stale_;
-  std::vector<std::string> replaced_names_;
 };
 
 }  // namespace capsa::bpf

@@ -395,14 +395,7 @@ std::vector<pid_t> procs_of(const std::string& dir, bool with_descendants) {
 
 std::vector<pid_t> threads_of(const std::string& dir) {
   std::vector<pid_t> out;
-  std::string text;
-  try {
-    text = read_file(dir + "/cgroup.threads");
-  } catch (const Error& e) {
-    // Removed while we looked (a cgroup file read after its rmdir: ENODEV).
-    if (e.sys_errno() != ENOENT && e.sys_errno() != ENODEV && e.sys_errno() != ESRCH) throw;
-  }
-  std::istringstream in(text);
+  std::istringstream in(read_file_if_exists(dir + "/cgroup.threads").value_or(""));
   for (pid_t t; in >> t;) out.push_back(t);
   return out;
 }
