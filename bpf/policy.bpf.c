@@ -304,33 +304,28 @@ int BPF_PROG(capsa_policy_born_in, struct task_struct *parent, struct task_struc
  * decides. Their links are pinned like the others: a capsad killed with -9
  * leaves the kernel enforcing what was in force. */
 
-/* Seccomp filters a task runs, innermost first; capsa's is at most a few
- * levels up (the OCI profile and any filters the program added itself). */
-#define SECCOMP_CHAIN_DEPTH 16
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CAPSA_SC_ANSWERED_MAX);
+	__type(key, __u32);
+	__type(value, struct capsa_sc_answer);
+} pol_sc_answered SEC(".maps");
 
-/* 1 when capsad's seccomp supervisor decides this syscall for this task:
- * the container's set names it and the task carries a filter with a listener
- * (a process started while capsad was away has none, and stays under the
- * kill below). */
-static __always_inline int seccomp_decides(const struct governed *g, __u32 nr)
+/* 1 when capsad's seccomp supervisor has just judged this very call and let
+ * it run: reported there, so not judged twice. A listener the process
+ * installed itself (one that started while no capsad listened has no
+ * capsad filter, so it may) leaves no answer here: its calls are judged. */
+static __always_inline int seccomp_answered(__u32 nr)
 {
-	struct capsa_seccomp_set *set;
-	struct seccomp_filter *f;
-	struct task_struct *task;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct capsa_sc_answer *a = bpf_map_lookup_elem(&pol_sc_answered, &tid);
+	int ours;
 
-	if (nr >= CAPSA_SECCOMP_MAX_NR)
+	if (!a)
 		return 0;
-	set = bpf_map_lookup_elem(&pol_sc_notify, &g->cgid);
-	if (!set || !(set->bits[nr / 64] & (1ull << (nr % 64))))
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	f = BPF_CORE_READ(task, seccomp.filter);
-	for (int i = 0; i < SECCOMP_CHAIN_DEPTH && f; i++) {
-		if (BPF_CORE_READ(f, notif))
-			return 1;
-		f = BPF_CORE_READ(f, prev);
-	}
-	return 0;
+	ours = a->nr == nr && bpf_ktime_get_ns() - a->ts_ns < CAPSA_SC_ANSWER_TTL_NS;
+	bpf_map_delete_elem(&pol_sc_answered, &tid);
+	return ours;
 }
 
 SEC("raw_tracepoint/sys_enter")
@@ -346,7 +341,7 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	key.policy_id = g.bind->policy_id;
 	key.nr = (__u32)ctx->args[1];
 	v = bpf_map_lookup_elem(&pol_syscall, &key);
-	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_decides(&g, key.nr))
+	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_answered(key.nr))
 		return 0;
 	/* Refused with EPERM by its BPF-LSM hook instead of killed here. */
 	if (lsm_hooked_syscall(key.nr) && lsm_decides(CAPSA_CFG_LSM_SYSCALLS))

@@ -193,15 +193,25 @@ struct capsa_syscall_key {
 	__u32 nr;
 };
 
-/* `pol_sc_notify`: cgroup v2 id -> the syscalls capsad's seccomp supervisor
- * answers for that container (bit nr % 64 of word nr / 64): every process
- * the runtime started in it carries a filter that sends these to capsad
- * (SECCOMP_RET_USER_NOTIF), which answers EPERM, kills or lets them run. The
- * sys_enter program stands back for them, in tasks that carry a filter with
- * a listener, so a deny is not turned into a kill. No entry: none. */
+/* Syscall numbers capsad's seccomp supervisor can be sent (the runtime's
+ * candidate set is cut to these). */
 #define CAPSA_SECCOMP_MAX_NR 512
-struct capsa_seccomp_set {
-	__u64 bits[CAPSA_SECCOMP_MAX_NR / 64];
+
+/* `pol_sc_answered` (LRU): thread id (as the host sees it) -> the call of
+ * that thread capsad's seccomp supervisor has just let run
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE), written before the answer. The
+ * sys_enter program stands back for that one call, which capsad has already
+ * judged and reported, and consumes the entry. Any other call, one a
+ * listener of the process's own let run included, is judged as usual: which
+ * listener the kernel asked is not something a task's filter chain tells. */
+#define CAPSA_SC_ANSWERED_MAX 16384
+/* An answer older than this is not taken for the call it names (a thread
+ * that died before making it, and a thread id used again). */
+#define CAPSA_SC_ANSWER_TTL_NS 1000000000ull
+struct capsa_sc_answer {
+	__u32 nr;   /* as the kernel passes it to sys_enter: the caller's ABI's */
+	__u32 pad;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
 
 /* `pol_fowners` (BPF-LSM tier), keyed by the address of a file's

@@ -78,13 +78,6 @@ struct {
 } pol_syscall SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CAPSA_POLICY_MAX_BINDINGS);
-	__type(key, __u64);
-	__type(value, struct capsa_seccomp_set);
-} pol_sc_notify SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
 	__type(key, struct capsa_hit_key);

@@ -122,6 +122,15 @@ TEST_F(SeccompNotify, AuditLetsTheCallRunAndReportsIt) {
   ASSERT_TRUE(eventually([&] { return events().find("\"syscall\":\"personality\"") != std::string::npos; }, 5000))
       << events();
   EXPECT_NE(events().find("\"action\":\"audit\""), std::string::npos) << events();
+  // Judged once: the tracepoint tier (attached for the rule) stands back for
+  // the call capsad let run.
+  ::usleep(300 * 1000);
+  auto ev = events();
+  size_t n = 0;
+  for (size_t at = ev.find("\"syscall\":\"personality\""); at != std::string::npos;
+       at = ev.find("\"syscall\":\"personality\"", at + 1))
+    ++n;
+  EXPECT_EQ(n, 1u) << ev;
 }
 
 // The container's own init (filtered at create) calls in a loop while the
@@ -165,6 +174,31 @@ TEST_F(SeccompNotify, RuleOutsideTheCandidateSetKillsOlderProcesses) {
       << read_file_or_empty(b.rootfs() + "/tmp/out");
   EXPECT_EQ(exec_in(id, "syscall_probe " + std::to_string(SYS_sync) + "; echo rc=$?").out, "errno 1\nrc=0\n");
   EXPECT_EQ(exec_in(id, kPersonality + "; echo rc=$?").out, "errno 1\nrc=0\n");
+}
+
+// A process without capsad's filter (it started while no capsad listened)
+// installs a listener of its own and lets a denied call run from it: the
+// tracepoint tier judges that call, although another process of the
+// container carries capsad's filter, which routes the very syscall to capsad.
+TEST_F(SeccompNotify, AListenerOfTheProcessesOwnDoesNotTurnTheKillAside) {
+  Bundle b({"/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; own_listener " +
+                                 std::to_string(SYS_sync) + " > /tmp/out; sleep 600"});
+  make_writable(b);
+  std::string id = start_container(b, "seccompdeny-own");
+  write_policy("own.yaml", policy_yaml("own", syscall_rule("sync", "deny")));
+  start_capsad();
+  ASSERT_TRUE(bound(id));
+  pid_t pid = init_pid(id);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(seccomp_filters(pid), 0);
+  // A process carrying capsad's filter, which routes sync, stays.
+  ASSERT_EQ(exec_in(id, "sleep 600 </dev/null >/dev/null 2>&1 &").exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return in_tier(id, "seccomp-notify", "sync"); }, 5000)) << status().dump();
+  ASSERT_EQ(run_command({"/bin/sh", "-c", "touch " + b.rootfs() + "/tmp/go"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return read_file_or_empty(b.rootfs() + "/tmp/out") == "killed 9\n"; }, 5000))
+      << read_file_or_empty(b.rootfs() + "/tmp/out");
+  EXPECT_TRUE(eventually([&] { return events().find("\"syscall\":\"sync\"") != std::string::npos; }, 5000))
+      << events();
 }
 
 TEST_F(SeccompNotify, KillNineCapsadKeepsTheListenersAndARestartAnswersWaitingCalls) {

@@ -233,7 +233,6 @@ int serve(const Options& o) {
     keeper.emplace(daemon::FdKeeper::spawn(o.root, o.pin_root));
     supervisor.for_each_listener([&](int fd, const daemon::ListenerInfo& info) { keeper->hold(fd, info); });
   };
-  supervisor.sweep();
   enforcer.set_seccomp_coverage([&supervisor](uint64_t cgid) { return supervisor.covered(cgid); });
   // Stopped and joined however serve() leaves from here on, an exception
   // included (a joinable std::thread would terminate). Declared after what

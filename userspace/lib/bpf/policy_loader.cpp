@@ -319,6 +319,10 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   }
   if (int err = policy_bpf__load(p.skel_)) throw_bpf("load BPF programs (policy)", err);
   pins.carry_over_and_pin();
+  // Maps this version no longer has (pol_sc_notify: the set of syscalls the
+  // sys_enter kill left to any listener, see pol_sc_answered). An earlier
+  // capsad's programs keep theirs until our links replace them.
+  for (const char* retired : {"pol_sc_notify"}) ::unlink((dirs.maps + "/" + retired).c_str());
 
   UniqueFd cgroup_root;
   if (cgroup2_root.empty()) {
@@ -425,7 +429,7 @@ int PolicyProgs::sysctl_fd() const { return bpf_map__fd(skel_->maps.pol_sysctl);
 int PolicyProgs::dev_fd() const { return bpf_map__fd(skel_->maps.pol_dev); }
 int PolicyProgs::syscall_fd() const { return bpf_map__fd(skel_->maps.pol_syscall); }
 int PolicyProgs::hits_fd() const { return bpf_map__fd(skel_->maps.pol_hits); }
-int PolicyProgs::seccomp_notify_fd() const { return bpf_map__fd(skel_->maps.pol_sc_notify); }
+int PolicyProgs::seccomp_answered_fd() const { return bpf_map__fd(skel_->maps.pol_sc_answered); }
 int PolicyProgs::fowners_fd() const { return lsm_skel_ ? bpf_map__fd(lsm_skel_->maps.pol_fowners) : -1; }
 int PolicyProgs::copy_counts_fd() const { return bpf_map__fd(skel_->maps.pol_copy_counts); }
 

@@ -95,7 +95,7 @@ public:
   int dev_fd() const;
   int syscall_fd() const;
   int hits_fd() const;
-  int seccomp_notify_fd() const;  // pol_sc_notify
+  int seccomp_answered_fd() const;  // pol_sc_answered
   int fowners_fd() const;        // pol_fowners; -1 without BPF-LSM
   int fowner_counts_fd() const;  // pol_fowner_counts; -1 without BPF-LSM
   int copy_counts_fd() const;    // pol_copy_counts (sub-cgroup bindings per container)

@@ -119,7 +119,6 @@ void SeccompSupervisor::add(UniqueFd listener, const ListenerInfo& info) {
     std::lock_guard lock(mu_);
     int fd = listener.get();
     entries_[fd] = Entry{std::move(listener), info};
-    publish_locked(info.cgroup_id);
   }
   spdlog::info("container {}: seccomp listener of pid {} supervised ({} syscalls)", info.container_id, info.pid,
                info.syscalls.size());
@@ -151,44 +150,6 @@ size_t SeccompSupervisor::listeners() const {
 void SeccompSupervisor::for_each_listener(const std::function<void(int, const ListenerInfo&)>& fn) const {
   std::lock_guard lock(mu_);
   for (const auto& [fd, e] : entries_) fn(fd, e.info);
-}
-
-// The container's entry is the intersection over its listeners: a syscall
-// is left to the supervisor only if every filtered process sends it here.
-void SeccompSupervisor::publish_locked(uint64_t cgroup_id) {
-  bool any = false;
-  capsa_seccomp_set set{};
-  std::fill(std::begin(set.bits), std::end(set.bits), ~0ull);
-  for (const auto& [fd, e] : entries_) {
-    if (e.info.cgroup_id != cgroup_id) continue;
-    any = true;
-    capsa_seccomp_set mine{};
-    for (uint32_t nr : e.info.syscalls)
-      if (nr < CAPSA_SECCOMP_MAX_NR) mine.bits[nr / 64] |= 1ull << (nr % 64);
-    for (size_t i = 0; i < std::size(set.bits); ++i) set.bits[i] &= mine.bits[i];
-  }
-  int map = progs_.seccomp_notify_fd();
-  if (!any) {
-    if (bpf_map_delete_elem(map, &cgroup_id) != 0 && errno != ENOENT)
-      spdlog::warn("seccomp: clear pol_sc_notify of cgroup {}: {}", cgroup_id, errno_text(errno));
-    return;
-  }
-  if (bpf_map_update_elem(map, &cgroup_id, &set, BPF_ANY) != 0)
-    spdlog::error("seccomp: write pol_sc_notify of cgroup {}: {}", cgroup_id, errno_text(errno));
-}
-
-void SeccompSupervisor::sweep() {
-  std::lock_guard lock(mu_);
-  std::set<uint64_t> live;
-  for (const auto& [fd, e] : entries_) live.insert(e.info.cgroup_id);
-  int map = progs_.seccomp_notify_fd();
-  std::vector<uint64_t> stale;
-  uint64_t key = 0, next = 0;
-  for (void* prev = nullptr; bpf_map_get_next_key(map, prev, &next) == 0; prev = &key) {
-    key = next;
-    if (!live.count(key)) stale.push_back(key);
-  }
-  for (uint64_t cgid : stale) bpf_map_delete_elem(map, &cgid);
 }
 
 void SeccompSupervisor::run() {
@@ -223,11 +184,9 @@ void SeccompSupervisor::run() {
         std::lock_guard lock(mu_);
         auto it = entries_.find(p.fd);
         if (it == entries_.end()) continue;
-        uint64_t cgid = it->second.info.cgroup_id;
         spdlog::debug("container {}: seccomp listener of pid {} done", it->second.info.container_id,
                       it->second.info.pid);
         entries_.erase(it);
-        publish_locked(cgid);
       }
     }
   }
@@ -281,8 +240,7 @@ bool SeccompSupervisor::refuse_task_escape(int fd, const seccomp_notif& req, int
   seccomp_notif_resp resp{};
   resp.id = req.id;
   resp.error = -EPERM;
-  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
-    spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
+  send(fd, req, resp, info, false);
   progs_.count_hit(capsa_hit_key{info.cgroup_id, binding.policy_id, CAPSA_RULE_TASK_CONFINEMENT});
   report_(ev);
   return true;
@@ -343,8 +301,35 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
                       errno_text(errno));
     }
   }
-  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
-    spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(errno));
+  send(fd, req, resp, info, ruled);
+}
+
+// A call judged here by a rule and let run (audit) is noted first: the
+// sys_enter program stands back for that one call, reported here, and for
+// no other. Calls let run without a rule here are judged there as any call
+// (the same lookup, or a rule this listener does not rule on: an fcntl
+// routed for its owner-setting commands).
+void SeccompSupervisor::send(int fd, const seccomp_notif& req, seccomp_notif_resp resp, const ListenerInfo& info,
+                             bool judged) {
+  int answered = progs_.seccomp_answered_fd();
+  uint32_t tid = req.pid;
+  bool noted = false;
+  if (judged && (resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE)) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    capsa_sc_answer a{};
+    a.nr = static_cast<uint32_t>(req.data.nr);
+    a.ts_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    noted = bpf_map_update_elem(answered, &tid, &a, BPF_ANY) == 0;
+    if (!noted)
+      spdlog::warn("container {}: note a seccomp answer in pol_sc_answered: {} (the call may be judged twice)",
+                   info.container_id, errno_text(errno));
+  }
+  if (seccomp_ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) return;
+  int err = errno;
+  // The caller is gone (or was interrupted, and asks again): no call comes.
+  if (noted) bpf_map_delete_elem(answered, &tid);
+  if (err != ENOENT) spdlog::warn("container {}: seccomp answer: {}", info.container_id, errno_text(err));
 }
 
 }  // namespace capsa::daemon

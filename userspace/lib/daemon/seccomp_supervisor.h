@@ -9,8 +9,9 @@
 //   deny: EPERM, the call never runs, the process goes on;
 //   kill: SIGKILL (pidfd) while the call waits, so it never runs.
 // Every audit, deny and kill is an event and a pol_hits count, as on the BPF
-// path. `pol_sc_notify` tells the sys_enter program which syscalls of which
-// container are decided here (see bpf/policy.h).
+// path. A call judged by a rule here and let run (audit) is noted in
+// `pol_sc_answered` first, so the sys_enter program does not judge it again
+// (see bpf/policy.h).
 #pragma once
 
 #include <linux/seccomp.h>
@@ -46,9 +47,6 @@ public:
   SeccompSupervisor& operator=(const SeccompSupervisor&) = delete;
 
   void add(UniqueFd listener, const ListenerInfo& info);
-  // Removes `pol_sc_notify` entries of containers without a listener here
-  // (left by an earlier capsad).
-  void sweep();
   // The syscalls decided here for every process of the container (the
   // intersection over its listeners); empty when it has none.
   std::set<uint32_t> covered(uint64_t cgroup_id) const;
@@ -65,7 +63,7 @@ private:
   void answer(int fd, const ListenerInfo& info);
   bool refuse_task_escape(int fd, const seccomp_notif& req, int nr, const ListenerInfo& info,
                           const capsa_binding& binding);
-  void publish_locked(uint64_t cgroup_id);
+  void send(int fd, const seccomp_notif& req, seccomp_notif_resp resp, const ListenerInfo& info, bool judged);
 
   bpf::PolicyProgs& progs_;
   const std::set<uint32_t> task_syscalls_;
