@@ -155,7 +155,9 @@ void expect_well_formed_net(const CompiledPolicy& c) {
     (void)zero;
     EXPECT_TRUE(keys.insert({k.prefixlen, k.direction, k.protocol, std::string(k.addr, k.addr + 16)}).second)
         << "duplicate LPM key";
-    EXPECT_GE(v.nranges, 1u);
+    // No ranges: only the mapped IPv4 space beneath an IPv6-only CIDR,
+    // where the default decides.
+    if (v.nranges == 0) EXPECT_EQ(k.prefixlen, 64u + 96u) << "an LPM entry without ranges";
     EXPECT_LE(v.nranges, static_cast<uint32_t>(CAPSA_NET_MAX_RANGES));
     EXPECT_EQ(v.pad, 0u);
   }
@@ -478,6 +480,43 @@ TEST(PolicyCompiler, NetworkVerdictTable) {
     SCOPED_TRACE(std::string(r.dir == CAPSA_NET_BIND ? "bind " : "egress ") + (r.proto == kTcp ? "tcp " : "udp ") +
                  r.addr + " port " + std::to_string(r.port));
     EXPECT_VERDICT(net_lookup(c, r.dir, r.proto, r.addr, r.port), r.want);
+  }
+}
+
+// IPv4 addresses are looked up beneath ::ffff:0:0/96: an IPv6 CIDR that
+// encloses that space (::/0 written to mean "all of IPv6") leaves IPv4 to
+// the IPv4 rules and the default; one written inside it is IPv4's.
+TEST(PolicyCompiler, NetworkIpv6CidrsDoNotCoverIpv4) {
+  auto c = compile(R"(  network:
+    default: allow
+    rules:
+      - {name: no-v6, cidrs: ["::/0"], action: deny}
+      - {name: v6-web, cidrs: ["::/1"], ports: [80], action: audit}
+      - {name: lan-ssh, cidrs: [10.0.0.0/8], ports: [22], action: kill}
+      - {name: mapped, cidrs: ["::ffff:192.168.0.0/112"], action: audit}
+)");
+  expect_well_formed_net(c);
+  const capsa_verdict dflt = V(kAllow, CAPSA_RULE_DEFAULT_BASE + CAPSA_KIND_NETWORK);
+  struct Row {
+    uint8_t proto;
+    const char* addr;
+    uint16_t port;
+    capsa_verdict want;
+  };
+  const Row rows[] = {
+      {kTcp, "2001:db8::1", 443, V(kDeny, 1)},
+      {kUdp, "::1", 53, V(kDeny, 1)},
+      {kTcp, "::1", 80, V(kDeny, 1)},  // deny beats the audit of ::/1
+      {kTcp, "8.8.8.8", 443, dflt},
+      {kTcp, "8.8.8.8", 80, dflt},
+      {kUdp, "8.8.8.8", 53, dflt},
+      {kTcp, "10.1.1.1", 22, V(kKill, 3)},
+      {kTcp, "10.1.1.1", 443, dflt},
+      {kTcp, "192.168.5.5", 443, V(kAudit, 4)},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(std::string(r.proto == kTcp ? "tcp " : "udp ") + r.addr + " port " + std::to_string(r.port));
+    EXPECT_VERDICT(net_lookup(c, CAPSA_NET_EGRESS, r.proto, r.addr, r.port), r.want);
   }
 }
 

@@ -246,6 +246,16 @@ TEST(PolicyParse, BadInputsReportExactLocation) {
        "access letters are r, w and m"},
       {"bad device major", with_spec("  devices: {rules: [{major: -1}]}\n"), "p.yaml:5:29: ",
        "expected a device number or \"*\""},
+      {"device minor past dev_t", with_spec("  devices: {rules: [{major: 1, minor: 4294967295}]}\n"), "p.yaml:5:39: ",
+       "device number 4294967295 out of range (0..1048575)"},
+      {"device major past dev_t", with_spec("  devices: {rules: [{major: 5000}]}\n"), "p.yaml:5:29: ",
+       "device number 5000 out of range (0..4095)"},
+      {"empty cidrs", with_spec("  network: {rules: [{cidrs: []}]}\n"), "p.yaml:5:29: ", "must list at least one entry"},
+      {"empty ports", with_spec("  network: {rules: [{ports: []}]}\n"), "p.yaml:5:29: ",
+       "must list at least one port or range"},
+      {"glob path", with_spec("  exec: {rules: [{paths: [/etc/*.key]}]}\n"), "p.yaml:5:27: ", "paths take no wildcards"},
+      {"long path component", with_spec("  exec: {rules: [{paths: [/" + std::string(256, 'a') + "]}]}\n"), "p.yaml:5:27: ",
+       "component of 256 bytes, longer than the kernel's 255"},
       {"bad rule name", with_spec("  syscalls: {rules: [{name: \"a b\", names: [bpf]}]}\n"), "p.yaml:5:29: ",
        "rule name \"a b\""},
       {"null value points at key", with_spec("  exec:\n"), "p.yaml:5:3: ", "spec.exec: expected a mapping, got null"},
@@ -372,6 +382,43 @@ TEST(PolicyDir, SecondDefaultRejected) {
   ASSERT_EQ(l.errors.size(), 1u);
   EXPECT_NE(l.errors[0].message.find("default: true"), std::string::npos) << l.errors[0].message;
   EXPECT_NE(l.errors[0].message.find("\"first\""), std::string::npos) << l.errors[0].message;
+}
+
+// A file that now fails keeps its version in force (capsad's reload): the
+// name and default that version holds are not free for another file.
+TEST(PolicyDir, AVersionInForceKeepsItsNameAndDefaultWhileItsFileIsBroken) {
+  TempDir d;
+  d.write("b.yaml", policy_yaml("web", true));
+  Policy old = load_policy_file(d.path() + "/b.yaml");
+  d.write("b.yaml", with_spec("  bogus: 1\n"));
+  d.write("a.yaml", policy_yaml("web"));
+  d.write("c.yaml", policy_yaml("other", true));
+  PolicyDirLoad l = load_policy_dir(d.path(), {{d.path() + "/b.yaml", &old}});
+  EXPECT_TRUE(l.policies.empty()) << names_of(l.policies).size();
+  ASSERT_EQ(l.errors.size(), 3u);
+  EXPECT_EQ(l.errors[0].file, d.path() + "/a.yaml");
+  EXPECT_NE(l.errors[0].message.find("already defined in " + d.path() + "/b.yaml (its version in force)"),
+            std::string::npos)
+      << l.errors[0].message;
+  EXPECT_EQ(l.errors[1].file, d.path() + "/b.yaml");
+  EXPECT_EQ(l.errors[2].file, d.path() + "/c.yaml");
+  EXPECT_NE(l.errors[2].message.find("\"web\" in " + d.path() + "/b.yaml (its version in force) already is the default"),
+            std::string::npos)
+      << l.errors[2].message;
+  // Without a version in force the name is free.
+  EXPECT_EQ(names_of(load_policy_dir(d.path()).policies), (std::vector<std::string>{"web", "other"}));
+}
+
+// A name given up by a file's new version is free in the same load.
+TEST(PolicyDir, ANameGivenUpIsFreeForANewFile) {
+  TempDir d;
+  d.write("b.yaml", policy_yaml("web"));
+  Policy old = load_policy_file(d.path() + "/b.yaml");
+  d.write("b.yaml", policy_yaml("web-v2"));
+  d.write("a.yaml", policy_yaml("web"));
+  PolicyDirLoad l = load_policy_dir(d.path(), {{d.path() + "/b.yaml", &old}});
+  EXPECT_TRUE(l.errors.empty()) << l.errors[0].message;
+  EXPECT_EQ(names_of(l.policies), (std::vector<std::string>{"web", "web-v2"}));
 }
 
 TEST(PolicyDir, MissingDirThrows) {

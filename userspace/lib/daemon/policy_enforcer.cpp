@@ -70,8 +70,10 @@ PolicyEnforcer::PolicyEnforcer(bpf::PolicyProgs& progs, std::string policy_dir)
 }
 
 ReloadReport PolicyEnforcer::reload() {
-  auto loaded = policy::load_policy_dir(dir_);
   std::lock_guard lock(mu_);
+  std::map<std::string, const policy::Policy*> in_force;
+  for (const auto& [file, v] : versions_) in_force[file] = &v.policy;
+  auto loaded = policy::load_policy_dir(dir_, in_force);
   ReloadReport report;
   std::map<std::string, Version> next;
   for (auto& p : loaded.policies) {

@@ -85,9 +85,15 @@ std::pair<std::array<uint8_t, 16>, int> mapped(const Cidr& c) {
   return {a, 96 + c.prefix_len};
 }
 
+// IPv4 addresses are looked up as ::ffff:a.b.c.d, beneath this prefix.
+constexpr std::array<uint8_t, 16> kV4Mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+
+bool in_v4_space(const NetPrefix& k) { return k.len >= 96 && masked(k.addr, 96) == kV4Mapped; }
+
 void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
   struct Entry {
-    std::vector<capsa_port_range> ranges;
+    std::vector<capsa_port_range> ranges;      // for every address beneath
+    std::vector<capsa_port_range> v6_ranges;   // for every IPv6 address beneath
     const SourceLoc* loc = nullptr;
   };
   std::map<NetPrefix, Entry> entries;
@@ -97,28 +103,47 @@ void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
     std::vector<uint8_t> protos;
     if (r.protocol != Protocol::Udp) protos.push_back(kIpTcp);
     if (r.protocol != Protocol::Tcp) protos.push_back(kIpUdp);
-    std::vector<std::pair<std::array<uint8_t, 16>, int>> prefixes;
-    for (const auto& c : r.cidrs) prefixes.push_back(mapped(c));
-    if (prefixes.empty()) prefixes.push_back({{}, 0});  // ::/0 covers the mapped IPv4 space too
+    struct Prefix {
+      std::array<uint8_t, 16> addr;
+      int len;
+      bool v6_only;
+    };
+    std::vector<Prefix> prefixes;
+    for (const auto& c : r.cidrs) {
+      auto [addr, len] = mapped(c);
+      // An IPv6 CIDR (::/0, ::/64, ...) means IPv6 addresses, though the
+      // mapped IPv4 space lies beneath it.
+      prefixes.push_back({addr, len, c.v6 && len < 96 && masked(kV4Mapped, len) == masked(addr, len)});
+    }
+    if (prefixes.empty()) prefixes.push_back({{}, 0, false});  // no cidrs: every address, IPv4 too
     std::vector<PortRange> ports = r.ports.empty() ? std::vector<PortRange>{PortRange{}} : r.ports;
     for (uint8_t proto : protos) {
-      for (const auto& [addr, len] : prefixes) {
-        NetPrefix key{static_cast<uint8_t>(r.direction == Direction::Bind ? CAPSA_NET_BIND : CAPSA_NET_EGRESS),
-                      proto, masked(addr, len), len};
-        auto& e = entries[key];
+      for (const auto& px : prefixes) {
+        uint8_t dir = static_cast<uint8_t>(r.direction == Direction::Bind ? CAPSA_NET_BIND : CAPSA_NET_EGRESS);
+        auto& e = entries[NetPrefix{dir, proto, masked(px.addr, px.len), px.len}];
         if (!e.loc) e.loc = &r.loc;
-        for (const auto& pr : ports) e.ranges.push_back({pr.lo, pr.hi, verdict(r.action, id)});
+        for (const auto& pr : ports) (px.v6_only ? e.v6_ranges : e.ranges).push_back({pr.lo, pr.hi, verdict(r.action, id)});
+        // The mapped IPv4 space gets an entry of its own, so the longest
+        // match for an IPv4 address stops there rather than at this one.
+        if (px.v6_only) {
+          auto& v4 = entries[NetPrefix{dir, proto, kV4Mapped, 96}];
+          if (!v4.loc) v4.loc = &r.loc;
+        }
       }
     }
   }
   // One longest-prefix lookup must see every rule that covers the address:
   // each entry also carries the ranges of the entries enclosing it.
   for (auto& [key, e] : entries) {
+    bool v4 = in_v4_space(key);
     std::vector<capsa_port_range> all = e.ranges;
+    all.insert(all.end(), e.v6_ranges.begin(), e.v6_ranges.end());
     for (int len = key.len - 1; len >= 0; --len) {
       NetPrefix up{key.direction, key.protocol, masked(key.addr, len), len};
       auto it = entries.find(up);
-      if (it != entries.end()) all.insert(all.end(), it->second.ranges.begin(), it->second.ranges.end());
+      if (it == entries.end()) continue;
+      all.insert(all.end(), it->second.ranges.begin(), it->second.ranges.end());
+      if (!v4) all.insert(all.end(), it->second.v6_ranges.begin(), it->second.v6_ranges.end());
     }
     if (all.size() > CAPSA_NET_MAX_RANGES)
       throw PolicyError(*e.loc, "network rules: " + std::to_string(all.size()) +

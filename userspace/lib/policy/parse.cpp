@@ -1,6 +1,7 @@
 #include "policy/parse.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <seccomp.h>
 
 #include <algorithm>
@@ -190,6 +191,12 @@ PathPattern path_pattern(const Field& f) {
   if (s.find('\0') != std::string::npos) fail(f, "path contains a NUL byte");
   if (s.empty() || s[0] != '/') fail(f, quote(s) + " is not an absolute path");
   if (s.find("//") != std::string::npos) fail(f, quote(s) + " contains \"//\"; write the path normalised");
+  // Paths name files (resolved to inodes), not patterns: a glob would be
+  // looked up as written and match nothing.
+  // ("[" is left alone: /usr/bin/[ is a program.)
+  if (s.find_first_of("*?") != std::string::npos)
+    fail(f, quote(s) + ": paths take no wildcards (* or ?); a path ending in \"/\" covers everything beneath it");
+  if (s.size() >= PATH_MAX) fail(f, "path is " + std::to_string(s.size()) + " bytes long, longer than the kernel's " + std::to_string(PATH_MAX - 1));
   size_t start = 1;
   while (start < s.size()) {
     size_t end = s.find('/', start);
@@ -197,6 +204,8 @@ PathPattern path_pattern(const Field& f) {
     std::string comp = s.substr(start, end - start);
     if (comp == "." || comp == "..")
       fail(f, quote(s) + " has a \"" + comp + "\" component; write the path normalised (no \".\" or \"..\")");
+    if (comp.size() > NAME_MAX)
+      fail(f, quote(s) + ": component of " + std::to_string(comp.size()) + " bytes, longer than the kernel's " + std::to_string(NAME_MAX));
     start = end + 1;
   }
   PathPattern p;
@@ -273,10 +282,15 @@ NetworkRule network_rule(const Map& m) {
   if (auto f = m.get("direction")) r.direction = one_of<Direction>(*f, {{"egress", Direction::Egress}, {"bind", Direction::Bind}});
   if (auto f = m.get("protocol"))
     r.protocol = one_of<Protocol>(*f, {{"tcp", Protocol::Tcp}, {"udp", Protocol::Udp}, {"any", Protocol::Any}});
+  // An empty list would read as the field left out, which means "all":
+  // leaving it out is the one way to say that.
   if (auto f = m.get("cidrs"))
-    for (auto& [s, e] : strings(*f, false)) r.cidrs.push_back(cidr(e));
-  if (auto f = m.get("ports"))
-    for (auto& e : seq(*f, "ports")) r.ports.push_back(port_range(e));
+    for (auto& [s, e] : strings(*f, true)) r.cidrs.push_back(cidr(e));
+  if (auto f = m.get("ports")) {
+    auto ports = seq(*f, "ports");
+    if (ports.empty()) fail(*f, "must list at least one port or range (leave \"ports\" out for every port)");
+    for (auto& e : ports) r.ports.push_back(port_range(e));
+  }
   return r;
 }
 
@@ -301,11 +315,14 @@ SysctlPattern sysctl_pattern(const Field& f) {
   return p;
 }
 
-std::optional<uint32_t> device_number(const Field& f) {
+// max: the kernel's dev_t holds 12 bits of major and 20 of minor (which also
+// keeps a number clear of CAPSA_DEV_ANY, the wildcard in the map's keys).
+std::optional<uint32_t> device_number(const Field& f, uint32_t max) {
   std::string s = scalar(f);
   if (s == "*") return std::nullopt;
   auto v = decimal(s, UINT32_MAX);
   if (!v) fail(f, "expected a device number or \"*\", got " + quote(s));
+  if (*v > max) fail(f, "device number " + s + " out of range (0.." + std::to_string(max) + ")");
   return static_cast<uint32_t>(*v);
 }
 
@@ -327,8 +344,8 @@ DeviceRule device_rule(const Map& m) {
   rule_base(m, r, false);
   if (auto f = m.get("type"))
     r.type = one_of<DeviceType>(*f, {{"a", DeviceType::All}, {"c", DeviceType::Char}, {"b", DeviceType::Block}});
-  if (auto f = m.get("major")) r.major = device_number(*f);
-  if (auto f = m.get("minor")) r.minor = device_number(*f);
+  if (auto f = m.get("major")) r.major = device_number(*f, 4095);
+  if (auto f = m.get("minor")) r.minor = device_number(*f, 1048575);
   if (auto f = m.get("access")) r.access = device_access(*f);
   return r;
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "common/error.h"
 #include "policy/parse.h"
@@ -32,13 +33,18 @@ std::vector<std::string> policy_files(const std::string& dir) {
   return names;
 }
 
-// Why `p` may not join the already loaded `have`, or "" when it may.
-std::string conflict(const Policy& p, const std::vector<Policy>& have) {
-  for (const auto& o : have) {
-    if (o.name == p.name)
-      return "policy name \"" + p.name + "\" is already defined in " + o.source_file;
-    if (p.is_default && o.is_default)
-      return "policy \"" + p.name + "\" has default: true, but \"" + o.name + "\" in " + o.source_file +
+struct Claim {
+  const Policy* policy;
+  bool in_force;  // the version in force of a file whose new one is not (yet) accepted
+};
+
+// Why `p` may not join the policies claimed so far, or "" when it may.
+std::string conflict(const Policy& p, const std::vector<Claim>& claims) {
+  for (const auto& [o, in_force] : claims) {
+    std::string where = o->source_file + (in_force ? " (its version in force)" : "");
+    if (o->name == p.name) return "policy name \"" + p.name + "\" is already defined in " + where;
+    if (p.is_default && o->is_default)
+      return "policy \"" + p.name + "\" has default: true, but \"" + o->name + "\" in " + where +
              " already is the default";
   }
   return "";
@@ -46,19 +52,50 @@ std::string conflict(const Policy& p, const std::vector<Policy>& have) {
 
 }  // namespace
 
-PolicyDirLoad load_policy_dir(const std::string& dir) {
-  PolicyDirLoad out;
-  for (const auto& name : policy_files(dir)) {
-    std::string path = dir + "/" + name;
+PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force) {
+  struct Loaded {
+    std::string path;
+    std::optional<Policy> policy;
+    std::string error;
+  };
+  // Files with a version in force go first: a name or default they hold is
+  // theirs until their new version is accepted, so a file rejected (and kept
+  // at its version in force) never shares one with another.
+  std::vector<Loaded> files;
+  for (const auto& name : policy_files(dir)) files.push_back(Loaded{dir + "/" + name, std::nullopt, ""});
+  std::stable_partition(files.begin(), files.end(), [&](const Loaded& l) { return in_force.count(l.path) > 0; });
+  std::map<std::string, const Policy*> held;
+  for (auto& l : files) {
     try {
-      Policy p = load_policy_file(path);
-      std::string why = conflict(p, out.policies);
-      if (!why.empty()) throw PolicyError(p.loc, why);
-      out.policies.push_back(std::move(p));
+      l.policy = load_policy_file(l.path);
     } catch (const Error& e) {
-      out.errors.push_back(PolicyFileError{path, e.what()});
+      l.error = e.what();
     }
+    if (auto it = in_force.find(l.path); it != in_force.end() && it->second) held[l.path] = it->second;
   }
+  PolicyDirLoad out;
+  out.policies.reserve(files.size());  // accepted points into it
+  std::vector<Claim> accepted;
+  for (auto& l : files) {
+    if (!l.policy) {
+      out.errors.push_back(PolicyFileError{l.path, l.error});
+      continue;
+    }
+    std::vector<Claim> claims = accepted;
+    for (const auto& [path, p] : held)
+      if (path != l.path) claims.push_back(Claim{p, true});
+    if (std::string why = conflict(*l.policy, claims); !why.empty()) {
+      out.errors.push_back(PolicyFileError{l.path, PolicyError(l.policy->loc, why).what()});
+      continue;
+    }
+    held.erase(l.path);
+    out.policies.push_back(std::move(*l.policy));
+    accepted.push_back(Claim{&out.policies.back(), false});
+  }
+  std::sort(out.policies.begin(), out.policies.end(),
+            [](const Policy& a, const Policy& b) { return a.source_file < b.source_file; });
+  std::sort(out.errors.begin(), out.errors.end(),
+            [](const PolicyFileError& a, const PolicyFileError& b) { return a.file < b.file; });
   return out;
 }
 

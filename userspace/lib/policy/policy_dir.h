@@ -3,6 +3,7 @@
 // per file instead of thrown.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ struct PolicyDirLoad {
 
 // Reads the regular *.yaml / *.yml files of `dir` (not dotfiles), sorted by
 // name. A name or "default: true" already claimed by an earlier file makes
-// the later file an error. Throws capsa::Error when `dir` cannot be read.
-PolicyDirLoad load_policy_dir(const std::string& dir);
+// the later file an error. in_force: the versions in force by file; one
+// whose file now fails to load stays in force, so its name and default are
+// claimed first. Throws capsa::Error when `dir` cannot be read.
+PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force = {});
 
 }  // namespace capsa::policy
