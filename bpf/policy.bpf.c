@@ -339,9 +339,9 @@ int capsa_policy_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!governed_task(&g))
 		return 0;
 	key.policy_id = g.bind->policy_id;
-	key.nr = (__u32)ctx->args[1];
+	key.nr = native_syscall_nr((__u32)ctx->args[1]);
 	v = bpf_map_lookup_elem(&pol_syscall, &key);
-	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_answered(key.nr))
+	if (!v || v->action == CAPSA_ACT_ALLOW || seccomp_answered((__u32)ctx->args[1]))
 		return 0;
 	/* Refused with EPERM by its BPF-LSM hook instead of killed here. */
 	if (lsm_hooked_syscall(key.nr) && lsm_decides(CAPSA_CFG_LSM_SYSCALLS))

@@ -193,6 +193,14 @@ struct capsa_syscall_key {
 	__u32 nr;
 };
 
+/* `pol_compat_nr` (array): the x86-64 number + 1 of a call made through
+ * another ABI of the 64-bit kernel, 0 for one without a native counterpart
+ * (so an array capsad has not filled yet matches no rule). Index: the i386
+ * number (an int $0x80 call, 0..511) or x32's own calls, 512 on (below 512
+ * x32 uses x86-64's numbers, with CAPSA_X32_SYSCALL_BIT set). */
+#define CAPSA_COMPAT_NRS 1024
+#define CAPSA_X32_SYSCALL_BIT 0x40000000u
+
 /* Syscall numbers capsad's seccomp supervisor can be sent (the runtime's
  * candidate set is cut to these). */
 #define CAPSA_SECCOMP_MAX_NR 512

@@ -78,6 +78,43 @@ struct {
 } pol_syscall SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAPSA_COMPAT_NRS);
+	__type(key, __u32);
+	__type(value, __u32);
+} pol_compat_nr SEC(".maps");
+
+/* x86: thread_info.status while an i386 call (int $0x80) is in progress. */
+#define CAPSA_TS_COMPAT 0x0002u
+#define CAPSA_NR_NONE 0xffffffffu
+
+/* The x86-64 number of the call the task is in, given the number its
+ * registers hold: rules are written per native call, and a 64-bit process
+ * may make the same call through the i386 or x32 ABI under another number.
+ * CAPSA_NR_NONE for a call no rule can name. */
+static __always_inline __u32 native_syscall_nr(__u32 nr)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 idx, *native;
+
+	if (nr & CAPSA_X32_SYSCALL_BIT) {
+		idx = nr & ~CAPSA_X32_SYSCALL_BIT;
+		if (idx < 512)
+			return idx;
+	} else if (BPF_CORE_READ(task, thread_info.status) & CAPSA_TS_COMPAT) {
+		if (nr >= 512)
+			return CAPSA_NR_NONE;
+		idx = nr;
+	} else {
+		return nr;
+	}
+	if (idx >= CAPSA_COMPAT_NRS)
+		return CAPSA_NR_NONE;
+	native = bpf_map_lookup_elem(&pol_compat_nr, &idx);
+	return native && *native ? *native - 1 : CAPSA_NR_NONE;
+}
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, CAPSA_POLICY_MAX_RULES);
 	__type(key, struct capsa_hit_key);

@@ -185,11 +185,13 @@ int BPF_PROG(capsa_lsm_unix_send, struct socket *sock, struct socket *other)
 
 #define PTRACE_MODE_ATTACH 0x02
 
-static __always_inline long current_syscall(void)
+/* The x86-64 number of the call the task is in (an i386 or x32 call is
+ * taken as the native call it makes). */
+static __always_inline __u32 current_syscall(void)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	return BPF_CORE_READ(regs, orig_ax);
+	return native_syscall_nr((__u32)BPF_CORE_READ(regs, orig_ax));
 }
 
 /* Reports and refuses an operation on a task outside the container. */
@@ -219,11 +221,11 @@ static __always_inline int syscall_rule(const struct governed *g)
 	struct capsa_syscall_key key = { .policy_id = g->bind->policy_id };
 	struct capsa_policy_event *ev;
 	struct capsa_verdict *v;
-	long nr = current_syscall();
+	__u32 nr = current_syscall();
 
 	if (!lsm_hooked_syscall(nr))
 		return 0;
-	key.nr = (__u32)nr;
+	key.nr = nr;
 	v = bpf_map_lookup_elem(&pol_syscall, &key);
 	if (!v || v->action == CAPSA_ACT_ALLOW)
 		return 0;

@@ -280,5 +280,40 @@ TEST_F(LsmTier, SyscallRulesOnMountAndBpfAreEpermFromTheirHooks) {
   EXPECT_NE(events().find("\"syscall\":\"bpf\""), std::string::npos) << events();
 }
 
+// Rules are written per native call; a 64-bit process may make the same call
+// through the i386 ABI (int $0x80) under another number (mount is 21 there,
+// which is access natively; personality 136, ustat natively). Both tiers
+// judge the call made: the mount hook refuses an i386 mount, and the
+// sys_enter kill takes an i386 personality for personality. The calls come
+// from the init's child, started while capsad was away: no capsad seccomp
+// filter answers them first (a `capsa exec`'d process has one).
+TEST_F(LsmTier, I386CallsAreJudgedAsTheNativeCallTheyMake) {
+  Bundle away({"/bin/sh", "-c",
+               "while [ ! -e /tmp/go ]; do sleep 0.05; done; mkdir -p /m; "
+               "/bin/compat_syscall 21 none /m tmpfs 0 0 > /tmp/mount; "
+               "/bin/compat_syscall 136 0xffffffff > /tmp/personality; echo rc=$? >> /tmp/personality; sleep 600"});
+  add_caps(away, {"CAP_SYS_ADMIN"});
+  away.config()["root"]["readonly"] = false;
+  std::string id = start_container(away, "lsm-i386");
+  auto probe = exec_in(id, "mkdir -p /p && /bin/compat_syscall 21 none /p tmpfs 0 0");
+  if (probe.out.rfind("ok", 0) != 0)
+    GTEST_SKIP() << "SKIP: this kernel makes no i386 calls from a 64-bit process (IA32 emulation off?): " << probe.out
+                 << probe.err << " exit " << probe.exit_code;
+  ASSERT_EQ(exec_in(id, "umount /p; /bin/compat_syscall 136 0xffffffff").out.rfind("ok ", 0), 0u)
+      << "personality is refused without a policy";
+
+  write_policy("i386.yaml", policy_yaml("i386", "  syscalls:\n    rules:\n      - names: [mount, personality]\n"
+                                                "        action: deny\n"));
+  start_capsad();
+  ASSERT_TRUE(bound(id)) << status().dump(2);
+  ASSERT_EQ(run_command({"/bin/sh", "-c", "touch " + away.rootfs() + "/tmp/go"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return read_file_or_empty(away.rootfs() + "/tmp/personality") == "rc=137\n"; }, 5000))
+      << read_file_or_empty(away.rootfs() + "/tmp/personality");
+  EXPECT_EQ(read_file_or_empty(away.rootfs() + "/tmp/mount"), "errno 1\n");
+  ASSERT_TRUE(eventually([&] { return events().find("\"syscall\":\"personality\"") != std::string::npos; }, 5000))
+      << events();
+  EXPECT_NE(events().find("\"syscall\":\"mount\""), std::string::npos) << events();
+}
+
 }  // namespace
 }  // namespace capsa::test

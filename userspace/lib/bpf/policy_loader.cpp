@@ -4,6 +4,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "bpf/tracefs.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "policy/syscall_abi.h"
 #include "policy.skel.h"
 #include "policy_lsm.skel.h"
 
@@ -79,6 +81,17 @@ bool kernel_btf_has(const char* name, uint32_t kind) {
 bool kernel_has_rdonly_cast() { return kernel_btf_has("bpf_rdonly_cast", BTF_KIND_FUNC); }
 
 // The sk_data_ready tracepoint came with Linux 6.3.
+// The native numbers of i386 and x32 calls, for the syscall rules
+// (pol_compat_nr, bpf/policy.h): written before any program is attached.
+void fill_compat_nrs(int fd) {
+  for (uint32_t i = 0; i < CAPSA_COMPAT_NRS; ++i) {
+    int native = i < 512 ? policy::native_syscall_nr(SCMP_ARCH_X86, static_cast<int>(i))
+                         : policy::native_syscall_nr(SCMP_ARCH_X86_64, static_cast<int>(CAPSA_X32_SYSCALL_BIT | i));
+    uint32_t v = native < 0 ? 0 : static_cast<uint32_t>(native) + 1;
+    if (bpf_map_update_elem(fd, &i, &v, BPF_ANY) != 0) throw_sys("write BPF map pol_compat_nr");
+  }
+}
+
 bool kernel_has_sk_data_ready() { return kernel_btf_has("btf_trace_sk_data_ready", BTF_KIND_TYPEDEF); }
 
 constexpr const char* kUnixDatagram = "capsa_unix_datagram";
@@ -323,6 +336,7 @@ PolicyProgs PolicyProgs::load_and_pin(const std::string& pin_root, const std::st
   // sys_enter kill left to any listener, see pol_sc_answered). An earlier
   // capsad's programs keep theirs until our links replace them.
   for (const char* retired : {"pol_sc_notify"}) ::unlink((dirs.maps + "/" + retired).c_str());
+  fill_compat_nrs(bpf_map__fd(p.skel_->maps.pol_compat_nr));
 
   UniqueFd cgroup_root;
   if (cgroup2_root.empty()) {

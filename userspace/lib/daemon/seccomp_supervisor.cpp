@@ -22,6 +22,7 @@
 #include "bpf/cgroup_id.h"
 #include "common/error.h"
 #include "daemon/task_confinement.h"
+#include "policy/syscall_abi.h"
 
 namespace capsa::daemon {
 
@@ -44,21 +45,6 @@ int seccomp_ioctl(int fd, unsigned long req, void* arg) {
   do rc = ::ioctl(fd, req, arg);
   while (rc < 0 && errno == EINTR);
   return rc;
-}
-
-// The native number of a call made under another ABI (i386 or x32 on
-// x86_64): rules are written per native number.
-int native_nr(uint32_t arch, int nr) {
-  // x32 calls come with x86_64's audit arch and their own bit in the number.
-  constexpr int kX32Bit = 0x40000000;
-  if (arch == SCMP_ARCH_X86_64 && (nr & kX32Bit)) arch = SCMP_ARCH_X32;
-  if (arch == ::seccomp_arch_native()) return nr;
-  char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
-  if (!name) return -1;
-  // i386's fcntl64 is fcntl with 64-bit locks: the same commands.
-  int native = ::seccomp_syscall_resolve_name(std::strcmp(name, "fcntl64") == 0 ? "fcntl" : name);
-  ::free(name);
-  return native == __NR_SCMP_ERROR ? -1 : native;
 }
 
 // Tgid, parent and command of a thread, from /proc (checked against pid
@@ -259,7 +245,7 @@ void SeccompSupervisor::answer(int fd, const ListenerInfo& info) {
 
   capsa_binding binding{};
   capsa_verdict verdict{};
-  int nr = native_nr(req.data.arch, req.data.nr);
+  int nr = policy::native_syscall_nr(req.data.arch, req.data.nr);
   bool governed = nr >= 0 && bpf_map_lookup_elem(progs_.bindings_fd(), &info.cgroup_id, &binding) == 0;
   if (governed && refuse_task_escape(fd, req, nr, info, binding)) return;
   capsa_syscall_key key{binding.policy_id, static_cast<uint32_t>(nr)};

@@ -1,0 +1,49 @@
+#include "policy/syscall_abi.h"
+
+#include <seccomp.h>
+#include <stdlib.h>
+
+#include <string>
+
+namespace capsa::policy {
+namespace {
+
+constexpr int kX32Bit = 0x40000000;
+
+int resolve_native(const std::string& name) {
+  int nr = ::seccomp_syscall_resolve_name(name.c_str());
+  return nr < 0 ? -1 : nr;  // __NR_SCMP_ERROR, or a pseudo-number of libseccomp's
+}
+
+// The native call an i386 or x32 name stands for: the same name, or the
+// name less the suffix of a wider variant (chown32, fcntl64, futex_time64,
+// fadvise64_64), or one of the renames below.
+int native_of(const std::string& name) {
+  static const std::pair<const char*, const char*> kRenamed[] = {
+      {"mmap2", "mmap"}, {"_llseek", "lseek"}, {"_newselect", "select"},
+      {"ugetrlimit", "getrlimit"}, {"fstatat64", "newfstatat"},
+  };
+  for (const auto& [from, to] : kRenamed)
+    if (name == from) return resolve_native(to);
+  if (int nr = resolve_native(name); nr >= 0) return nr;
+  for (const char* suffix : {"_time64", "64", "32", "_64"}) {
+    std::string s = suffix;
+    if (name.size() > s.size() && name.ends_with(s))
+      if (int nr = resolve_native(name.substr(0, name.size() - s.size())); nr >= 0) return nr;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int native_syscall_nr(uint32_t scmp_arch, int nr) {
+  if (scmp_arch == SCMP_ARCH_X86_64 && (nr & kX32Bit)) scmp_arch = SCMP_ARCH_X32;
+  if (scmp_arch == ::seccomp_arch_native()) return nr;
+  char* name = ::seccomp_syscall_resolve_num_arch(scmp_arch, nr);
+  if (!name) return -1;
+  int native = native_of(name);
+  ::free(name);
+  return native;
+}
+
+}  // namespace capsa::policy
