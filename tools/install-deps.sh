@@ -14,6 +14,8 @@ PACKAGES=(
   prometheus
   qemu-system-x86 seabios cpio kmod
   podman containerd iptables
+  # btrfs-progs: the file-rule tests on a btrfs root (its st_dev is not its super block's)
+  btrfs-progs
 )
 
 if [ "$(id -u)" -ne 0 ]; then

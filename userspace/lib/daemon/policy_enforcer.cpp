@@ -16,6 +16,8 @@
 #include "cgroup/cgroups_beneath.h"
 #include "cgroup/container_cgroup.h"
 #include "common/error.h"
+#include "common/file_util.h"
+#include "common/mountinfo.h"
 #include "common/unique_fd.h"
 #include "policy/lsm_hooked_syscalls.h"
 #include "policy/policy_dir.h"
@@ -46,14 +48,28 @@ void delete_if(int fd, Pred drop) {
 }
 
 // The container's root as its processes see it (their mounts included) while
-// it has processes; the bundle's rootfs otherwise.
-UniqueFd open_container_root(const KnownContainer& c) {
+// it has processes; the bundle's rootfs otherwise. With the mounts its paths
+// go through, whose super blocks name the devices of inode keys.
+struct ContainerRoot {
   UniqueFd fd;
+  std::vector<MountInfo> mounts;
+};
+
+ContainerRoot open_container_root(const KnownContainer& c) {
+  ContainerRoot r;
+  std::string proc = "/proc/" + std::to_string(c.init_pid);
   if (c.init_pid > 0 && (c.status == state::Status::Created || c.status == state::Status::Running ||
-                         c.status == state::Status::Paused))
-    fd.reset(::open(("/proc/" + std::to_string(c.init_pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd && !c.rootfs.empty()) fd.reset(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  return fd;
+                         c.status == state::Status::Paused)) {
+    r.fd.reset(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    // Read after the root: a pid used again meanwhile lists other mount ids,
+    // and the keys fall back to st_dev.
+    if (r.fd) r.mounts = parse_mountinfo(read_file_if_exists(proc + "/mountinfo").value_or(""));
+  }
+  if (!r.fd && !c.rootfs.empty()) {
+    r.fd.reset(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    r.mounts = parse_mountinfo(read_file_if_exists("/proc/self/mountinfo").value_or(""));
+  }
+  return r;
 }
 
 }  // namespace
@@ -352,15 +368,15 @@ PolicyEnforcer::InForce PolicyEnforcer::in_force_locked() const {
 void PolicyEnforcer::write_inode_entries(const KnownContainer& c, const policy::CompiledPolicy& compiled, Bound& b,
                                          InodeEntries& live) {
   if (compiled.exec_paths.empty() && compiled.file_paths.empty()) return;
-  UniqueFd root = open_container_root(c);
-  if (!root) throw Error("open the root of container " + c.id + ": " + errno_text(errno));
-  for (const auto& [k, verdict] : policy::resolve_exec(compiled, root.get(), &b.missing_exec_paths)) {
+  ContainerRoot root = open_container_root(c);
+  if (!root.fd) throw Error("open the root of container " + c.id + ": " + errno_text(errno));
+  for (const auto& [k, verdict] : policy::resolve_exec(compiled, root.fd.get(), &b.missing_exec_paths, root.mounts)) {
     ExecKey ek{k.policy_id, k.dev, k.ino};
     if (!inode_written_.exec.count(ek)) put(progs_.exec_fd(), k, verdict, "pol_exec");
     inode_written_.exec.insert(ek);
     live.exec.insert(ek);
   }
-  for (const auto& [k, value] : policy::resolve_files(compiled, root.get(), &b.missing_file_paths)) {
+  for (const auto& [k, value] : policy::resolve_files(compiled, root.fd.get(), &b.missing_file_paths, root.mounts)) {
     ExecKey fk{k.policy_id, k.dev, k.ino};
     if (!inode_written_.files.count(fk)) put(progs_.files_fd(), k, value, "pol_files");
     inode_written_.files.insert(fk);

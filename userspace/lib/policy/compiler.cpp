@@ -281,27 +281,37 @@ namespace {
 
 // (kernel dev, inode) of `path` inside root_fd, symlinks resolved without
 // leaving it; nullopt (and the path added to *missing) when it is not there.
+// The dev is the super block's of the mount the path ends on (`mounts`).
 std::optional<std::pair<uint64_t, uint64_t>> inode_in_root(int root_fd, const std::string& path,
-                                                           std::vector<std::string>* missing) {
+                                                           std::vector<std::string>* missing,
+                                                           const std::vector<MountInfo>& mounts) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how)));
-  struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0) {
+  struct statx stx {};
+  if (!fd || ::statx(fd.get(), "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &stx) != 0) {
     if (missing) missing->push_back(path);
     return std::nullopt;
   }
-  return std::make_pair(kernel_dev(st.st_dev), static_cast<uint64_t>(st.st_ino));
+  uint64_t dev = kernel_dev(makedev(stx.stx_dev_major, stx.stx_dev_minor));
+  if (stx.stx_mask & STATX_MNT_ID)
+    for (const auto& m : mounts)
+      if (m.id == stx.stx_mnt_id) {
+        dev = kernel_dev(m.dev);
+        break;
+      }
+  return std::make_pair(dev, static_cast<uint64_t>(stx.stx_ino));
 }
 
 }  // namespace
 
 std::vector<std::pair<capsa_inode_key, capsa_file_value>> resolve_files(const CompiledPolicy& compiled, int root_fd,
-                                                                        std::vector<std::string>* missing) {
+                                                                        std::vector<std::string>* missing,
+                                                                        const std::vector<MountInfo>& mounts) {
   std::map<std::pair<uint64_t, uint64_t>, capsa_file_value> found;
   for (const auto& f : compiled.file_paths) {
-    auto di = inode_in_root(root_fd, f.path.path, missing);
+    auto di = inode_in_root(root_fd, f.path.path, missing, mounts);
     if (!di) continue;
     auto& v = found[*di];
     for (int a = 0; a < CAPSA_FILE_NACCESS; ++a) {
@@ -316,10 +326,11 @@ std::vector<std::pair<capsa_inode_key, capsa_file_value>> resolve_files(const Co
 }
 
 std::vector<std::pair<capsa_inode_key, capsa_verdict>> resolve_exec(const CompiledPolicy& compiled, int root_fd,
-                                                                    std::vector<std::string>* missing) {
+                                                                    std::vector<std::string>* missing,
+                                                                    const std::vector<MountInfo>& mounts) {
   std::map<std::pair<uint64_t, uint64_t>, capsa_verdict> found;
   for (const auto& e : compiled.exec_paths) {
-    auto di = inode_in_root(root_fd, e.path.path, missing);
+    auto di = inode_in_root(root_fd, e.path.path, missing, mounts);
     if (di) merge(found[*di], e.verdict);
   }
   std::vector<std::pair<capsa_inode_key, capsa_verdict>> out;

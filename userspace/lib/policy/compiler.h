@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/mountinfo.h"
 #include "policy.h"
 #include "policy/model.h"
 
@@ -62,13 +63,21 @@ CompiledPolicy compile_policy(const Policy& policy, uint32_t id);
 // (the container's root directory) without leaving it. Paths that do not
 // exist there are listed in `missing` and skipped: a file created later is
 // covered at the next resolution (capsad re-resolves on every sync).
+//
+// mounts: the mounts of the namespace root_fd's paths go through (the
+// container's /proc/PID/mountinfo): an inode's device is its mount's super
+// block's, as the kernel side reads it (d_sb->s_dev); a file's st_dev may be
+// another (btrfs subvolumes, overlayfs over several file systems). A mount
+// not listed falls back to st_dev.
 std::vector<std::pair<capsa_inode_key, capsa_verdict>> resolve_exec(const CompiledPolicy& compiled, int root_fd,
-                                                                    std::vector<std::string>* missing);
+                                                                    std::vector<std::string>* missing,
+                                                                    const std::vector<MountInfo>& mounts = {});
 
 // The file entries for one container, resolved like resolve_exec(); rules
 // on the same inode merge, strongest action per access.
 std::vector<std::pair<capsa_inode_key, capsa_file_value>> resolve_files(const CompiledPolicy& compiled, int root_fd,
-                                                                        std::vector<std::string>* missing);
+                                                                        std::vector<std::string>* missing,
+                                                                        const std::vector<MountInfo>& mounts = {});
 
 // The kernel's internal dev_t (major << 20 | minor) of a stat(2) st_dev.
 uint64_t kernel_dev(uint64_t st_dev);
