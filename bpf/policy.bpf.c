@@ -677,48 +677,68 @@ static __always_inline int cgroup_verdict(const struct governed *g, const struct
 
 /* -------------------------------------------------------------- network */
 
+/* Merges into *v the strongest verdict of the ranges holding port in the
+ * entry for key; returns whether any range held it (found: before). */
+static __always_inline int net_lookup(const struct capsa_net_key *key, __u16 port, struct capsa_verdict *v, int found)
+{
+	struct capsa_net_value *val = bpf_map_lookup_elem(&pol_net, key);
+
+	if (!val)
+		return found;
+	for (int i = 0; i < CAPSA_NET_MAX_RANGES; i++) {
+		if (i >= val->nranges)
+			break;
+		if (port < val->ranges[i].lo || port > val->ranges[i].hi)
+			continue;
+		if (!found || val->ranges[i].verdict.action > v->action)
+			*v = val->ranges[i].verdict;
+		found = 1;
+	}
+	return found;
+}
+
 static __always_inline int net_decide(struct bpf_sock_addr *ctx, __u8 direction, int v6)
 {
 	struct capsa_policy_defaults *defs;
 	struct capsa_policy_event *ev;
-	struct capsa_net_value *val;
 	struct capsa_net_key key = {};
 	struct capsa_verdict v = {};
 	struct governed g;
+	__u32 *a = (__u32 *)key.addr, shown[4];
+	__u32 proto = ctx->protocol;
+	int found, any_addr, v4_space;
 	__u16 port;
-	int found = 0;
 
 	if (!governed_task(&g))
 		return 1;
 	key.prefixlen = 64 + 128;
 	key.policy_id = g.bind->policy_id;
 	key.direction = direction;
-	key.protocol = ctx->protocol;
+	/* Rules with protocol any hold UDP-Lite, SCTP, ping sockets... too. */
+	key.protocol = proto == IPPROTO_TCP || proto == IPPROTO_UDP ? proto : CAPSA_NET_PROTO_OTHER;
 	if (v6) {
-		__u32 *a = (__u32 *)key.addr;
-
 		a[0] = ctx->user_ip6[0];
 		a[1] = ctx->user_ip6[1];
 		a[2] = ctx->user_ip6[2];
 		a[3] = ctx->user_ip6[3];
 	} else {
-		key.addr[10] = 0xff;
-		key.addr[11] = 0xff;
-		*(__u32 *)&key.addr[12] = ctx->user_ip4;
+		a[2] = bpf_htonl(0xffff);
+		a[3] = ctx->user_ip4;
 	}
 	port = bpf_ntohs((__u16)ctx->user_port);
-
-	val = bpf_map_lookup_elem(&pol_net, &key);
-	if (val) {
-		for (int i = 0; i < CAPSA_NET_MAX_RANGES; i++) {
-			if (i >= val->nranges)
-				break;
-			if (port < val->ranges[i].lo || port > val->ranges[i].hi)
-				continue;
-			if (!found || val->ranges[i].verdict.action > v.action)
-				v = val->ranges[i].verdict;
-			found = 1;
-		}
+	__builtin_memcpy(shown, a, sizeof(shown));
+	v4_space = a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+	any_addr = a[0] == 0 && a[1] == 0 && (a[2] == 0 || v4_space) && a[3] == 0;
+	/* Connecting or sending to the unspecified address reaches this host's
+	 * loopback (127.0.0.1, ::1): judged as that. */
+	if (any_addr && direction == CAPSA_NET_EGRESS)
+		a[3] = v4_space ? bpf_htonl(0x7f000001) : bpf_htonl(1);
+	found = net_lookup(&key, port, &v, 0);
+	/* A bind to :: takes IPv4's 0.0.0.0 as well unless the socket is
+	 * IPV6_V6ONLY, which this hook does not tell: judged as both. */
+	if (any_addr && direction == CAPSA_NET_BIND && !v4_space) {
+		a[2] = bpf_htonl(0xffff);
+		found = net_lookup(&key, port, &v, found);
 	}
 	if (!found) {
 		defs = bpf_map_lookup_elem(&pol_defaults, &g.bind->policy_id);
@@ -730,10 +750,10 @@ static __always_inline int net_decide(struct bpf_sock_addr *ctx, __u8 direction,
 		return 1;
 	ev = report(&g, &v, CAPSA_KIND_NETWORK);
 	if (ev) {
-		ev->protocol = key.protocol;
+		ev->protocol = proto;
 		ev->direction = direction;
 		ev->port = port;
-		__builtin_memcpy(ev->addr, key.addr, sizeof(ev->addr));
+		__builtin_memcpy(ev->addr, shown, sizeof(ev->addr));
 		submit(ev);
 	}
 	return cgroup_verdict(&g, &v);

@@ -131,6 +131,9 @@ struct capsa_file_value {
 /* `pol_net` (LPM trie): prefixlen counts the bits of policy_id, direction,
  * protocol and pad (64) plus the address prefix. IPv4 is stored mapped
  * (::ffff:a.b.c.d), so a /24 is prefixlen 64 + 96 + 24. */
+/* Any other protocol (UDP-Lite, SCTP, ICMP ping sockets): rules with
+ * protocol any hold it. */
+#define CAPSA_NET_PROTO_OTHER 0
 enum capsa_net_direction {
 	CAPSA_NET_EGRESS = 0,
 	CAPSA_NET_BIND = 1,
@@ -139,7 +142,7 @@ struct capsa_net_key {
 	__u32 prefixlen;
 	__u32 policy_id;
 	__u8 direction;
-	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP or CAPSA_NET_PROTO_OTHER */
 	__u16 pad;
 	__u8 addr[16];
 };

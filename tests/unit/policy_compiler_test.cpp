@@ -141,7 +141,7 @@ void expect_well_formed_net(const CompiledPolicy& c) {
     EXPECT_EQ(k.pad, 0);
     EXPECT_GE(k.prefixlen, 64u);
     EXPECT_LE(k.prefixlen, 64u + 128u);
-    EXPECT_TRUE(k.protocol == kTcp || k.protocol == kUdp);
+    EXPECT_TRUE(k.protocol == kTcp || k.protocol == kUdp || k.protocol == CAPSA_NET_PROTO_OTHER);
     EXPECT_TRUE(k.direction == CAPSA_NET_EGRESS || k.direction == CAPSA_NET_BIND);
     uint8_t zero[16] = {};
     std::array<uint8_t, 16> masked{};
@@ -329,8 +329,9 @@ TEST(PolicyCompiler, NetworkMoreSpecificPrefixInheritsEnclosingRanges) {
       - {name: web, cidrs: [10.1.0.0/16], ports: [80], action: allow}
 )");
   expect_well_formed_net(c);
-  // protocol any: one entry per protocol and prefix.
-  ASSERT_EQ(c.net.size(), 4u);
+  // protocol any: one entry per protocol (tcp, udp, any other) and prefix.
+  ASSERT_EQ(c.net.size(), 6u);
+  EXPECT_VERDICT(net_lookup(c, CAPSA_NET_EGRESS, CAPSA_NET_PROTO_OTHER, "10.1.2.3", 0), V(kDeny, 1));
   for (uint8_t proto : {kTcp, kUdp}) {
     SCOPED_TRACE(int(proto));
     const auto* wide = net_entry(c, CAPSA_NET_EGRESS, proto, "10.0.0.0", 8);
@@ -402,9 +403,12 @@ TEST(PolicyCompiler, NetworkProtocolDirectionAndPorts) {
   std::set<uint32_t> lens;
   for (const auto& [k, v] : c.net) lens.insert(k.prefixlen);
   EXPECT_EQ(lens, (std::set<uint32_t>{64, 64 + 8, 64 + 128, 64 + 96 + 32, 64 + 96, 64 + 96 + 24}));
-  // egress: tcp fd00::/8, ::1, 127.0.0.1, 0.0.0.0/0, 192.168.1.0/24; udp the
-  // first four; bind: udp everything.
-  EXPECT_EQ(c.net.size(), 5u + 4u + 1u);
+  // egress: tcp fd00::/8, ::1, 127.0.0.1, 0.0.0.0/0, 192.168.1.0/24; udp and
+  // other protocols the first four; bind: udp everything.
+  EXPECT_EQ(c.net.size(), 5u + 4u + 4u + 1u);
+  EXPECT_VERDICT(net_lookup(c, CAPSA_NET_EGRESS, CAPSA_NET_PROTO_OTHER, "10.9.9.9", 0), V(kAudit, 3));
+  EXPECT_VERDICT(net_lookup(c, CAPSA_NET_BIND, CAPSA_NET_PROTO_OTHER, "10.9.9.9", 0),
+                 V(kAllow, CAPSA_RULE_DEFAULT_BASE + CAPSA_KIND_NETWORK));  // the udp-only bind rule
 
   EXPECT_VERDICT(net_lookup(c, CAPSA_NET_BIND, kUdp, "10.0.0.1", 53), V(kDeny, 2));
   EXPECT_VERDICT(net_lookup(c, CAPSA_NET_BIND, kUdp, "fe80::1", 1023), V(kDeny, 2));

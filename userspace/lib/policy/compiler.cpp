@@ -103,6 +103,7 @@ void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
     std::vector<uint8_t> protos;
     if (r.protocol != Protocol::Udp) protos.push_back(kIpTcp);
     if (r.protocol != Protocol::Tcp) protos.push_back(kIpUdp);
+    if (r.protocol == Protocol::Any) protos.push_back(CAPSA_NET_PROTO_OTHER);
     struct Prefix {
       std::array<uint8_t, 16> addr;
       int len;
