@@ -12,6 +12,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define E2BIG 7
+
 /* Hits decided in user space (capsad's seccomp supervisor, Landlock's audit
  * records), kept apart from pol_hits: a read-modify-write of a per-CPU slot
  * there would lose the programs' increments made meanwhile. Only capsad
@@ -788,14 +790,19 @@ int capsa_sysctl(struct bpf_sysctl *ctx)
 	struct capsa_verdict v;
 	struct governed g;
 	int write;
+	long n;
 
 	if (!governed_task(&g))
 		return 1;
 	key.prefixlen = 32 + 8 * CAPSA_POLICY_SYSCTL_LEN;
 	key.policy_id = g.bind->policy_id;
-	/* A name longer than the key is looked up by its first bytes: prefix
-	 * rules still match, exact ones cannot name it anyway. */
-	if (bpf_sysctl_get_name(ctx, key.name, sizeof(key.name), 0) < 0 && key.name[0] == 0)
+	/* A name longer than the key is looked up by its first bytes, less the
+	 * NUL the helper put after them: prefix rules still match, an exact
+	 * rule (NUL included) on a name of those bytes does not. */
+	n = bpf_sysctl_get_name(ctx, key.name, sizeof(key.name), 0);
+	if (n == -E2BIG)
+		key.prefixlen = 32 + 8 * (CAPSA_POLICY_SYSCTL_LEN - 1);
+	else if (n < 0)
 		return 1;
 	val = bpf_map_lookup_elem(&pol_sysctl, &key);
 	if (!val)

@@ -137,6 +137,36 @@ TEST_F(PolicyEnforcement, SysctlWriteIsRefused) {
       << events();
 }
 
+// An interface name with a dot (VLANs are named so): the rule names the
+// sysctl in the /proc/sys form and matches it, not a name split at the dot.
+TEST_F(PolicyEnforcement, SysctlRuleOnAComponentWithADot) {
+  write_policy("sysctl.yaml", policy_yaml("sysctl", "  sysctls:\n    rules:\n"
+                                                     "      - names: [net/ipv4/conf/v.5/accept_redirects]\n"
+                                                     "        access: [write]\n        action: deny\n"));
+  Bundle b({"/bin/sleep", "600"});
+  auto& ro = b.config()["linux"]["readonlyPaths"];
+  ro.erase(std::remove(ro.begin(), ro.end(), "/proc/sys"), ro.end());
+  std::string id = start_container(b, "sysctldot");
+  pid_t pid = nlohmann::json::parse(capsa(root_.path(), {"state", id}).out).value("pid", -1);
+  ASSERT_GT(pid, 0);
+  auto veth = run_command({"/bin/sh", "-c", "nsenter -t " + std::to_string(pid) +
+                                                " -n ip link add v.5 type veth peer name w 2>&1"});
+  if (veth.exit_code != 0) GTEST_SKIP() << "SKIP: no veth interfaces here: " << veth.out;
+  const std::string dotted = "echo 0 > /proc/sys/net/ipv4/conf/v.5/accept_redirects";
+  auto before = exec_in(id, dotted);
+  ASSERT_EQ(before.exit_code, 0) << "refused without capsad: the test proves nothing: " << before.err;
+  start_capsad();
+  ASSERT_TRUE(bound(id));
+  auto w = exec_in(id, dotted);
+  EXPECT_NE(w.exit_code, 0);
+  EXPECT_NE(w.err.find("Operation not permitted"), std::string::npos) << w.err;
+  auto ok = exec_in(id, "echo 0 > /proc/sys/net/ipv4/conf/w/accept_redirects");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(eventually([&] {
+    return events().find("\"sysctl\":\"net.ipv4.conf.v/5.accept_redirects\"") != std::string::npos;
+  }, 5000)) << events();
+}
+
 TEST_F(PolicyEnforcement, DeviceAccessIsRefused) {
   write_policy("dev.yaml", policy_yaml("dev", "  devices:\n    rules:\n      - type: c\n        major: 1\n"
                                               "        minor: 8\n        access: r\n        action: deny\n"));

@@ -605,6 +605,21 @@ TEST(PolicyCompiler, SysctlKeysAndPrefixLengths) {
   EXPECT_EQ(hit("net/ipv6/conf/all/forwarding"), nullptr);
 }
 
+// A dot within a component (a VLAN interface's sysctls): the /proc/sys form
+// keeps it, the dotted form writes it "/", as sysctl(8) does.
+TEST(PolicyCompiler, SysctlComponentsWithADot) {
+  auto c = compile(R"(  sysctls:
+    rules:
+      - {names: [net/ipv4/conf/eth0.100/rp_filter], action: deny}
+      - {names: [net.ipv6.conf.eth0/200.forwarding, "net/ipv4/neigh/eth0.7/*"], action: deny}
+)");
+  ASSERT_EQ(c.sysctl.size(), 3u);
+  EXPECT_NE(sysctl_entry(c, std::string("net/ipv4/conf/eth0.100/rp_filter\0", 33)), nullptr);
+  EXPECT_NE(sysctl_entry(c, std::string("net/ipv6/conf/eth0.200/forwarding\0", 34)), nullptr);
+  EXPECT_NE(sysctl_entry(c, "net/ipv4/neigh/eth0.7/"), nullptr);
+  EXPECT_EQ(sysctl_lookup(c, "net/ipv4/conf/eth0/100/rp_filter"), nullptr);
+}
+
 TEST(PolicyCompiler, SysctlExactEntryInheritsEnclosingPrefixes) {
   auto c = compile(R"(  sysctls:
     rules:

@@ -147,8 +147,9 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       break;
     }
     case CAPSA_KIND_SYSCTL: {
+      // Dotted as policies write it: a dot within a component as "/".
       std::string name = bounded(ev.path, sizeof ev.path);
-      std::replace(name.begin(), name.end(), '/', '.');
+      for (char& c : name) c = c == '/' ? '.' : c == '.' ? '/' : c;
       j["sysctl"] = name;
       j["access"] = ev.access == 2 ? "write" : "read";
       break;

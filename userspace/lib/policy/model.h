@@ -110,7 +110,7 @@ enum SysctlAccess : uint8_t { kSysctlRead = 1 << 0, kSysctlWrite = 1 << 1 };
 
 // "kernel.hostname" is exact; "net.ipv4.*" is every sysctl below net.ipv4.
 struct SysctlPattern {
-  std::string name;  // dotted, without the ".*"
+  std::string name;  // dotted (a dot within a component written "/"), without the ".*"
   bool prefix = false;
 };
 

@@ -296,9 +296,14 @@ NetworkRule network_rule(const Map& m) {
 
 // ---- sysctls, devices, syscalls ----
 
+// Two spellings, told apart as sysctl(8) does, by the first separator:
+// "net/ipv4/conf/eth0.100/rp_filter" as under /proc/sys (a dot is part of a
+// component), or "net.ipv4.conf.eth0/100.rp_filter" (a slash stands for a
+// dot within a component). Kept in the second.
 SysctlPattern sysctl_pattern(const Field& f) {
   std::string s = scalar(f);
-  std::replace(s.begin(), s.end(), '/', '.');  // "net/ipv4/ip_forward" as under /proc/sys
+  if (size_t sep = s.find_first_of("./"); sep != std::string::npos && s[sep] == '/')
+    for (char& c : s) c = c == '/' ? '.' : c == '.' ? '/' : c;
   SysctlPattern p;
   if (s.size() > 2 && s.ends_with(".*")) {
     p.prefix = true;
@@ -307,10 +312,11 @@ SysctlPattern sysctl_pattern(const Field& f) {
   bool ok = !s.empty() && s.front() != '.' && s.back() != '.' && s.find("..") == std::string::npos &&
             std::all_of(s.begin(), s.end(), [](char c) {
               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                     c == '-' || c == '.';
+                     c == '-' || c == '.' || c == '/';
             });
   if (!ok)
-    fail(f, quote(f.node.Scalar()) + " is not a sysctl name (dotted components of [A-Za-z0-9_-], optionally ending in \".*\")");
+    fail(f, quote(f.node.Scalar()) + " is not a sysctl name (dotted components of [A-Za-z0-9_-], a dot within one "
+                                     "written /, optionally ending in \".*\"; or the /proc/sys path form)");
   p.name = s;
   return p;
 }
