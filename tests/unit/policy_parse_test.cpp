@@ -256,6 +256,8 @@ TEST(PolicyParse, BadInputsReportExactLocation) {
       {"glob path", with_spec("  exec: {rules: [{paths: [/etc/*.key]}]}\n"), "p.yaml:5:27: ", "paths take no wildcards"},
       {"long path component", with_spec("  exec: {rules: [{paths: [/" + std::string(256, 'a') + "]}]}\n"), "p.yaml:5:27: ",
        "component of 256 bytes, longer than the kernel's 255"},
+      {"alias", with_spec("  exec:\n    rules:\n      - &r {paths: [/bin/sh]}\n  syscalls:\n    rules:\n      - *r\n"),
+       "p.yaml:10:9: ", "YAML aliases (*name) are not taken in policy files"},
       {"bad rule name", with_spec("  syscalls: {rules: [{name: \"a b\", names: [bpf]}]}\n"), "p.yaml:5:29: ",
        "rule name \"a b\""},
       {"null value points at key", with_spec("  exec:\n"), "p.yaml:5:3: ", "spec.exec: expected a mapping, got null"},

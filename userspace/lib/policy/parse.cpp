@@ -8,8 +8,10 @@
 #include <charconv>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <utility>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_util.h"
@@ -502,8 +504,36 @@ Policy document(const YAML::Node& doc, const std::string& origin) {
   return p;
 }
 
+// The first alias (*name) of a text, if any. yaml-cpp gives an alias's node
+// the position of its anchor, so an error found in it would point at the
+// anchor, elsewhere in the file: policy files take no aliases.
+class FirstAlias : public YAML::EventHandler {
+public:
+  std::optional<YAML::Mark> mark;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override {
+    if (!mark) mark = m;
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 std::vector<YAML::Node> load_all(const std::string& text, const std::string& origin) {
   try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    FirstAlias alias;
+    while (!alias.mark && parser.HandleNextDocument(alias)) {
+    }
+    if (alias.mark)
+      throw PolicyError(loc_of(*alias.mark, origin),
+                        "YAML aliases (*name) are not taken in policy files: write the value out (an error in it "
+                        "could not be shown where it is used)");
     return YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw PolicyError(loc_of(e.mark, origin), e.msg);
