@@ -325,7 +325,7 @@ static __always_inline int seccomp_answered(__u32 nr)
 
 	if (!a)
 		return 0;
-	ours = a->nr == nr && bpf_ktime_get_ns() - a->ts_ns < CAPSA_SC_ANSWER_TTL_NS;
+	ours = a->nr == nr && a->abi == syscall_abi(nr) && bpf_ktime_get_ns() - a->ts_ns < CAPSA_SC_ANSWER_TTL_NS;
 	bpf_map_delete_elem(&pol_sc_answered, &tid);
 	return ours;
 }
@@ -708,7 +708,7 @@ static __always_inline int net_decide(struct bpf_sock_addr *ctx, __u8 direction,
 	struct governed g;
 	__u32 *a = (__u32 *)key.addr, shown[4];
 	__u32 proto = ctx->protocol;
-	int found, any_addr, v4_space;
+	int any_addr, v4_space;
 	__u16 port;
 
 	if (!governed_task(&g))
@@ -735,18 +735,22 @@ static __always_inline int net_decide(struct bpf_sock_addr *ctx, __u8 direction,
 	 * loopback (127.0.0.1, ::1): judged as that. */
 	if (any_addr && direction == CAPSA_NET_EGRESS)
 		a[3] = v4_space ? bpf_htonl(0x7f000001) : bpf_htonl(1);
-	found = net_lookup(&key, port, &v, 0);
-	/* A bind to :: takes IPv4's 0.0.0.0 as well unless the socket is
-	 * IPV6_V6ONLY, which this hook does not tell: judged as both. */
-	if (any_addr && direction == CAPSA_NET_BIND && !v4_space) {
-		a[2] = bpf_htonl(0xffff);
-		found = net_lookup(&key, port, &v, found);
-	}
-	if (!found) {
-		defs = bpf_map_lookup_elem(&pol_defaults, &g.bind->policy_id);
-		if (!defs)
-			return 1;
+	defs = bpf_map_lookup_elem(&pol_defaults, &g.bind->policy_id);
+	if (!defs)
+		return 1;
+	if (!net_lookup(&key, port, &v, 0))
 		v = direction == CAPSA_NET_BIND ? defs->net_bind : defs->net_egress;
+	/* A bind to :: takes IPv4's 0.0.0.0 as well unless the socket is
+	 * IPV6_V6ONLY, which this hook does not tell: judged as both, each
+	 * with the default where no rule holds it, and the stronger wins. */
+	if (any_addr && direction == CAPSA_NET_BIND && !v4_space) {
+		struct capsa_verdict v4 = {};
+
+		a[2] = bpf_htonl(0xffff);
+		if (!net_lookup(&key, port, &v4, 0))
+			v4 = defs->net_bind;
+		if (v4.action > v.action)
+			v = v4;
 	}
 	if (v.action == CAPSA_ACT_ALLOW)
 		return 1;

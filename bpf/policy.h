@@ -219,9 +219,14 @@ struct capsa_syscall_key {
 /* An answer older than this is not taken for the call it names (a thread
  * that died before making it, and a thread id used again). */
 #define CAPSA_SC_ANSWER_TTL_NS 1000000000ull
+enum capsa_syscall_abi {
+	CAPSA_ABI_NATIVE = 0,
+	CAPSA_ABI_I386 = 1,
+	CAPSA_ABI_X32 = 2,
+};
 struct capsa_sc_answer {
 	__u32 nr;   /* as the kernel passes it to sys_enter: the caller's ABI's */
-	__u32 pad;
+	__u32 abi;  /* enum capsa_syscall_abi: the same number in another ABI is another call */
 	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
 

@@ -88,25 +88,36 @@ struct {
 #define CAPSA_TS_COMPAT 0x0002u
 #define CAPSA_NR_NONE 0xffffffffu
 
+/* The ABI of the call the task is in, given the number its registers hold. */
+static __always_inline __u32 syscall_abi(__u32 nr)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (nr & CAPSA_X32_SYSCALL_BIT)
+		return CAPSA_ABI_X32;
+	if (BPF_CORE_READ(task, thread_info.status) & CAPSA_TS_COMPAT)
+		return CAPSA_ABI_I386;
+	return CAPSA_ABI_NATIVE;
+}
+
 /* The x86-64 number of the call the task is in, given the number its
  * registers hold: rules are written per native call, and a 64-bit process
  * may make the same call through the i386 or x32 ABI under another number.
  * CAPSA_NR_NONE for a call no rule can name. */
 static __always_inline __u32 native_syscall_nr(__u32 nr)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 idx, *native;
+	__u32 abi = syscall_abi(nr), idx, *native;
 
-	if (nr & CAPSA_X32_SYSCALL_BIT) {
+	if (abi == CAPSA_ABI_NATIVE)
+		return nr;
+	if (abi == CAPSA_ABI_X32) {
 		idx = nr & ~CAPSA_X32_SYSCALL_BIT;
 		if (idx < 512)
 			return idx;
-	} else if (BPF_CORE_READ(task, thread_info.status) & CAPSA_TS_COMPAT) {
+	} else {
 		if (nr >= 512)
 			return CAPSA_NR_NONE;
 		idx = nr;
-	} else {
-		return nr;
 	}
 	if (idx >= CAPSA_COMPAT_NRS)
 		return CAPSA_NR_NONE;

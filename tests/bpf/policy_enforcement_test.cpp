@@ -98,6 +98,23 @@ TEST_F(PolicyEnforcement, NetworkRulesJudgeWhatAnAddressReaches) {
   EXPECT_NE(events().find("\"rule\":\"no-loop-9\""), std::string::npos) << events();
 }
 
+// A bind to :: is judged as :: and as 0.0.0.0, each half by its own rules
+// or the default: an allow for IPv6 alone does not open IPv4's port.
+TEST_F(PolicyEnforcement, ADualStackBindNeedsBothHalvesAllowed) {
+  write_policy("net.yaml", policy_yaml("net", "  network:\n    default: deny\n    rules:\n"
+                                              "      - {direction: bind, cidrs: [\"::/0\"], ports: [8080], action: allow}\n"
+                                              "      - {direction: bind, cidrs: [0.0.0.0/0], ports: [8081], action: allow}\n"
+                                              "      - {direction: bind, cidrs: [\"::/0\", 0.0.0.0/0], ports: [8082], action: allow}\n"));
+  start_capsad();
+  Bundle b({"/bin/sleep", "600"});
+  std::string id = start_container(b, "netbind");
+  EXPECT_EQ(exec_in(id, "inet_probe bind tcp ::1 8080").out, "ok\n");
+  EXPECT_EQ(exec_in(id, "inet_probe bind tcp :: 8080").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "inet_probe bind tcp 0.0.0.0 8081").out, "ok\n");
+  EXPECT_EQ(exec_in(id, "inet_probe bind tcp :: 8081").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "inet_probe bind tcp :: 8082").out, "ok\n");
+}
+
 TEST_F(PolicyEnforcement, HostProcessesAreNotGoverned) {
   write_policy("net.yaml", policy_yaml("net", deny_port(9903)));
   start_capsad();

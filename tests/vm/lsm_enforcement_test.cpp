@@ -290,7 +290,7 @@ TEST_F(LsmTier, SyscallRulesOnMountAndBpfAreEpermFromTheirHooks) {
 TEST_F(LsmTier, I386CallsAreJudgedAsTheNativeCallTheyMake) {
   Bundle away({"/bin/sh", "-c",
                "while [ ! -e /tmp/go ]; do sleep 0.05; done; mkdir -p /m; "
-               "/bin/compat_syscall 21 none /m tmpfs 0 0 > /tmp/mount; "
+               "/bin/compat_syscall 21 none /m tmpfs 0 0 > /tmp/mount; /bin/compat_syscall 22 /u > /tmp/umount; "
                "/bin/compat_syscall 136 0xffffffff > /tmp/personality; echo rc=$? >> /tmp/personality; sleep 600"});
   add_caps(away, {"CAP_SYS_ADMIN"});
   away.config()["root"]["readonly"] = false;
@@ -301,8 +301,10 @@ TEST_F(LsmTier, I386CallsAreJudgedAsTheNativeCallTheyMake) {
                  << probe.err << " exit " << probe.exit_code;
   ASSERT_EQ(exec_in(id, "umount /p; /bin/compat_syscall 136 0xffffffff").out.rfind("ok ", 0), 0u)
       << "personality is refused without a policy";
+  // i386's umount (22) is umount2 to the rules; /u stays mounted for it.
+  ASSERT_EQ(exec_in(id, "mkdir -p /u && mount -t tmpfs none /u; echo rc=$?").out, "rc=0\n");
 
-  write_policy("i386.yaml", policy_yaml("i386", "  syscalls:\n    rules:\n      - names: [mount, personality]\n"
+  write_policy("i386.yaml", policy_yaml("i386", "  syscalls:\n    rules:\n      - names: [mount, umount2, personality]\n"
                                                 "        action: deny\n"));
   start_capsad();
   ASSERT_TRUE(bound(id)) << status().dump(2);
@@ -310,6 +312,10 @@ TEST_F(LsmTier, I386CallsAreJudgedAsTheNativeCallTheyMake) {
   EXPECT_TRUE(eventually([&] { return read_file_or_empty(away.rootfs() + "/tmp/personality") == "rc=137\n"; }, 5000))
       << read_file_or_empty(away.rootfs() + "/tmp/personality");
   EXPECT_EQ(read_file_or_empty(away.rootfs() + "/tmp/mount"), "errno 1\n");
+  EXPECT_EQ(read_file_or_empty(away.rootfs() + "/tmp/umount"), "errno 1\n");
+  // A process with capsad's filter: its i386 umount goes to capsad too.
+  EXPECT_EQ(exec_in(id, "/bin/compat_syscall 22 /u").out, "errno 1\n");
+  EXPECT_EQ(exec_in(id, "grep -c ' /u ' /proc/mounts").out, "1\n");
   ASSERT_TRUE(eventually([&] { return events().find("\"syscall\":\"personality\"") != std::string::npos; }, 5000))
       << events();
   EXPECT_NE(events().find("\"syscall\":\"mount\""), std::string::npos) << events();

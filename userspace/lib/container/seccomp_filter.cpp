@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "container/sync_channel.h"
+#include "policy/syscall_abi.h"
 #include "spec/seccomp_names.h"
 
 namespace capsa::container {
@@ -125,6 +126,11 @@ SeccompFilter SeccompFilter::notify_on(const std::set<uint32_t>& syscalls, const
       continue;
     }
     added.insert(nr);
+  }
+  // i386's chown32, umount... are chown, umount2 to the rules: sent too.
+  for (int pseudo : policy::other_abi_forms(added)) {
+    int rc = ::seccomp_rule_add(guard.ctx, SCMP_ACT_NOTIFY, pseudo, 0);
+    if (rc < 0) spdlog::debug("{}: syscall {} of another ABI left out: {}", base, pseudo, errno_text(-rc));
   }
   for (const auto& r : routes) {
     // Negative for a call only another ABI of the filter has (fcntl64):

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <string>
+#include <tuple>
 
 namespace capsa::policy {
 namespace {
@@ -19,9 +20,15 @@ int resolve_native(const std::string& name) {
 // name less the suffix of a wider variant (chown32, fcntl64, futex_time64,
 // fadvise64_64), or one of the renames below.
 int native_of(const std::string& name) {
+  // i386's older calls, each a narrower form of a native one.
   static const std::pair<const char*, const char*> kRenamed[] = {
-      {"mmap2", "mmap"}, {"_llseek", "lseek"}, {"_newselect", "select"},
-      {"ugetrlimit", "getrlimit"}, {"fstatat64", "newfstatat"},
+      {"mmap2", "mmap"}, {"_llseek", "lseek"}, {"_newselect", "select"}, {"ugetrlimit", "getrlimit"},
+      {"fstatat64", "newfstatat"}, {"umount", "umount2"}, {"stime", "settimeofday"}, {"waitpid", "wait4"},
+      {"sigaction", "rt_sigaction"}, {"signal", "rt_sigaction"}, {"sigprocmask", "rt_sigprocmask"},
+      {"sigsuspend", "rt_sigsuspend"}, {"sigpending", "rt_sigpending"}, {"sigreturn", "rt_sigreturn"},
+      {"oldstat", "stat"}, {"oldfstat", "fstat"}, {"oldlstat", "lstat"}, {"olduname", "uname"},
+      {"oldolduname", "uname"}, {"readdir", "getdents"}, {"nice", "setpriority"}, {"sgetmask", "rt_sigprocmask"},
+      {"ssetmask", "rt_sigprocmask"},
   };
   for (const auto& [from, to] : kRenamed)
     if (name == from) return resolve_native(to);
@@ -44,6 +51,25 @@ int native_syscall_nr(uint32_t scmp_arch, int nr) {
   int native = native_of(name);
   ::free(name);
   return native;
+}
+
+std::set<int> other_abi_forms(const std::set<uint32_t>& native) {
+  std::set<int> out;
+  // i386's numbers, and x32's own calls (512 on; below, x32 has x86-64's).
+  for (auto [arch, lo, hi] : {std::tuple{SCMP_ARCH_X86, 0, 512}, std::tuple{SCMP_ARCH_X32, kX32Bit | 512, kX32Bit | 1024}}) {
+    for (int nr = lo; nr < hi; ++nr) {
+      char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
+      if (!name) {
+        if (arch == SCMP_ARCH_X32) break;  // x32's own calls are numbered without gaps
+        continue;
+      }
+      int pseudo = ::seccomp_syscall_resolve_name(name);
+      int n = pseudo < 0 && pseudo != __NR_SCMP_ERROR ? native_of(name) : -1;
+      ::free(name);
+      if (n >= 0 && native.contains(static_cast<uint32_t>(n))) out.insert(pseudo);
+    }
+  }
+  return out;
 }
 
 }  // namespace capsa::policy

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 
 namespace capsa::policy {
 
@@ -15,5 +16,11 @@ namespace capsa::policy {
 // the number); -1 for a call with no native counterpart (i386's socketcall
 // and ipc, which multiplex several calls).
 int native_syscall_nr(uint32_t scmp_arch, int nr);
+
+// libseccomp's numbers (negative: its pseudo-numbers) of the i386 and x32
+// calls that are another form of one of `native` (chown32 of chown, umount
+// of umount2) under a name the native ABI does not have: a filter that
+// routes native calls by name leaves those out unless given these too.
+std::set<int> other_abi_forms(const std::set<uint32_t>& native);
 
 }  // namespace capsa::policy
