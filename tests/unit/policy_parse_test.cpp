@@ -258,6 +258,10 @@ TEST(PolicyParse, BadInputsReportExactLocation) {
        "component of 256 bytes, longer than the kernel's 255"},
       {"alias", with_spec("  exec:\n    rules:\n      - &r {paths: [/bin/sh]}\n  syscalls:\n    rules:\n      - *r\n"),
        "p.yaml:10:9: ", "YAML aliases (*name) are not taken in policy files"},
+      {"sysctl dot component", with_spec("  sysctls: {rules: [{names: [kernel/./hostname]}]}\n"), "p.yaml:5:30: ",
+       "is not a sysctl name"},
+      {"sysctl dotdot component", with_spec("  sysctls: {rules: [{names: [net.ipv4.conf.//.rp_filter]}]}\n"),
+       "p.yaml:5:30: ", "is not a sysctl name"},
       {"bad rule name", with_spec("  syscalls: {rules: [{name: \"a b\", names: [bpf]}]}\n"), "p.yaml:5:29: ",
        "rule name \"a b\""},
       {"null value points at key", with_spec("  exec:\n"), "p.yaml:5:3: ", "spec.exec: expected a mapping, got null"},
@@ -421,6 +425,38 @@ TEST(PolicyDir, ANameGivenUpIsFreeForANewFile) {
   PolicyDirLoad l = load_policy_dir(d.path(), {{d.path() + "/b.yaml", &old}});
   EXPECT_TRUE(l.errors.empty()) << l.errors[0].message;
   EXPECT_EQ(names_of(l.policies), (std::vector<std::string>{"web", "web-v2"}));
+}
+
+// A new version that parses but fails the caller's check (capsad compiles)
+// is rejected like a parse error: its version in force keeps its claims.
+TEST(PolicyDir, ANewVersionFailingTheCheckKeepsItsClaims) {
+  TempDir d;
+  d.write("a.yaml", policy_yaml("first", true));
+  Policy old = load_policy_file(d.path() + "/a.yaml");
+  d.write("a.yaml", policy_yaml("first-v2"));
+  d.write("b.yaml", policy_yaml("second", true));
+  auto check = [](const Policy& p) {
+    if (p.name == "first-v2") throw PolicyError(p.loc, "too big for the kernel side");
+  };
+  PolicyDirLoad l = load_policy_dir(d.path(), {{d.path() + "/a.yaml", &old}}, check);
+  EXPECT_TRUE(l.policies.empty()) << names_of(l.policies).size();
+  ASSERT_EQ(l.errors.size(), 2u);
+  EXPECT_NE(l.errors[0].message.find("too big for the kernel side"), std::string::npos) << l.errors[0].message;
+  EXPECT_NE(l.errors[1].message.find("(its version in force) already is the default"), std::string::npos)
+      << l.errors[1].message;
+}
+
+// Names move between files in one load whatever order the files sort in.
+TEST(PolicyDir, NamesMoveBetweenFilesInOneLoad) {
+  TempDir d;
+  d.write("a.yaml", policy_yaml("alpha"));
+  d.write("b.yaml", policy_yaml("beta"));
+  Policy a = load_policy_file(d.path() + "/a.yaml"), b = load_policy_file(d.path() + "/b.yaml");
+  d.write("a.yaml", policy_yaml("beta"));
+  d.write("b.yaml", policy_yaml("gamma"));
+  PolicyDirLoad l = load_policy_dir(d.path(), {{d.path() + "/a.yaml", &a}, {d.path() + "/b.yaml", &b}});
+  EXPECT_TRUE(l.errors.empty()) << l.errors[0].message;
+  EXPECT_EQ(names_of(l.policies), (std::vector<std::string>{"beta", "gamma"}));
 }
 
 TEST(PolicyDir, MissingDirThrows) {

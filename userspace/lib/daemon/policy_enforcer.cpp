@@ -89,7 +89,10 @@ ReloadReport PolicyEnforcer::reload() {
   std::lock_guard lock(mu_);
   std::map<std::string, const policy::Policy*> in_force;
   for (const auto& [file, v] : versions_) in_force[file] = &v.policy;
-  auto loaded = policy::load_policy_dir(dir_, in_force);
+  // Compiled once more here so that a version the kernel side cannot take
+  // is rejected before it gives up its file's claims (its version in force
+  // stays, name and default included).
+  auto loaded = policy::load_policy_dir(dir_, in_force, [](const policy::Policy& p) { policy::compile_policy(p, 1); });
   ReloadReport report;
   std::map<std::string, Version> next;
   for (auto& p : loaded.policies) {

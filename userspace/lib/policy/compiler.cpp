@@ -126,10 +126,7 @@ void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
         for (const auto& pr : ports) (px.v6_only ? e.v6_ranges : e.ranges).push_back({pr.lo, pr.hi, verdict(r.action, id)});
         // The mapped IPv4 space gets an entry of its own, so the longest
         // match for an IPv4 address stops there rather than at this one.
-        if (px.v6_only) {
-          auto& v4 = entries[NetPrefix{dir, proto, kV4Mapped, 96}];
-          if (!v4.loc) v4.loc = &r.loc;
-        }
+        if (px.v6_only) entries[NetPrefix{dir, proto, kV4Mapped, 96}];
       }
     }
   }
@@ -139,15 +136,17 @@ void compile_network(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
     bool v4 = in_v4_space(key);
     std::vector<capsa_port_range> all = e.ranges;
     all.insert(all.end(), e.v6_ranges.begin(), e.v6_ranges.end());
+    const SourceLoc* blame = e.loc;  // none for the mapped space's own entry: an enclosing rule's
     for (int len = key.len - 1; len >= 0; --len) {
       NetPrefix up{key.direction, key.protocol, masked(key.addr, len), len};
       auto it = entries.find(up);
       if (it == entries.end()) continue;
       all.insert(all.end(), it->second.ranges.begin(), it->second.ranges.end());
       if (!v4) all.insert(all.end(), it->second.v6_ranges.begin(), it->second.v6_ranges.end());
+      if (!blame && !it->second.ranges.empty()) blame = it->second.loc;
     }
     if (all.size() > CAPSA_NET_MAX_RANGES)
-      throw PolicyError(*e.loc, "network rules: " + std::to_string(all.size()) +
+      throw PolicyError(*blame, "network rules: " + std::to_string(all.size()) +
                                     " port ranges apply to one address prefix; the kernel side holds at most " +
                                     std::to_string(CAPSA_NET_MAX_RANGES) + " (merge ranges or split the CIDRs)");
     capsa_net_key k{};

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include <yaml-cpp/eventhandler.h>
@@ -311,11 +312,18 @@ SysctlPattern sysctl_pattern(const Field& f) {
     p.prefix = true;
     s.resize(s.size() - 2);
   }
-  bool ok = !s.empty() && s.front() != '.' && s.back() != '.' && s.find("..") == std::string::npos &&
-            std::all_of(s.begin(), s.end(), [](char c) {
-              return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                     c == '-' || c == '.' || c == '/';
-            });
+  bool ok = std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == '/';
+  });
+  // Every component has a name: none empty, none only "/" (the kernel's
+  // "." or "..").
+  for (size_t start = 0; ok && start <= s.size();) {
+    size_t end = std::min(s.find('.', start), s.size());
+    std::string_view comp(s.data() + start, end - start);
+    ok = comp.find_first_not_of('/') != std::string_view::npos;
+    start = end + 1;
+  }
   if (!ok)
     fail(f, quote(f.node.Scalar()) + " is not a sysctl name (dotted components of [A-Za-z0-9_-], a dot within one "
                                      "written /, optionally ending in \".*\"; or the /proc/sys path form)");

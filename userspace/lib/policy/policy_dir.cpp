@@ -52,23 +52,25 @@ std::string conflict(const Policy& p, const std::vector<Claim>& claims) {
 
 }  // namespace
 
-PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force) {
+PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force,
+                              const std::function<void(const Policy&)>& check) {
   struct Loaded {
     std::string path;
     std::optional<Policy> policy;
     std::string error;
   };
-  // Files with a version in force go first: a name or default they hold is
-  // theirs until their new version is accepted, so a file rejected (and kept
-  // at its version in force) never shares one with another.
   std::vector<Loaded> files;
   for (const auto& name : policy_files(dir)) files.push_back(Loaded{dir + "/" + name, std::nullopt, ""});
-  std::stable_partition(files.begin(), files.end(), [&](const Loaded& l) { return in_force.count(l.path) > 0; });
+  // A name or default a version in force holds stays its file's until that
+  // file's new version is accepted: a file that is rejected (and so kept at
+  // its version in force) never shares one with another.
   std::map<std::string, const Policy*> held;
   for (auto& l : files) {
     try {
-      l.policy = load_policy_file(l.path);
-    } catch (const Error& e) {
+      Policy p = load_policy_file(l.path);
+      if (check) check(p);
+      l.policy = std::move(p);
+    } catch (const std::exception& e) {
       l.error = e.what();
     }
     if (auto it = in_force.find(l.path); it != in_force.end() && it->second) held[l.path] = it->second;
@@ -76,22 +78,34 @@ PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string
   PolicyDirLoad out;
   out.policies.reserve(files.size());  // accepted points into it
   std::vector<Claim> accepted;
-  for (auto& l : files) {
-    if (!l.policy) {
-      out.errors.push_back(PolicyFileError{l.path, l.error});
-      continue;
-    }
+  auto why_not = [&](const Loaded& l) {
     std::vector<Claim> claims = accepted;
     for (const auto& [path, p] : held)
       if (path != l.path) claims.push_back(Claim{p, true});
-    if (std::string why = conflict(*l.policy, claims); !why.empty()) {
-      out.errors.push_back(PolicyFileError{l.path, PolicyError(l.policy->loc, why).what()});
-      continue;
-    }
-    held.erase(l.path);
-    out.policies.push_back(std::move(*l.policy));
-    accepted.push_back(Claim{&out.policies.back(), false});
+    return conflict(*l.policy, claims);
+  };
+  // Passes until none accepts more: a file waits for the one whose version
+  // in force holds its name to give it up, in whichever order they sort.
+  std::vector<Loaded*> waiting;
+  for (auto& l : files) {
+    if (l.policy) waiting.push_back(&l);
+    else out.errors.push_back(PolicyFileError{l.path, l.error});
   }
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (!why_not(**it).empty()) {
+        ++it;
+        continue;
+      }
+      held.erase((*it)->path);
+      out.policies.push_back(std::move(*(*it)->policy));
+      accepted.push_back(Claim{&out.policies.back(), false});
+      it = waiting.erase(it);
+      progress = true;
+    }
+  }
+  for (Loaded* l : waiting) out.errors.push_back(PolicyFileError{l->path, PolicyError(l->policy->loc, why_not(*l)).what()});
   std::sort(out.policies.begin(), out.policies.end(),
             [](const Policy& a, const Policy& b) { return a.source_file < b.source_file; });
   std::sort(out.errors.begin(), out.errors.end(),

@@ -3,6 +3,7 @@
 // per file instead of thrown.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,7 +26,11 @@ struct PolicyDirLoad {
 // name. A name or "default: true" already claimed by an earlier file makes
 // the later file an error. in_force: the versions in force by file; one
 // whose file now fails to load stays in force, so its name and default are
-// claimed first. Throws capsa::Error when `dir` cannot be read.
-PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force = {});
+// claimed until that file's new version is accepted (whatever the order of
+// the files). Throws capsa::Error when `dir` cannot be read.
+// check: more a policy must pass to be accepted (capsad compiles it); what
+// it throws makes the file an error like a parse error.
+PolicyDirLoad load_policy_dir(const std::string& dir, const std::map<std::string, const Policy*>& in_force = {},
+                              const std::function<void(const Policy&)>& check = nullptr);
 
 }  // namespace capsa::policy
