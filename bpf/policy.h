@@ -202,6 +202,7 @@ struct capsa_syscall_key {
  * number (an int $0x80 call, 0..511) or x32's own calls, 512 on (below 512
  * x32 uses x86-64's numbers, with CAPSA_X32_SYSCALL_BIT set). */
 #define CAPSA_COMPAT_NRS 1024
+#define CAPSA_COMPAT_X32_BASE 512 /* i386 numbers below, x32's own calls from here */
 #define CAPSA_X32_SYSCALL_BIT 0x40000000u
 
 /* Syscall numbers capsad's seccomp supervisor can be sent (the runtime's

@@ -112,10 +112,10 @@ static __always_inline __u32 native_syscall_nr(__u32 nr)
 		return nr;
 	if (abi == CAPSA_ABI_X32) {
 		idx = nr & ~CAPSA_X32_SYSCALL_BIT;
-		if (idx < 512)
+		if (idx < CAPSA_COMPAT_X32_BASE)
 			return idx;
 	} else {
-		if (nr >= 512)
+		if (nr >= CAPSA_COMPAT_X32_BASE)
 			return CAPSA_NR_NONE;
 		idx = nr;
 	}

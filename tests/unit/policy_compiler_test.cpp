@@ -157,7 +157,9 @@ void expect_well_formed_net(const CompiledPolicy& c) {
         << "duplicate LPM key";
     // No ranges: only the mapped IPv4 space beneath an IPv6-only CIDR,
     // where the default decides.
-    if (v.nranges == 0) EXPECT_EQ(k.prefixlen, 64u + 96u) << "an LPM entry without ranges";
+    if (v.nranges == 0) {
+      EXPECT_EQ(k.prefixlen, 64u + 96u) << "an LPM entry without ranges";
+    }
     EXPECT_LE(v.nranges, static_cast<uint32_t>(CAPSA_NET_MAX_RANGES));
     EXPECT_EQ(v.pad, 0u);
   }

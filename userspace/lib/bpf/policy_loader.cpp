@@ -80,18 +80,19 @@ bool kernel_btf_has(const char* name, uint32_t kind) {
 // bpf_rdonly_cast() came with Linux 6.2; the direct-load exits need it.
 bool kernel_has_rdonly_cast() { return kernel_btf_has("bpf_rdonly_cast", BTF_KIND_FUNC); }
 
-// The sk_data_ready tracepoint came with Linux 6.3.
 // The native numbers of i386 and x32 calls, for the syscall rules
 // (pol_compat_nr, bpf/policy.h): written before any program is attached.
 void fill_compat_nrs(int fd) {
   for (uint32_t i = 0; i < CAPSA_COMPAT_NRS; ++i) {
-    int native = i < 512 ? policy::native_syscall_nr(SCMP_ARCH_X86, static_cast<int>(i))
-                         : policy::native_syscall_nr(SCMP_ARCH_X86_64, static_cast<int>(CAPSA_X32_SYSCALL_BIT | i));
+    int native = i < CAPSA_COMPAT_X32_BASE
+                     ? policy::native_syscall_nr(SCMP_ARCH_X86, static_cast<int>(i))
+                     : policy::native_syscall_nr(SCMP_ARCH_X86_64, static_cast<int>(CAPSA_X32_SYSCALL_BIT | i));
     uint32_t v = native < 0 ? 0 : static_cast<uint32_t>(native) + 1;
     if (bpf_map_update_elem(fd, &i, &v, BPF_ANY) != 0) throw_sys("write BPF map pol_compat_nr");
   }
 }
 
+// The sk_data_ready tracepoint came with Linux 6.3.
 bool kernel_has_sk_data_ready() { return kernel_btf_has("btf_trace_sk_data_ready", BTF_KIND_TYPEDEF); }
 
 constexpr const char* kUnixDatagram = "capsa_unix_datagram";

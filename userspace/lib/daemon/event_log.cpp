@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <seccomp.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -15,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "policy/model.h"
 
 namespace capsa::daemon {
 
@@ -147,10 +147,7 @@ void EventLog::write_policy(const capsa_policy_event& ev, const std::string& con
       break;
     }
     case CAPSA_KIND_SYSCTL: {
-      // Dotted as policies write it: a dot within a component as "/".
-      std::string name = bounded(ev.path, sizeof ev.path);
-      for (char& c : name) c = c == '/' ? '.' : c == '.' ? '/' : c;
-      j["sysctl"] = name;
+      j["sysctl"] = policy::swap_sysctl_separators(bounded(ev.path, sizeof ev.path));  // dotted, as policies write it
       j["access"] = ev.access == 2 ? "write" : "read";
       break;
     }

@@ -305,9 +305,7 @@ void SeccompSupervisor::send(int fd, const seccomp_notif& req, seccomp_notif_res
     ::clock_gettime(CLOCK_MONOTONIC, &now);
     capsa_sc_answer a{};
     a.nr = static_cast<uint32_t>(req.data.nr);
-    a.abi = (a.nr & CAPSA_X32_SYSCALL_BIT) ? CAPSA_ABI_X32
-            : req.data.arch == SCMP_ARCH_X86 ? CAPSA_ABI_I386
-                                             : CAPSA_ABI_NATIVE;
+    a.abi = policy::syscall_abi(req.data.arch, req.data.nr);
     a.ts_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
     noted = bpf_map_update_elem(answered, &tid, &a, BPF_ANY) == 0;
     if (!noted)

@@ -170,8 +170,7 @@ void compile_sysctls(const Policy& p, RuleIds& ids, CompiledPolicy& out) {
     const auto& r = p.sysctls[i];
     uint32_t id = ids.add("sysctls", i, r);
     for (const auto& n : r.names) {
-      std::string kname = n.name;  // as the kernel names it: "/" between components
-      for (char& c : kname) c = c == '.' ? '/' : c == '/' ? '.' : c;
+      std::string kname = swap_sysctl_separators(n.name);  // as the kernel names it
       kname += n.prefix ? std::string("/") : std::string(1, '\0');
       // The kernel's copy of a name is NUL-terminated within the key, so a
       // prefix (no NUL of its own) can use one byte less than an exact name.

@@ -22,6 +22,11 @@ const char* to_string(Mode m) {
   return "?";
 }
 
+std::string swap_sysctl_separators(std::string name) {
+  for (char& c : name) c = c == '.' ? '/' : c == '/' ? '.' : c;
+  return name;
+}
+
 std::string SourceLoc::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }

@@ -109,6 +109,11 @@ struct NetworkSection {
 enum SysctlAccess : uint8_t { kSysctlRead = 1 << 0, kSysctlWrite = 1 << 1 };
 
 // "kernel.hostname" is exact; "net.ipv4.*" is every sysctl below net.ipv4.
+// The dotted form policies use ("net.ipv4.conf.eth0/100.rp_filter") and the
+// kernel's ("net/ipv4/conf/eth0.100/rp_filter") turn into each other by
+// swapping '.' and '/'.
+std::string swap_sysctl_separators(std::string name);
+
 struct SysctlPattern {
   std::string name;  // dotted (a dot within a component written "/"), without the ".*"
   bool prefix = false;

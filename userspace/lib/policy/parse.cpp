@@ -305,8 +305,7 @@ NetworkRule network_rule(const Map& m) {
 // dot within a component). Kept in the second.
 SysctlPattern sysctl_pattern(const Field& f) {
   std::string s = scalar(f);
-  if (size_t sep = s.find_first_of("./"); sep != std::string::npos && s[sep] == '/')
-    for (char& c : s) c = c == '/' ? '.' : c == '.' ? '/' : c;
+  if (size_t sep = s.find_first_of("./"); sep != std::string::npos && s[sep] == '/') s = swap_sysctl_separators(s);
   SysctlPattern p;
   if (s.size() > 2 && s.ends_with(".*")) {
     p.prefix = true;

@@ -6,10 +6,10 @@
 #include <string>
 #include <tuple>
 
+#include "policy.h"
+
 namespace capsa::policy {
 namespace {
-
-constexpr int kX32Bit = 0x40000000;
 
 int resolve_native(const std::string& name) {
   int nr = ::seccomp_syscall_resolve_name(name.c_str());
@@ -43,8 +43,14 @@ int native_of(const std::string& name) {
 
 }  // namespace
 
+// x32 calls come with x86-64's audit arch and their own bit in the number.
+uint32_t syscall_abi(uint32_t scmp_arch, int nr) {
+  if (scmp_arch == SCMP_ARCH_X86_64 && (static_cast<uint32_t>(nr) & CAPSA_X32_SYSCALL_BIT)) return CAPSA_ABI_X32;
+  return scmp_arch == SCMP_ARCH_X86 ? CAPSA_ABI_I386 : CAPSA_ABI_NATIVE;
+}
+
 int native_syscall_nr(uint32_t scmp_arch, int nr) {
-  if (scmp_arch == SCMP_ARCH_X86_64 && (nr & kX32Bit)) scmp_arch = SCMP_ARCH_X32;
+  if (syscall_abi(scmp_arch, nr) == CAPSA_ABI_X32) scmp_arch = SCMP_ARCH_X32;
   if (scmp_arch == ::seccomp_arch_native()) return nr;
   char* name = ::seccomp_syscall_resolve_num_arch(scmp_arch, nr);
   if (!name) return -1;
@@ -55,8 +61,10 @@ int native_syscall_nr(uint32_t scmp_arch, int nr) {
 
 std::set<int> other_abi_forms(const std::set<uint32_t>& native) {
   std::set<int> out;
-  // i386's numbers, and x32's own calls (512 on; below, x32 has x86-64's).
-  for (auto [arch, lo, hi] : {std::tuple{SCMP_ARCH_X86, 0, 512}, std::tuple{SCMP_ARCH_X32, kX32Bit | 512, kX32Bit | 1024}}) {
+  // i386's numbers, and x32's own calls (below them, x32 has x86-64's).
+  constexpr int kX32Bit = static_cast<int>(CAPSA_X32_SYSCALL_BIT);
+  for (auto [arch, lo, hi] : {std::tuple{SCMP_ARCH_X86, 0, CAPSA_COMPAT_X32_BASE},
+                              std::tuple{SCMP_ARCH_X32, kX32Bit | CAPSA_COMPAT_X32_BASE, kX32Bit | CAPSA_COMPAT_NRS}}) {
     for (int nr = lo; nr < hi; ++nr) {
       char* name = ::seccomp_syscall_resolve_num_arch(arch, nr);
       if (!name) {

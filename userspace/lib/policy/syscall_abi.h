@@ -17,6 +17,10 @@ namespace capsa::policy {
 // and ipc, which multiplex several calls).
 int native_syscall_nr(uint32_t scmp_arch, int nr);
 
+// The ABI (enum capsa_syscall_abi, bpf/policy.h) of call `nr` made under
+// `scmp_arch`, as the kernel side tells it.
+uint32_t syscall_abi(uint32_t scmp_arch, int nr);
+
 // libseccomp's numbers (negative: its pseudo-numbers) of the i386 and x32
 // calls that are another form of one of `native` (chown32 of chown, umount
 // of umount2) under a name the native ABI does not have: a filter that
